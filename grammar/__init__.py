@@ -1,0 +1,1 @@
+"""Lark grammars for lunalint's inputs (data files; loaded by ``lunalint.grammars``)."""

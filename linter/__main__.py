@@ -1,0 +1,5 @@
+import sys
+
+from lunalint.cli import main
+
+sys.exit(main())

@@ -1,0 +1,83 @@
+"""Find the files to lint and tell what each one is: a client configuration (brace or INI
+form), a LunaCM/LunaSH capture, or neither.
+
+Files named on the command line are always read; when they are neither kind they are listed
+as skipped (never silently). Directories are walked without following symbolic links
+(so link loops cannot hang a run), skipping VCS and tool folders; there a file is taken when
+its name is a known one or its extension is a text one and its content sniffs as Luna.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+
+SKIP_DIRS = frozenset({".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", "node_modules",
+                       "__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache"})
+CONFIG_NAME = re.compile(r"(?i)^(chrystoki[\w.-]*\.conf|crystoki[\w.-]*\.ini)$")
+EXPORT_NAME = re.compile(r"(?i)\.(lunacm|lunash)\.(txt|log)$")
+SNIFF_EXTENSIONS = frozenset({".conf", ".ini", ".txt", ".log", ".cfg", ".out", ".md"})
+SNIFF_BYTES = 65536
+
+_SECTIONS = (r"Chrystoki2|Luna|CardReader|Misc|LunaSA Client|Secure Trusted Channel|VirtualToken"
+             r"|HASynchronize|HAConfiguration|HARecovery|CkLog2")
+_CONFIG_CONTENT = re.compile(
+    rf"(?im)^[ \t\ufeff]*(?:(?:{_SECTIONS})[ \t]*=[ \t]*\{{|\[(?:{_SECTIONS})\])")
+_EXPORT_CONTENT = re.compile(
+    r"(?im)(?:^\s*(?:\[[^\]\n]*\]\s*)?luna(?:cm|sh):>|LunaCM\s*(?:\(64-bit\)\s*)?v\d|"
+    r"^\s*Command Result\s*:|^\s*Partition (?:Capabilities|Policies)\s*$|"
+    r"^\s*HSM (?:Capabilities|Policies)\s*$|^\s*Description\s+Value\s+Code|"
+    r"^\s*HA Group Label\s*:|^\s*Slot Id\s*->)")
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    path: str  # as given or found (OS form)
+    explicit: bool  # named on the command line
+
+
+def walk(paths: list[str]) -> tuple[list[Target], list[str]]:
+    """Targets under ``paths`` in a stable order, and the paths that do not exist."""
+    targets: list[Target] = []
+    missing: list[str] = []
+    seen: set[str] = set()
+    for given in paths:
+        if not os.path.lexists(given):
+            missing.append(given)
+            continue
+        if os.path.isdir(given) and not os.path.islink(given.rstrip("/\\") or given):
+            for root, dirs, files in os.walk(given, followlinks=False):
+                dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.endswith(".egg-info"))
+                for name in sorted(files):
+                    full = os.path.join(root, name)
+                    if _worth_reading(name) and full not in seen:
+                        seen.add(full)
+                        targets.append(Target(full, False))
+        elif given not in seen:
+            seen.add(given)
+            targets.append(Target(given, True))
+    return targets, missing
+
+
+def _worth_reading(name: str) -> bool:
+    if CONFIG_NAME.match(name) or EXPORT_NAME.search(name):
+        return True
+    return os.path.splitext(name)[1].lower() in SNIFF_EXTENSIONS
+
+
+def classify(path: str, text: str) -> tuple[str | None, str | None]:
+    """``("config", "brace"|"ini")``, ``("export", None)`` or ``(None, None)``."""
+    from lunalint.readers.config import sniff_form
+
+    name = os.path.basename(path)
+    head = text[:SNIFF_BYTES]
+    if CONFIG_NAME.match(name):
+        return "config", sniff_form(head) or ("ini" if name.lower().endswith(".ini") else "brace")
+    if EXPORT_NAME.search(name):
+        return "export", None
+    if _EXPORT_CONTENT.search(head):
+        return "export", None
+    if _CONFIG_CONTENT.search(head):
+        return "config", sniff_form(head) or "brace"
+    return None, None

@@ -1,0 +1,45 @@
+"""Positions and the parts every parsed document shares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Span:
+    """A 1-based region of a file; ``end_column`` is one past the last character."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+    @classmethod
+    def on_line(cls, line: int, start: int, end: int) -> Span:
+        """Span of the 0-based character offsets ``start:end`` on 1-based ``line``."""
+        return cls(line, start + 1, line, max(start, end) + 1)
+
+    def merge(self, other: Span) -> Span:
+        first, last = (self, other) if self <= other else (other, self)
+        return Span(first.line, first.column, last.end_line, last.end_column)
+
+
+@dataclass(frozen=True, slots=True)
+class SyntaxProblem:
+    """Something a reader could not read; rule SYN001 reports it."""
+
+    span: Span
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """What every parsed file carries: where it came from and its text, line by line."""
+
+    path: str
+    lines: tuple[str, ...]
+    problems: tuple[SyntaxProblem, ...]
+
+    @property
+    def kind(self) -> str:  # pragma: no cover - overridden
+        raise NotImplementedError

@@ -1,0 +1,174 @@
+"""Client configuration (``Chrystoki.conf`` brace form and ``crystoki.ini`` INI form)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from lunalint.model.base import Document, Span
+
+_SECRET_KEY = re.compile(r"pass|pin|secret", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """``Key = value;`` (brace form) or ``Key=value`` (INI form)."""
+
+    key: str
+    value: str
+    key_span: Span
+    value_span: Span
+    span: Span
+
+    @property
+    def quoted(self) -> bool:
+        v = self.value
+        return len(v) >= 2 and v[0] == v[-1] and v[0] in "'\""
+
+    @property
+    def secret(self) -> bool:
+        """True when the key may hold a password or PIN: its value must never be echoed."""
+        return bool(_SECRET_KEY.search(self.key))
+
+    @property
+    def shown_value(self) -> str:
+        """The value as it may appear in a message."""
+        return "****" if self.secret else self.value
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    name: str
+    header_span: Span
+    name_span: Span
+    entries: tuple[Entry, ...]
+    _index: dict[str, tuple[Entry, ...]] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        index: dict[str, list[Entry]] = {}
+        for entry in self.entries:
+            index.setdefault(entry.key.casefold(), []).append(entry)
+        self._index.update({k: tuple(v) for k, v in index.items()})
+
+    def all(self, key: str) -> tuple[Entry, ...]:
+        """Every entry whose key matches ``key`` case-insensitively, in file order."""
+        return self._index.get(key.casefold(), ())
+
+    def get(self, key: str) -> Entry | None:
+        """The entry that takes effect for ``key`` (the last one), or None."""
+        found = self._index.get(key.casefold())
+        return found[-1] if found else None
+
+    def __contains__(self, key: str) -> bool:
+        return key.casefold() in self._index
+
+
+@dataclass(frozen=True, slots=True)
+class ClientConfig(Document):
+    """A client configuration file as ordered sections of ordered entries.
+
+    ``form`` is ``"brace"`` for ``Chrystoki.conf`` syntax and ``"ini"`` for ``crystoki.ini``.
+    ``comments`` holds every comment with its span, for inline suppressions.
+    ``template_spans`` marks template syntax (ERB, Go, shell) the reader met.
+    """
+
+    form: str
+    sections: tuple[Section, ...]
+    comments: tuple[tuple[Span, str], ...] = ()
+    template_spans: tuple[Span, ...] = ()
+
+    @property
+    def kind(self) -> str:
+        return "config"
+
+    def sections_named(self, name: str) -> tuple[Section, ...]:
+        folded = name.casefold()
+        return tuple(s for s in self.sections if s.name.casefold() == folded)
+
+    def section(self, name: str) -> Section | None:
+        """The first section called ``name`` (case-insensitive), or None."""
+        found = self.sections_named(name)
+        return found[0] if found else None
+
+    def entries(self, section: str) -> tuple[Entry, ...]:
+        """All entries of every section called ``section``, in file order."""
+        return tuple(e for s in self.sections_named(section) for e in s.entries)
+
+    def get(self, section: str, key: str) -> Entry | None:
+        """The entry that takes effect: the last ``key`` across repeats of ``section``."""
+        for sec in reversed(self.sections_named(section)):
+            entry = sec.get(key)
+            if entry is not None:
+                return entry
+        return None
+
+
+_GROUP_KEY = re.compile(r"^VirtualToken(\d+)(Label|SN|Members|StandbyMembers)$", re.IGNORECASE)
+_PART_NAMES = {"label": "Label", "sn": "SN", "members": "Members",
+               "standbymembers": "StandbyMembers"}
+
+
+@dataclass(frozen=True, slots=True)
+class Serial:
+    """One member serial as written in a ``VirtualTokenNNMembers`` list."""
+
+    text: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class HaGroup:
+    """An HA group defined by the ``VirtualTokenNN*`` keys of one index ``NN``."""
+
+    index: str
+    label: Entry | None
+    sn: Entry | None
+    members: Entry | None
+    standby: Entry | None
+
+    @property
+    def anchor_entry(self) -> Entry | None:
+        return self.label or self.sn or self.members or self.standby
+
+    @property
+    def name(self) -> str:
+        return self.label.value if self.label is not None else f"VirtualToken{self.index}"
+
+    @property
+    def member_serials(self) -> tuple[Serial, ...]:
+        return split_serials(self.members)
+
+    @property
+    def standby_serials(self) -> tuple[Serial, ...]:
+        return split_serials(self.standby)
+
+
+def split_serials(entry: Entry | None) -> tuple[Serial, ...]:
+    """The comma-separated items of an entry's value, each with its own span."""
+    if entry is None or not entry.value:
+        return ()
+    out = []
+    base = entry.value_span
+    offset = 0
+    for part in entry.value.split(","):
+        lead = len(part) - len(part.lstrip())
+        text = part.strip()
+        if text:
+            col = base.column + offset + lead
+            out.append(Serial(text, Span(base.line, col, base.line, col + len(text))))
+        offset += len(part) + 1
+    return tuple(out)
+
+
+def ha_groups(config: ClientConfig) -> tuple[HaGroup, ...]:
+    """HA groups of a client config, by index, in the order their first key appears.
+
+    When a key repeats, the last one takes effect (as for every other key).
+    """
+    parts: dict[str, dict[str, Entry]] = {}
+    for entry in config.entries("VirtualToken"):
+        m = _GROUP_KEY.match(entry.key)
+        if m:
+            parts.setdefault(m.group(1), {})[_PART_NAMES[m.group(2).lower()]] = entry
+    return tuple(HaGroup(index, p.get("Label"), p.get("SN"), p.get("Members"),
+                         p.get("StandbyMembers")) for index, p in parts.items())

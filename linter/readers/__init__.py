@@ -1,0 +1,1 @@
+"""Readers: bytes on disk → decoded text → a typed model document. They know nothing of rules."""

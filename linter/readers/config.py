@@ -1,0 +1,368 @@
+"""Read a client configuration into a :class:`~lunalint.model.ClientConfig`.
+
+Each physical line is parsed on its own with the line grammar of its form
+(``grammar/chrystoki.lark`` or ``grammar/crystoki_ini.lark``); this module keeps the section
+that is open across lines. A line that does not parse becomes a :class:`SyntaxProblem` with its
+exact column and a message in plain words, and reading resumes at the next line, so one typo
+never hides the rest of the file.
+
+Most lines have one of a few shapes (``Key = value;``, ``Name = {``, ``}``, a comment). Those
+are matched by a regular expression assembled from the grammar's own terminals, and only the
+other lines go through the lark parser; ``tests/test_config_reader.py`` checks that both paths
+agree on every line they both accept.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from lunalint import grammars
+from lunalint.model.base import Span, SyntaxProblem
+from lunalint.model.config import _SECRET_KEY, ClientConfig, Entry, Section
+
+BRACE_GRAMMAR = "chrystoki.lark"
+INI_GRAMMAR = "crystoki_ini.lark"
+
+# Lines that are only a template directive (`<% if x %>`, `{{- end }}`, `{% for %}`): the
+# file is a template; SYN007 says so, and the directive line is not a syntax error.
+_TEMPLATE_DIRECTIVE = re.compile(
+    r"^[ \t]*(?:<%(?!=).*%>|\{\{-?\s*(?:if|else|end|range|with|define|template|block|/\*)\b.*\}\}"
+    r"|\{%.*%\}|\[%.*%\])[ \t\r]*$"
+)
+_TEMPLATE_TOKEN = re.compile(r"<%|\{\{|\$\{|@@[A-Za-z0-9_]+@@|\{%")
+
+_WORDS = {
+    "SECTION_OPEN": "a section header `Name = {`",
+    "KEY": "a key",
+    "EQ": "`=`",
+    "VALUE": "a value",
+    "SEMI": "`;`",
+    "RBRACE": "`}`",
+    "COMMENT": "a comment",
+    "HEADER": "a section header `[Name]`",
+    "$END": "the end of the line",
+}
+
+
+@dataclass(slots=True)
+class _Statement:
+    """What one line statement says, before the reader places it in a section."""
+
+    kind: str  # "open" | "close" | "entry" | "comment"
+    span: Span
+    name: str = ""
+    name_span: Span | None = None
+    value: str = ""
+    value_span: Span | None = None
+
+
+class _LineTransformer:
+    """Inline lark callbacks: turn a parsed line into `_Statement`s without building a tree.
+
+    Token columns are 1-based and relative to the line; ``line`` is filled in per call.
+    """
+
+    def __init__(self) -> None:
+        self.line = 0
+
+    def _span(self, token: Any, text: str | None = None) -> Span:
+        text = token.value if text is None else text
+        return Span(self.line, token.column, self.line, token.column + len(text))
+
+    def start(self, children: list[Any]) -> list[_Statement]:
+        out = []
+        for child in children:
+            if isinstance(child, _Statement):
+                out.append(child)
+            else:  # a COMMENT token
+                out.append(_Statement("comment", self._span(child), value=str(child)))
+        return out
+
+    def section_open(self, children: list[Any]) -> _Statement:
+        token = children[0]
+        name = token.value[: token.value.rindex("=")].rstrip()
+        return _Statement("open", self._span(token), name=name, name_span=self._span(token, name))
+
+    def header(self, children: list[Any]) -> _Statement:
+        token = children[0]
+        inner = token.value[1:-1]
+        lead = len(inner) - len(inner.lstrip())
+        name = inner.strip()
+        col = token.column + 1 + lead
+        name_span = Span(self.line, col, self.line, col + len(name))
+        return _Statement("open", self._span(token), name=name, name_span=name_span)
+
+    def section_close(self, children: list[Any]) -> _Statement:
+        return _Statement("close", self._span(children[0]))
+
+    def entry(self, children: list[Any]) -> _Statement:
+        key = children[0]
+        value_token = None
+        last = children[-1]
+        for child in children[2:]:
+            if child.type == "VALUE":
+                value_token = child
+        key_span = self._span(key)
+        eq = children[1]
+        if value_token is not None:
+            value = value_token.value.rstrip()
+            value_span = self._span(value_token, value)
+        else:  # empty value: a zero-width span just after the `=`
+            value = ""
+            col = eq.column + 1
+            value_span = Span(self.line, col, self.line, col)
+        end = self._span(last).end_column if last.type != "VALUE" else value_span.end_column
+        span = Span(self.line, key.column, self.line, end)
+        return _Statement("entry", span, name=key.value, name_span=key_span, value=value,
+                          value_span=value_span)
+
+
+class _LineParser:
+    """One form's line parser: a fast path built from the grammar's terminals, then lark."""
+
+    def __init__(self, grammar: str) -> None:
+        self.transformer = _LineTransformer()
+        self.lark = grammars.load(grammar, transformer=self.transformer)
+        self.form = "brace" if grammar == BRACE_GRAMMAR else "ini"
+        term = {t.name: t.pattern.to_regexp() for t in self.lark.terminals}
+        ws = r"[ \t\r\ufeff]*"
+        comment = rf"(?P<c>{term['COMMENT']})?"
+        if self.form == "brace":
+            self.opener = re.compile(term["SECTION_OPEN"])
+            self.simple = re.compile(
+                rf"{ws}(?:(?P<k>{term['KEY']}){ws}={ws}(?P<v>{term['VALUE']})?;"
+                rf"|(?P<o>{term['SECTION_OPEN']})|(?P<r>\}})){ws}{comment}{ws}\Z"
+            )
+        else:
+            self.opener = None
+            self.simple = re.compile(
+                rf"{ws}(?:(?P<k>{term['KEY']}){ws}={ws}(?P<v>{term['VALUE']})?"
+                rf"|(?P<o>{term['HEADER']}))?{ws}{comment}{ws}\Z"
+            )
+
+    def fast(self, text: str, line: int) -> list[_Statement] | None:
+        """Statements of a line of a common shape, or None to let lark decide."""
+        m = self.simple.match(text)
+        if m is None:
+            return None
+        out: list[_Statement] = []
+        if m["k"] is not None:
+            start = m.start("k")
+            if self.opener is not None and self.opener.match(text, start):
+                return None  # `K = {x};` opens a section in the grammar: let lark say so
+            key_span = Span(line, start + 1, line, m.end("k") + 1)
+            if m["v"] is not None:
+                value = m["v"].rstrip()
+                vstart = m.start("v")
+                value_span = Span(line, vstart + 1, line, vstart + 1 + len(value))
+                end = value_span.end_column
+            else:
+                value = ""
+                eq = text.index("=", m.end("k"))
+                value_span = Span(line, eq + 2, line, eq + 2)
+                end = eq + 2
+            if self.form == "brace":
+                end = text.index(";", m.end("v") if m["v"] is not None else m.end("k")) + 2
+            out.append(_Statement("entry", Span(line, start + 1, line, end), name=m["k"],
+                                  name_span=key_span, value=value, value_span=value_span))
+        elif m["o"] is not None:
+            t = self.transformer
+            t.line = line
+            out.append(_open_from_fast(self.form, m["o"], m.start("o"), line))
+        elif self.form == "brace" and m["r"] is not None:
+            out.append(_Statement("close", Span(line, m.start("r") + 1, line, m.end("r") + 1)))
+        if m["c"] is not None:
+            out.append(_Statement("comment", Span(line, m.start("c") + 1, line, m.end("c") + 1),
+                                  value=m["c"]))
+        return out
+
+    def parse(self, text: str, line: int) -> list[_Statement]:
+        """Statements of one line; raises lark's UnexpectedInput when it does not parse."""
+        fast = self.fast(text, line)
+        if fast is not None:
+            return fast
+        self.transformer.line = line
+        return self.lark.parse(text)
+
+
+def _open_from_fast(form: str, token: str, start: int, line: int) -> _Statement:
+    span = Span(line, start + 1, line, start + 1 + len(token))
+    if form == "brace":
+        name = token[: token.rindex("=")].rstrip()
+        return _Statement("open", span, name=name,
+                          name_span=Span(line, start + 1, line, start + 1 + len(name)))
+    inner = token[1:-1]
+    lead = len(inner) - len(inner.lstrip())
+    name = inner.strip()
+    col = start + 2 + lead
+    return _Statement("open", span, name=name, name_span=Span(line, col, line, col + len(name)))
+
+
+@cache
+def _parser(form: str) -> _LineParser:
+    return _LineParser(BRACE_GRAMMAR if form == "brace" else INI_GRAMMAR)
+
+
+def split_lines(text: str) -> list[str]:
+    """Physical lines, whatever the line ending (LF, CRLF or a lone CR)."""
+    lines = re.split(r"\r\n|\r|\n", text)
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def sniff_form(text: str) -> str | None:
+    """``"brace"`` or ``"ini"`` from the content, or None when it looks like neither."""
+    brace = ini = 0
+    for raw in text[:65536].splitlines()[:400]:
+        line = raw.strip()
+        if not line or line[0] in "#;":
+            continue
+        if line.startswith("[") and "]" in line:
+            ini += 1
+        elif re.search(r"=\s*\{(?!\{)\s*$", line) or line == "}":
+            brace += 1
+        elif line.endswith(";"):
+            brace += 1
+    if brace == ini == 0:
+        return None
+    return "brace" if brace >= ini else "ini"
+
+
+@dataclass
+class _Open:
+    name: str
+    header_span: Span
+    name_span: Span
+    entries: list[Entry] = field(default_factory=list)
+
+    def freeze(self) -> Section:
+        return Section(self.name, self.header_span, self.name_span, tuple(self.entries))
+
+
+def read_config(path: str, text: str, form: str | None = None) -> ClientConfig:
+    """Parse ``text`` (already decoded) as a client configuration of ``form``.
+
+    ``form`` is ``"brace"`` or ``"ini"``; when None it is sniffed from the content.
+    """
+    form = form or sniff_form(text) or "brace"
+    parser = _parser(form)
+    lines = split_lines(text)
+    sections: list[Section] = []
+    problems: list[SyntaxProblem] = []
+    comments: list[tuple[Span, str]] = []
+    templates: list[Span] = []
+    current: _Open | None = None
+
+    def close() -> None:
+        nonlocal current
+        if current is not None:
+            sections.append(current.freeze())
+            current = None
+
+    for number, line in enumerate(lines, start=1):
+        for m in _TEMPLATE_TOKEN.finditer(line):
+            templates.append(Span(number, m.start() + 1, number, m.end() + 1))
+        if _TEMPLATE_DIRECTIVE.match(line):
+            continue
+        try:
+            statements = parser.parse(line, number)
+        except Exception as error:  # lark's UnexpectedInput, or anything a bad line provokes
+            problem, statements = _explain(parser, form, line, number, error)
+            problems.append(problem)
+        for st in statements:
+            if st.kind == "comment":
+                comments.append((st.span, st.value))
+            elif st.kind == "open":
+                if current is not None and form == "brace":
+                    problems.append(SyntaxProblem(st.span, (
+                        f"expected `}}` to close section `{current.name}` (opened on line "
+                        f"{current.header_span.line}) before section `{st.name}` starts")))
+                close()
+                assert st.name_span is not None
+                current = _Open(st.name, st.span, st.name_span)
+            elif st.kind == "close":
+                if current is None:
+                    problems.append(SyntaxProblem(st.span, "unexpected `}`: no section is open here"))
+                close()
+            else:
+                assert st.name_span is not None and st.value_span is not None
+                entry = Entry(st.name, st.value, st.name_span, st.value_span, st.span)
+                if current is None:
+                    where = "`Name = { ... }`" if form == "brace" else "a `[Name]` section"
+                    problems.append(SyntaxProblem(st.name_span, (
+                        f"entry `{st.name}` is outside any section; expected it inside {where}")))
+                else:
+                    current.entries.append(entry)
+    if current is not None and form == "brace":
+        last = len(lines)
+        end = len(lines[-1]) + 1 if lines else 1
+        problems.append(SyntaxProblem(Span(max(last, 1), end, max(last, 1), end), (
+            f"expected `}}` to close section `{current.name}` (opened on line "
+            f"{current.header_span.line}) before the end of the file")))
+    close()
+    return ClientConfig(path=path, lines=tuple(lines), problems=tuple(problems), form=form,
+                        sections=tuple(sections), comments=tuple(comments),
+                        template_spans=tuple(templates))
+
+
+def _explain(parser: _LineParser, form: str, line: str, number: int,
+             error: Exception) -> tuple[SyntaxProblem, list[_Statement]]:
+    """A plain-words problem for a line that did not parse, and what could still be kept."""
+    column = getattr(error, "column", None)
+    if not isinstance(column, int) or column < 1:
+        column = len(line) + 1
+    token = getattr(error, "token", None)
+    expected = set(getattr(error, "expected", None) or getattr(error, "allowed", None) or ())
+    kept: list[_Statement] = []
+    at = column - 1
+    if token is not None and token.type == "$END":
+        at = len(line.rstrip(" \t\r"))
+        column = at + 1
+    span = Span(number, column, number, column + (1 if at < len(line) else 0))
+    rest = line[at:].strip()
+    if _SECRET_KEY.search(line):
+        found = "found something else"  # never echo what may be a password
+    else:
+        found = f"found `{_shorten(rest)}`" if rest else "found the end of the line"
+    if expected == {"SEMI"} and form == "brace":
+        key = _last_key(line[:at])
+        message = f"expected `;` after the value of `{key}`" if key else "expected `;`"
+        try:  # keep the entry, so that rules do not also report it as missing
+            kept = parser.parse(line[:at] + ";", number)
+        except Exception:
+            kept = []
+        return SyntaxProblem(span, message), kept
+    stripped = line[at:].lstrip()
+    if form == "ini" and stripped.startswith("[") and "]" not in stripped:
+        return SyntaxProblem(span, "expected `]` to close the section name"), kept
+    word = re.match(r"[A-Za-z0-9_.\-]+", stripped)
+    if word and "=" not in stripped and not stripped.startswith(("[", "}", "{")):
+        tail = stripped[word.end():].strip()
+        if tail:
+            message = f"expected `=` between the key `{word.group()}` and its value"
+        else:
+            message = f"expected `=` and a value after `{word.group()}`"
+        return SyntaxProblem(span, message), kept
+    if expected:
+        words = sorted({_WORDS.get(name, name) for name in expected if name in _WORDS})
+        if words:
+            choice = ", ".join(words[:-1]) + (" or " if len(words) > 1 else "") + words[-1]
+            return SyntaxProblem(span, f"expected {choice}, {found}"), kept
+    if form == "brace":
+        what = "a section header `Name = {`, an entry `Key = value;`, `}` or a comment"
+    else:
+        what = "a section header `[Name]`, an entry `Key=value` or a comment"
+    return SyntaxProblem(span, f"expected {what}, {found}"), kept
+
+
+def _last_key(before: str) -> str | None:
+    m = re.search(r"([^=;{}]+?)[ \t]*=[^=;{}]*$", before)
+    return m.group(1).strip() if m else None
+
+
+def _shorten(text: str, limit: int = 30) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

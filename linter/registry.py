@@ -1,0 +1,82 @@
+"""Find rules: the built-in modules listed in ``lunalint.rules``, then third-party rules from
+the ``lunalint.rules`` entry-point group. An entry point may name a Rule, an iterable of
+Rules, or a module (all Rules defined in it). A plugin that fails to load is reported as a
+notice and skipped; the other rules still run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+from lunalint.rules import BUILTIN_MODULES
+from lunalint.rules.base import Rule
+
+ENTRY_POINT_GROUP = "lunalint.rules"
+
+
+@dataclass
+class Registry:
+    rules: dict[str, Rule] = field(default_factory=dict)
+    notices: list[str] = field(default_factory=list)
+
+    def add(self, rule: Rule, origin: str) -> None:
+        if rule.id in self.rules:
+            self.notices.append(f"rule {rule.id} from {origin} ignored: the id is already taken "
+                                f"by {self.rules[rule.id].origin}")
+            return
+        self.rules[rule.id] = rule
+
+    def get(self, rule_id: str) -> Rule | None:
+        return self.rules.get(rule_id.upper())
+
+    def sorted(self) -> list[Rule]:
+        return sorted(self.rules.values(), key=lambda r: _id_key(r.id))
+
+
+def _id_key(rule_id: str) -> tuple:
+    head = rule_id.rstrip("0123456789")
+    tail = rule_id[len(head):]
+    return (head, int(tail) if tail else -1, rule_id)
+
+
+def rules_in(obj: Any) -> list[Rule]:
+    if isinstance(obj, Rule):
+        return [obj]
+    if isinstance(obj, ModuleType):
+        found = [v for v in vars(obj).values() if isinstance(v, Rule)]
+        return sorted(found, key=lambda r: _id_key(r.id))
+    if isinstance(obj, (list, tuple, set, frozenset)):
+        return [r for item in obj for r in rules_in(item)]
+    return []
+
+
+def load_registry(plugins: bool = True) -> Registry:
+    registry = Registry()
+    for name in BUILTIN_MODULES:
+        for rule in rules_in(importlib.import_module(name)):
+            registry.add(rule, "lunalint")
+    if plugins:
+        _load_plugins(registry)
+    return registry
+
+
+def _load_plugins(registry: Registry) -> None:
+    from importlib.metadata import entry_points
+
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        dist = ep.dist.name if ep.dist is not None else ep.value
+        try:
+            loaded = ep.load()
+        except Exception as error:  # a broken plugin must not stop the built-in rules
+            registry.notices.append(f"plugin {ep.name!r} ({ep.value}) failed to load: "
+                                    f"{type(error).__name__}: {error}")
+            continue
+        found = rules_in(loaded)
+        if not found:
+            registry.notices.append(f"plugin {ep.name!r} ({ep.value}) defines no lunalint rules")
+        for rule in found:
+            registry.add(dataclasses.replace(rule, origin=dist), f"plugin {dist}")

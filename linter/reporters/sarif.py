@@ -1,0 +1,92 @@
+"""``--format sarif``: SARIF 2.1.0, one run, ready for GitHub code scanning."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from urllib.parse import quote
+
+from lunalint import __version__
+from lunalint.findings import Finding, Location
+from lunalint.reporters import Report
+from lunalint.rules.base import REPOSITORY
+
+SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+FINGERPRINT_KEY = "lunalintAnchor/v1"
+
+
+def _uri(path: str, srcroot: str) -> str:
+    full = os.path.abspath(path)
+    root = os.path.abspath(srcroot)
+    try:
+        rel = os.path.relpath(full, root)
+    except ValueError:
+        rel = full
+    if rel.startswith(os.pardir):
+        return "file://" + quote(full.replace(os.sep, "/"))
+    return quote(rel.replace(os.sep, "/"))
+
+
+def _location(loc: Location | Finding, srcroot: str) -> dict:
+    s = loc.span
+    artifact = {"uri": _uri(loc.path, srcroot)}
+    if not artifact["uri"].startswith("file://"):
+        artifact["uriBaseId"] = "%SRCROOT%"
+    return {"physicalLocation": {
+        "artifactLocation": artifact,
+        "region": {"startLine": s.line, "startColumn": s.column, "endLine": s.end_line,
+                   "endColumn": s.end_column}}}
+
+
+def rule_descriptor(rule) -> dict:
+    props = {"tags": sorted(rule.tags), "precision": rule.precision,
+             "security-severity": f"{rule.security_severity:.1f}"}
+    out = {"id": rule.id, "name": rule.name,
+           "shortDescription": {"text": rule.summary.rstrip(".") + "."},
+           "fullDescription": {"text": " ".join(rule.description.split())},
+           "help": {"text": rule.help_text, "markdown": rule.help_markdown},
+           "defaultConfiguration": {"level": rule.level.label},
+           "properties": props}
+    if rule.help_uri:
+        out["helpUri"] = rule.help_uri
+    return out
+
+
+def fingerprint(f: Finding, srcroot: str) -> str:
+    key = "\0".join((f.rule, _uri(f.path, srcroot), f.anchor or f.message))
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def render(report: Report) -> str:
+    rules = sorted(report.rules, key=lambda r: r.id)
+    index = {r.id: i for i, r in enumerate(rules)}
+    results = []
+    for f in report.findings:
+        result = {"ruleId": f.rule, "level": f.level.label, "message": {"text": f.message},
+                  "locations": [_location(f, report.srcroot)],
+                  "partialFingerprints": {FINGERPRINT_KEY: fingerprint(f, report.srcroot)},
+                  "properties": {"intentional": f.intentional, "anchor": f.anchor}}
+        if f.rule in index:
+            result["ruleIndex"] = index[f.rule]
+        if f.related:
+            result["relatedLocations"] = [
+                {"id": i + 1, **_location(rel, report.srcroot), "message": {"text": rel.message}}
+                for i, rel in enumerate(f.related)]
+        if f.suppression is not None:
+            result["suppressions"] = [{"kind": f.suppression.kind, "status": "accepted",
+                                       "justification": f.suppression.justification}]
+        results.append(result)
+    run: dict = {
+        "tool": {"driver": {"name": "lunalint", "version": __version__,
+                            "semanticVersion": __version__, "informationUri": REPOSITORY,
+                            "rules": [rule_descriptor(r) for r in rules]}},
+        "automationDetails": {"id": f"lunalint/{report.category}"},
+        "columnKind": "unicodeCodePoints",
+        "results": results,
+    }
+    if report.notices:
+        run["invocations"] = [{"executionSuccessful": True, "toolExecutionNotifications": [
+            {"level": "warning", "message": {"text": n}} for n in report.notices]}]
+    doc = {"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

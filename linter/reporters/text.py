@@ -1,0 +1,67 @@
+"""``--format text`` (default): ``path:line:col: level RULE message``, grouped per file, each
+with the source line and a caret under the span. Colour only when asked (a terminal without
+``NO_COLOR``; the CLI decides)."""
+
+from __future__ import annotations
+
+from itertools import groupby
+
+from lunalint.reporters import Report
+
+_COLORS = {"error": "\033[1;31m", "warning": "\033[1;33m", "note": "\033[1;36m"}
+_BOLD, _DIM, _RESET = "\033[1m", "\033[2m", "\033[0m"
+
+
+def render(report: Report) -> str:
+    paint = (lambda code, text: f"{code}{text}{_RESET}") if report.color else (lambda c, t: t)
+    out: list[str] = []
+    for path, group in groupby(report.findings, key=lambda f: f.path):
+        if out:
+            out.append("")
+        for f in group:
+            s = f.span
+            level = paint(_COLORS[f.level.label], f.level.label)
+            tags = []
+            if f.intentional:
+                tags.append("intentional")
+            if f.suppression is not None:
+                tags.append(f"suppressed: {f.suppression.justification}")
+            tail = f" [{'; '.join(tags)}]" if tags else ""
+            out.append(f"{paint(_BOLD, f'{path}:{s.line}:{s.column}:')} {level} "
+                       f"{paint(_BOLD, f.rule)} {f.message}{tail}")
+            if f.excerpt is not None:
+                out.extend(_excerpt(f, paint))
+            for rel in f.related:
+                out.append(f"    {paint(_DIM, f'{rel.path}:{rel.span.line}:{rel.span.column}:')}"
+                           f" {rel.message}")
+    counts = report.counts()
+    total = sum(counts.values())
+    if total:
+        parts = ", ".join(f"{n} {name}{'s' if n != 1 else ''}" for name, n in counts.items() if n)
+        files = len({f.path for f in report.findings if f.suppression is None})
+        summary = (f"Found {total} problem{'s' if total != 1 else ''} ({parts}) in {files} of "
+                   f"{report.files} file{'s' if report.files != 1 else ''}.")
+    else:
+        summary = f"No problems found in {report.files} file{'s' if report.files != 1 else ''}."
+    if report.suppressed:
+        summary += f" {report.suppressed} suppressed."
+    if report.fixed:
+        summary += f" {len(report.fixed)} baseline entr{'ies' if len(report.fixed) != 1 else 'y'}" \
+                   " no longer found (fixed): " + ", ".join(report.fixed) + "."
+    if out:
+        out.append("")
+    out.append(summary)
+    return "\n".join(out) + "\n"
+
+
+def _excerpt(f, paint) -> list[str]:
+    s = f.span
+    line = f.excerpt.replace("\t", " ")
+    gutter = f"{s.line:>5} | "
+    start = min(s.column - 1, len(line))
+    if s.end_line == s.line:
+        width = max(1, min(s.end_column, len(line) + 1) - s.column)
+    else:
+        width = max(1, len(line) - start)
+    caret = " " * start + "^" * width
+    return [paint(_DIM, gutter) + line, paint(_DIM, " " * 6 + "| ") + paint(_BOLD, caret)]

@@ -1,0 +1,128 @@
+"""The rule framework: a rule is declarative metadata plus one check function.
+
+A check function receives one model object (a client configuration, an export, or the whole
+workspace, per the rule's ``scope``) and a :class:`Context`, and yields :class:`Problem`s. It
+never sees lark trees or files on disk. The engine turns problems into findings.
+
+Defining a rule::
+
+    @rule("HA106", "deprecated-harecovery", Level.WARNING,
+          summary="The deprecated HARecovery section is present",
+          reference="LUNA.md 1.3 (HARecovery: deprecated section)",
+          fix="Delete the section; recovery is set in HAConfiguration.",
+          bad="HARecovery = {\n   payments = 1;\n}", good="")
+    def check(config, ctx):
+        '''Full description, in Markdown: what and why.'''
+        ...
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from lunalint.findings import Level
+from lunalint.model.base import Span
+
+SCOPES = ("config", "export", "document", "workspace")
+REPOSITORY = "https://github.com/lunalint/lunalint"
+_ID = re.compile(r"^[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """What a check reports: where, what, and optionally a different level or related places.
+
+    ``path`` is only needed by workspace rules (per-file rules report on their own file).
+    ``related`` holds ``(path, span, message)`` triples; ``path`` None means the same file.
+    """
+
+    span: Span
+    message: str
+    anchor: str = ""
+    level: Level | None = None
+    related: tuple[tuple[str | None, Span, str], ...] = ()
+    intentional: bool = False
+    path: str | None = None
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a check may consult beyond its own model object."""
+
+    facts: dict[str, Any] = field(default_factory=dict)
+    workspace: Any = None
+
+
+Check = Callable[[Any, Context], Iterable[Problem]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    name: str
+    level: Level
+    scope: str
+    summary: str
+    description: str
+    reference: str
+    fix: str
+    check: Check = field(repr=False, compare=False)
+    bad: str = ""
+    good: str = ""
+    tags: tuple[str, ...] = ()
+    precision: str = "high"
+    security_severity: float = 0.0
+    origin: str = "lunalint"
+
+    def __post_init__(self) -> None:
+        if not _ID.match(self.id):
+            raise ValueError(f"rule id {self.id!r} must be upper-case letters, digits and '-'")
+        if self.scope not in SCOPES:
+            raise ValueError(f"rule {self.id}: scope must be one of {', '.join(SCOPES)}")
+        if self.precision not in ("very-high", "high", "medium", "low"):
+            raise ValueError(f"rule {self.id}: unknown precision {self.precision!r}")
+
+    @property
+    def help_uri(self) -> str:
+        if self.origin != "lunalint":
+            return ""
+        return f"{REPOSITORY}/blob/main/docs/rules/{self.id}.md"
+
+    @property
+    def help_markdown(self) -> str:
+        parts = [f"# {self.id}: {self.name}", "",
+                 f"**Default level:** `{self.level.label}`", "",
+                 self.summary.rstrip(".") + ".", "", self.description.strip(), "",
+                 "## Vendor reference", "", self.reference.strip(), "",
+                 "## How to fix", "", self.fix.strip()]
+        lang = "ini" if self.scope in ("config", "document") else "text"
+        if self.bad.strip():
+            parts += ["", "## Example that triggers it", "", f"```{lang}", self.bad.rstrip(), "```"]
+        if self.good.strip():
+            parts += ["", "## Fixed", "", f"```{lang}", self.good.rstrip(), "```"]
+        return "\n".join(parts) + "\n"
+
+    @property
+    def help_text(self) -> str:
+        """The help as plain text (SARIF ``help.text``): the Markdown without its markup."""
+        text = re.sub(r"^#+ ", "", self.help_markdown, flags=re.MULTILINE)
+        text = re.sub(r"\*\*(.+?)\*\*", r"\1", text)
+        return re.sub(r"^```\w*\n?", "", text, flags=re.MULTILINE)
+
+
+def rule(rule_id: str, name: str, level: Level, *, summary: str, reference: str, fix: str,
+         scope: str = "config", bad: str = "", good: str = "", tags: Iterable[str] = (),
+         precision: str = "high", security_severity: float = 0.0) -> Callable[[Check], Rule]:
+    """Declare a rule around its check function; the function's docstring is the description."""
+
+    def wrap(check: Check) -> Rule:
+        doc = inspect.cleandoc(check.__doc__ or "")
+        return Rule(rule_id, name, level, scope, summary, doc, reference, fix, check,
+                    inspect.cleandoc(bad) if bad else "", inspect.cleandoc(good) if good else "",
+                    tuple(tags), precision, security_severity)
+
+    return wrap

@@ -1,0 +1,73 @@
+"""Known sections and keys of the client configuration, in canonical spelling (LUNA.md 1.3)."""
+
+from __future__ import annotations
+
+import difflib
+import re
+
+SECTIONS: dict[str, tuple[str, ...]] = {
+    "Chrystoki2": ("LibUNIX", "LibUNIX64", "LibNT"),
+    "Luna": ("DefaultTimeOut", "PEDTimeout1", "PEDTimeout2", "PEDTimeout3",
+             "KeypairGenTimeOut", "CloningCommandTimeOut", "CommandTimeOutPedSet"),
+    "CardReader": ("RemoteCommand", "LunaG5Slots", "LunaG7Slots"),
+    "Misc": ("PE1746Enabled", "ToolsDir", "PartitionPolicyTemplatePath",
+             "ProtectedAuthenticationPathFlagStatus", "LoginAllowedOnFMEnabledHSMs",
+             "ValidateHost", "MutexFolder", "PluginModuleDir", "MaxUserIDCount"),
+    "LunaSA Client": ("ReceiveTimeout", "SSLConfigFile", "ClientPrivKeyFile", "ClientCertFile",
+                      "ServerCAFile", "NetClient", "TCPKeepAlive", "HtlDir", "EnableTLS1_2",
+                      "ProbeTimeout"),
+    "Secure Trusted Channel": ("ClientTokenLib", "SoftTokenDir", "ClientIdentitiesDir",
+                               "PartitionIdentitiesDir"),
+    "VirtualToken": ("VirtualTokenActiveRecovery",),
+    "HAConfiguration": ("HAOnly", "reconnAtt", "AutoReconnectInterval", "haLogStatus",
+                        "haLogPath", "haLogToStdout", "logLen", "failover_on_deactivation"),
+    "CkLog2": ("Enabled", "LibUNIX", "LibUNIX64", "LoggingMask", "LogToStreams", "NewFormat",
+               "File", "Error"),
+}
+
+# Keys with a two-digit index, per section: the canonical pattern and its spelling template.
+INDEXED: dict[str, tuple[tuple[re.Pattern[str], str], ...]] = {
+    "LunaSA Client": tuple((re.compile(rf"^Server{part}(\d+)$", re.IGNORECASE), f"Server{part}")
+                           for part in ("Name", "Port", "Htl")),
+    "VirtualToken": tuple((re.compile(rf"^VirtualToken(\d+){part}$", re.IGNORECASE),
+                           f"VirtualToken{{}}{part}")
+                          for part in ("Label", "SN", "Members", "StandbyMembers")),
+}
+
+# Sections whose keys are free-form (group labels) or not catalogued.
+FREE_FORM = ("HASynchronize", "HARecovery", "REST", "XTC", "Presentation", "RBS", "Toolkit",
+             "GemEngine")
+
+ALL_SECTIONS = tuple(SECTIONS) + FREE_FORM
+_SECTION_BY_FOLD = {name.casefold(): name for name in ALL_SECTIONS}
+
+
+def canonical_section(name: str) -> str | None:
+    return _SECTION_BY_FOLD.get(name.casefold())
+
+
+def canonical_key(section: str, key: str) -> str | None:
+    """The canonical spelling of ``key`` in ``section``, or None when it is not catalogued."""
+    for known in SECTIONS.get(section, ()):
+        if known.casefold() == key.casefold():
+            return known
+    for pattern, template in INDEXED.get(section, ()):
+        m = pattern.match(key)
+        if m:
+            if "{}" in template:
+                return template.format(m.group(1))
+            return template + m.group(1)
+    return None
+
+
+def closest(word: str, candidates: list[str] | tuple[str, ...]) -> str | None:
+    folded = {c.casefold(): c for c in candidates}
+    match = difflib.get_close_matches(word.casefold(), list(folded), n=1, cutoff=0.6)
+    return folded[match[0]] if match else None
+
+
+def key_suggestions(section: str) -> list[str]:
+    names = list(SECTIONS.get(section, ()))
+    for _pattern, template in INDEXED.get(section, ()):
+        names.append(template.format("00") if "{}" in template else template + "00")
+    return names

@@ -1,0 +1,212 @@
+"""SYN: file syntax and hygiene (RULES.md "SYN"), over client configurations.
+
+SYN001 covers every document kind: whatever a reader could not read.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from lunalint.findings import Level
+from lunalint.model import ClientConfig, Document, Span
+from lunalint.rules import catalog
+from lunalint.rules.base import Context, Problem, rule
+
+
+def _anchor(section: str, key: str = "") -> str:
+    return f"{section}/{key}" if key else section
+
+
+@rule("SYN001", "parse-error", Level.ERROR, scope="document",
+      summary="The file cannot be parsed here",
+      reference="LUNA.md 1.1 (brace syntax), 1.2 (INI syntax), 2 (tool output formats)",
+      fix="Correct the line as the message says. Reading resumes at the next line, so later "
+          "findings in the same file are still reported.",
+      bad="""
+          HAConfiguration = {
+             HAOnly = 1
+          }""",
+      good="""
+          HAConfiguration = {
+             HAOnly = 1;
+          }""",
+      tags=("syntax",), security_severity=5.0)
+def syn001(doc: Document, ctx: Context) -> Iterator[Problem]:
+    """A line (or the whole file) could not be read. The message says in plain words what was
+    expected where; entries that could still be understood (for instance an entry missing only
+    its `;`) are kept, so other rules do not report them a second time."""
+    for problem in doc.problems:
+        yield Problem(problem.span, problem.message, anchor=f"line-text:{_line(doc, problem.span)}")
+
+
+def _line(doc: Document, span: Span) -> str:
+    if 0 < span.line <= len(doc.lines):
+        return doc.lines[span.line - 1].strip()[:80]
+    return "<end>"
+
+
+@rule("SYN002", "tab-character", Level.ERROR,
+      summary="A TAB character appears in a client configuration",
+      reference="Vendor documentation, client configuration timeouts page: never put TAB "
+                "characters in Chrystoki.conf or crystoki.ini (LUNA.md 1.1)",
+      fix="Replace every TAB with spaces.",
+      bad="HAConfiguration = {\n\tHAOnly = 1;\n}",
+      good="HAConfiguration = {\n   HAOnly = 1;\n}",
+      tags=("syntax",), security_severity=5.0)
+def syn002(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
+    """The vendor states that TAB characters must never appear in these files: the library's
+    reader treats them differently from spaces. Each TAB is reported where it stands."""
+    for number, line in enumerate(config.lines, start=1):
+        if "\t" not in line:
+            continue
+        for m in re.finditer("\t", line):
+            yield Problem(Span(number, m.start() + 1, number, m.start() + 2),
+                          "TAB character; the vendor says these files must never contain TABs: "
+                          "use spaces", anchor=f"tab:{line.strip()[:60]}")
+
+
+@rule("SYN003", "duplicate-key", Level.WARNING,
+      summary="A key repeats inside one section",
+      reference="LUNA.md 1.1: how the library treats duplicate keys is not documented",
+      fix="Keep one entry for the key and delete the others.",
+      bad="HAConfiguration = {\n   HAOnly = 0;\n   HAOnly = 1;\n}",
+      good="HAConfiguration = {\n   HAOnly = 1;\n}",
+      tags=("syntax", "maintainability"), security_severity=3.0)
+def syn003(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
+    """Which of two entries with the same key takes effect is not documented by the vendor.
+    lunalint's other rules read the last one; the library may read the first."""
+    for section in config.sections:
+        seen = {}
+        for entry in section.entries:
+            folded = entry.key.casefold()
+            first = seen.setdefault(folded, entry)
+            if first is not entry:
+                yield Problem(entry.key_span, (
+                    f"`{entry.key}` repeats in section `{section.name}` (first on line "
+                    f"{first.key_span.line}); which one the Luna library uses is undocumented: "
+                    "keep one"), anchor=_anchor(section.name, entry.key),
+                    related=((None, first.key_span, "first definition"),))
+
+
+@rule("SYN004", "duplicate-section", Level.WARNING,
+      summary="A section repeats",
+      reference="LUNA.md 1.1: how the library treats a repeated section is not documented",
+      fix="Merge the repeated section into the first one.",
+      bad="Misc = {\n   ToolsDir = /usr/safenet/lunaclient/bin;\n}\n"
+          "Misc = {\n   PE1746Enabled = 0;\n}",
+      good="Misc = {\n   ToolsDir = /usr/safenet/lunaclient/bin;\n   PE1746Enabled = 0;\n}",
+      tags=("syntax", "maintainability"), security_severity=3.0)
+def syn004(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
+    """Configurations assembled from fragments often repeat a section. Whether the library
+    merges the repeats or reads only one of them is undocumented."""
+    seen = {}
+    for section in config.sections:
+        first = seen.setdefault(section.name.casefold(), section)
+        if first is not section:
+            yield Problem(section.header_span, (
+                f"section `{section.name}` repeats (first on line {first.header_span.line}); "
+                "merge the two: whether the library reads both is undocumented"),
+                anchor=_anchor(section.name) + f"#{_count(config, section)}",
+                related=((None, first.header_span, "first definition"),))
+
+
+def _count(config: ClientConfig, section) -> int:
+    return [s for s in config.sections if s.name.casefold() == section.name.casefold()].index(section)
+
+
+@rule("SYN005", "unknown-name", Level.WARNING,
+      summary="Unknown key in a catalogued section, or unknown section",
+      reference="LUNA.md 1.3 (sections and keys)",
+      fix="Correct the spelling (the message suggests the closest known name), or delete the "
+          "entry if it is not a Luna setting.",
+      bad="HAConfiguration = {\n   AutoReconnectedInterval = 60;\n}",
+      good="HAConfiguration = {\n   AutoReconnectInterval = 60;\n}",
+      tags=("correctness",), security_severity=4.0)
+def syn005(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
+    """A misspelt key is silently ignored by the library, so the setting it was meant to make
+    never takes effect (for example `AutoReconnectedInterval` leaves the recovery interval at
+    its default). Sections whose keys are free-form (`HASynchronize`, `HARecovery`) or not
+    catalogued (`REST`, `XTC`, …) are not checked key by key."""
+    for section in config.sections:
+        canonical = catalog.canonical_section(section.name)
+        if canonical is None:
+            guess = catalog.closest(section.name, catalog.ALL_SECTIONS)
+            hint = f"; did you mean `{guess}`?" if guess else ""
+            yield Problem(section.name_span, f"unknown section `{section.name}`{hint}",
+                          anchor=_anchor(section.name))
+            continue
+        if canonical not in catalog.SECTIONS:
+            continue
+        for entry in section.entries:
+            if catalog.canonical_key(canonical, entry.key) is not None:
+                continue
+            guess = catalog.closest(entry.key, catalog.key_suggestions(canonical))
+            hint = f"; did you mean `{guess}`?" if guess else ""
+            yield Problem(entry.key_span,
+                          f"unknown key `{entry.key}` in section `{section.name}`{hint}",
+                          anchor=_anchor(section.name, entry.key))
+
+
+@rule("SYN006", "key-case", Level.NOTE,
+      summary="A key is spelled with a case other than the canonical one",
+      reference="LUNA.md 1.1: whether the library matches keys case-sensitively is unsure",
+      fix="Spell the key exactly as the vendor does (the message gives the spelling).",
+      bad="HAConfiguration = {\n   ReconnAtt = -1;\n}",
+      good="HAConfiguration = {\n   reconnAtt = -1;\n}",
+      tags=("style",), precision="medium", security_severity=1.0)
+def syn006(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
+    """lunalint matches keys case-insensitively, but the vendor does not document whether the
+    Luna library does. If it does not, a key in another case is ignored. This rests on an
+    unsure fact, hence the `note` level."""
+    for section in config.sections:
+        canonical = catalog.canonical_section(section.name)
+        if canonical is None:
+            continue
+        for entry in section.entries:
+            known = catalog.canonical_key(canonical, entry.key)
+            if known is not None and known != entry.key:
+                yield Problem(entry.key_span,
+                              f"`{entry.key}` is spelled `{known}` by the vendor; the library "
+                              "may match keys case-sensitively",
+                              anchor=_anchor(section.name, entry.key))
+
+
+@rule("SYN007", "template-syntax", Level.NOTE,
+      summary="Template syntax found: the file is checked only where it parses",
+      reference="LUNA.md 5 (real-world variation: ERB, Go/Helm, Nix, shell templates)",
+      fix="Lint the rendered file as well (for example in CI after rendering the template), "
+          "or accept that template lines are checked only partly.",
+      bad="LunaSA Client = {\n   ServerName00 = {{ .Values.hsmHost }};\n}",
+      tags=("template",), security_severity=0.0)
+def syn007(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
+    """Templates (`<%= %>`, `{{ }}`, `${}`, `@@NAME@@`) produce the real configuration only when
+    rendered; values that are template expressions cannot be checked, and directive lines are
+    skipped. Reported once per file, at the first template token."""
+    if config.template_spans:
+        span = config.template_spans[0]
+        token = config.lines[span.line - 1][span.column - 1:span.end_column - 1]
+        yield Problem(span, f"template syntax `{token}`: this file is a template; lunalint checks "
+                            "only what parses and cannot see rendered values",
+                      anchor="template")
+
+
+@rule("SYN008", "quoted-or-empty-value", Level.NOTE,
+      summary="A value is quoted or empty",
+      reference="LUNA.md 1.1: values are unquoted; `Key = ;` occurs in the wild, validity unsure",
+      fix="Write values without quotes; give the key a value or delete the entry.",
+      bad="VirtualToken = {\n   VirtualToken00Label = \"payments\";\n}",
+      good="VirtualToken = {\n   VirtualToken00Label = payments;\n}",
+      tags=("style",), precision="medium", security_severity=1.0)
+def syn008(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
+    """The library reads values unquoted: quotes become part of the value (a label `"payments"`
+    is not the label `payments`). Whether an empty value is valid is undocumented."""
+    for section in config.sections:
+        for entry in section.entries:
+            if not entry.value:
+                yield Problem(entry.span, f"`{entry.key}` has an empty value",
+                              anchor=_anchor(section.name, entry.key))
+            elif entry.quoted:
+                yield Problem(entry.value_span, (
+                    f"the value of `{entry.key}` is quoted; the library does not strip quotes, "
+                    "so they become part of the value"), anchor=_anchor(section.name, entry.key))
