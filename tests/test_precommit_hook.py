@@ -1,0 +1,70 @@
+"""The pre-commit hook, run by the real `pre-commit try-repo` against this checkout."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from .test_cli import BAD
+
+ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+
+
+def _git(cwd: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
+
+
+def _pre_commit(repo: Path, home: Path) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PRE_COMMIT_HOME=str(home), NO_COLOR="1")
+    return subprocess.run(
+        ["pre-commit", "try-repo", str(ROOT), "lunalint", "--all-files", "--color", "never"],
+        cwd=repo, env=env, capture_output=True, text=True, timeout=600)
+
+
+def test_hook_fails_on_bad_config_and_passes_once_fixed(tmp_path):
+    if shutil.which("pre-commit") is None:
+        pytest.fail("pre-commit is a test dependency: install the package with its [test] extra")
+    repo = tmp_path / "client-configs"
+    repo.mkdir()
+    _git(repo, "init", "-q")
+    _git(repo, "config", "user.email", "ops@example.invalid")
+    _git(repo, "config", "user.name", "ops")
+    (repo / "etc").mkdir()
+    conf = repo / "etc" / "Chrystoki.conf"
+    conf.write_text(BAD)
+    (repo / "README.txt").write_text("not a Luna file; the hook must not be given it\n")
+    _git(repo, "add", ".")
+    home = tmp_path / "pre-commit-home"
+
+    failed = _pre_commit(repo, home)
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    assert "etc/Chrystoki.conf:7:4: warning HA101 HA groups are defined but `HAOnly` is `0`" \
+        in failed.stdout
+    assert "README.txt" not in failed.stdout
+
+    conf.write_text(BAD.replace("HAOnly = 0;", "HAOnly = 1;"))
+    _git(repo, "add", ".")
+    passed = _pre_commit(repo, home)
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    assert "Passed" in passed.stdout
+
+
+@pytest.mark.parametrize("path, taken", [
+    ("Chrystoki.conf", True), ("etc/chrystoki.CONF", True), ("win/CRYSTOKI.ini", True),
+    ("audit/pay-a.lunacm.txt", True), ("audit/HSM-A.LunaSH.TXT", True),
+    ("etc/Chrystoki.conf.bak", False), ("notes.txt", False), ("xChrystoki.conf", False),
+])
+def test_hook_files_pattern(path, taken):
+    import re
+
+    import yaml
+
+    hook, = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    assert hook["id"] == "lunalint" and hook["language"] == "python"
+    assert bool(re.search(hook["files"], path)) is taken
