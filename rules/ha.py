@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from lunalint.findings import Level
 from lunalint.model import ClientConfig
-from lunalint.model.config import ha_groups
+from lunalint.model.base import Span
+from lunalint.model.config import Entry, HaGroup, ha_groups
 from lunalint.rules.base import Context, Problem, rule
 
 
@@ -59,3 +61,435 @@ def ha101(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
         "HA groups are defined but `HAOnly` is not set; add `HAOnly = 1` to `HAConfiguration` "
         f"so applications see only the HA virtual slots{why}"),
         anchor="HAConfiguration/HAOnly", level=level)
+
+
+def _ha_place(config: ClientConfig, key: str):
+    """Where a missing or wrong ``HAConfiguration`` key is reported: the entry, else the
+    ``HAConfiguration`` header, else the ``VirtualToken`` header."""
+    entry = config.get("HAConfiguration", key)
+    if entry is not None:
+        return entry, entry.span
+    section = config.section("HAConfiguration") or config.section("VirtualToken")
+    return None, section.header_span if section is not None else Span(1, 1, 1, 1)
+
+
+def _int(text: str) -> int | None:
+    text = text.strip()
+    if re.fullmatch(r"[+-]?\d+", text):
+        return int(text)
+    return None
+
+
+@rule("HA102", "auto-recovery-off", Level.WARNING,
+      summary="HA groups are defined but automatic recovery is off (reconnAtt missing or 0)",
+      reference="LUNA.md 1.4 (`reconnAtt`: 0 disables auto-recovery; missing means off in the "
+                "client 7.1 documentation) and 3.4 (members rejoin automatically only within "
+                "the recovery window)",
+      fix="Set `reconnAtt` in `HAConfiguration` to the number of recovery attempts, or `-1` "
+          "(used by every generator seen, understood as unlimited).",
+      bad="""
+          HAConfiguration = {
+             HAOnly = 1;
+             reconnAtt = 0;
+          }""",
+      good="""
+          HAConfiguration = {
+             HAOnly = 1;
+             reconnAtt = -1;
+             AutoReconnectInterval = 60;
+          }""",
+      tags=("ha", "reliability"))
+def ha102(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
+    """Without automatic recovery a member that fails and comes back stays out of the group
+    until an operator runs `hagroup recover` by hand: the group silently runs with less
+    redundancy than intended. `reconnAtt = 0` turns recovery off, and a client without the key
+    has it off by default."""
+    if not ha_groups(config):
+        return
+    entry, span = _ha_place(config, "reconnAtt")
+    if entry is None:
+        yield Problem(span, "HA groups are defined but `reconnAtt` is not set, so a failed member "
+                      "never rejoins its group automatically; add `reconnAtt = -1` (or a number "
+                      "of attempts) to `HAConfiguration`", anchor="HAConfiguration/reconnAtt")
+    elif _int(entry.value) == 0:
+        yield Problem(span, "`reconnAtt = 0` turns automatic HA recovery off, so a failed member "
+                      "never rejoins its group by itself; set it to `-1` or a number of attempts",
+                      anchor="HAConfiguration/reconnAtt")
+
+
+@rule("HA103", "reconnect-interval-invalid", Level.ERROR,
+      summary="AutoReconnectInterval is below 60 seconds or not an integer",
+      reference="LUNA.md 1.4 (`AutoReconnectInterval`: seconds between recovery attempts; "
+                "recovery cannot run more often than once per 60 s)",
+      fix="Set `AutoReconnectInterval` to a whole number of seconds, 60 or more.",
+      bad="""
+          HAConfiguration = {
+             AutoReconnectInterval = 30;
+          }""",
+      good="""
+          HAConfiguration = {
+             AutoReconnectInterval = 60;
+          }""",
+      tags=("ha", "reliability"))
+def ha103(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
+    """The vendor documents that HA recovery cannot be attempted more often than once every
+    60 seconds. A smaller value, or one that is not a whole number, does not do what the
+    author meant, and the recovery window (`reconnAtt` × interval) becomes unpredictable."""
+    entry = config.get("HAConfiguration", "AutoReconnectInterval")
+    if entry is None:
+        return
+    value = _int(entry.value)
+    if value is None:
+        yield Problem(entry.span, f"`AutoReconnectInterval` is `{entry.value}`, not a whole "
+                      "number of seconds; use an integer of at least 60",
+                      anchor="HAConfiguration/AutoReconnectInterval")
+    elif value < 60:
+        yield Problem(entry.span, f"`AutoReconnectInterval = {value}` is below the 60-second "
+                      "minimum between HA recovery attempts; use 60 or more",
+                      anchor="HAConfiguration/AutoReconnectInterval")
+
+
+def _group_anchor(group: HaGroup, part: str, serial: str = "") -> str:
+    anchor = f"VirtualToken/VirtualToken{group.index}{part}"
+    return f"{anchor}/{serial}" if serial else anchor
+
+
+@rule("HA104", "group-too-small", Level.WARNING,
+      summary="An HA group has fewer than two members (error when it has none)",
+      reference="LUNA.md 3.10 (a group with fewer than two members gives no failover; vendor "
+                "HA documentation, 6.x)",
+      fix="List at least two member partition serials in `VirtualTokenNNMembers`, or remove "
+          "the group.",
+      bad="""
+          VirtualToken = {
+             VirtualToken00Label = payments;
+             VirtualToken00SN = 11541234567001;
+             VirtualToken00Members = 1541234567001;
+          }""",
+      good="""
+          VirtualToken = {
+             VirtualToken00Label = payments;
+             VirtualToken00SN = 11541234567001;
+             VirtualToken00Members = 1541234567001, 1541234567002;
+          }""",
+      tags=("ha", "reliability"))
+def ha104(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
+    """An HA group exists to fail over between members. With one member it adds a layer
+    without redundancy; with none, its virtual slot cannot work at all, so that case is an
+    error. A serial listed twice counts once (HA109 reports the repeat)."""
+    for group in ha_groups(config):
+        if group.members is None:
+            continue  # HA108 reports the missing key
+        distinct = {s.text for s in group.member_serials}
+        if len(distinct) >= 2:
+            continue
+        if not distinct:
+            yield Problem(group.members.span, f"HA group `{group.name}` has no members; its "
+                          "virtual slot cannot work. List at least two member serials",
+                          anchor=_group_anchor(group, "Members"), level=Level.ERROR)
+        else:
+            yield Problem(group.members.span, f"HA group `{group.name}` has only one member "
+                          f"(`{next(iter(distinct))}`), so there is nothing to fail over to; "
+                          "add a second member", anchor=_group_anchor(group, "Members"))
+
+
+@rule("HA105", "group-not-synchronized", Level.WARNING,
+      summary="An HA group label has no HASynchronize entry equal to 1",
+      reference="LUNA.md 1.3 (`HASynchronize`: one `<group label> = 1` entry per group turns "
+                "automatic object synchronisation on) and 3.2 (objects changed through "
+                "different members diverge)",
+      fix="Add `<group label> = 1;` to the `HASynchronize` section (INI: `<label>=1` under "
+          "`[HASynchronize]`).",
+      bad="""
+          VirtualToken = {
+             VirtualToken00Label = payments;
+          }
+          HASynchronize = {
+             payments = 0;
+          }""",
+      good="""
+          VirtualToken = {
+             VirtualToken00Label = payments;
+          }
+          HASynchronize = {
+             payments = 1;
+          }""",
+      tags=("ha", "reliability"))
+def ha105(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
+    """Automatic synchronisation copies key objects to a member that rejoins the group. When
+    the group's label has no `HASynchronize` entry set to 1, a recovered member can miss
+    objects created while it was away, and operations that land on it fail."""
+    for group in ha_groups(config):
+        if group.label is None or not group.label.value.strip():
+            continue  # HA108 reports the missing label
+        label = group.label.value.strip()
+        sync = config.get("HASynchronize", label)
+        if sync is not None and sync.value.strip() == "1":
+            continue
+        what = "has no `HASynchronize` entry" if sync is None else \
+            f"has `HASynchronize` `{sync.key} = {sync.value}`"
+        yield Problem(group.label.span, f"HA group `{label}` {what}; add `{label} = 1` to "
+                      "`HASynchronize` so members that rejoin get the objects they missed",
+                      anchor=f"HASynchronize/{label}")
+
+
+@rule("HA106", "deprecated-harecovery", Level.WARNING,
+      summary="The deprecated HARecovery section is present",
+      reference="LUNA.md 1.3 (`HARecovery`: deprecated section)",
+      fix="Delete the `HARecovery` section; recovery is set with `reconnAtt` and "
+          "`AutoReconnectInterval` in `HAConfiguration`.",
+      bad="""
+          HARecovery = {
+             payments = 1;
+          }""",
+      good="""
+          HAConfiguration = {
+             reconnAtt = -1;
+             AutoReconnectInterval = 60;
+          }""",
+      tags=("ha", "maintainability"))
+def ha106(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
+    """`HARecovery` is a leftover of older clients. Current clients take recovery settings from
+    `HAConfiguration`, so the section gives a false impression of how recovery is set up."""
+    for section in config.sections_named("HARecovery"):
+        yield Problem(section.header_span, "the `HARecovery` section is deprecated; remove it and "
+                      "set recovery with `reconnAtt` and `AutoReconnectInterval` in "
+                      "`HAConfiguration`", anchor="HARecovery")
+
+
+@rule("HA107", "ha-log-nowhere", Level.WARNING,
+      summary="haLogStatus is enabled but neither haLogPath nor haLogToStdout is set",
+      reference="LUNA.md 1.4 (`haLogStatus = enabled` writes `<haLogPath>/haErrorLog.txt` only "
+                "when `haLogPath` is set)",
+      fix="Add `haLogPath = /var/log/luna;` (a directory the client can write) or "
+          "`haLogToStdout = enabled;` to `HAConfiguration`.",
+      bad="""
+          HAConfiguration = {
+             haLogStatus = enabled;
+          }""",
+      good="""
+          HAConfiguration = {
+             haLogStatus = enabled;
+             haLogPath = /var/log/luna;
+          }""",
+      tags=("ha", "observability"))
+def ha107(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
+    """The HA log is where failover and recovery events are recorded. Turning it on without a
+    destination looks like logging is set up while nothing is written, which is found out only
+    when the log is needed after an incident."""
+    status = config.get("HAConfiguration", "haLogStatus")
+    if status is None or status.value.strip().casefold() != "enabled":
+        return
+    path = config.get("HAConfiguration", "haLogPath")
+    stdout = config.get("HAConfiguration", "haLogToStdout")
+    if path is not None and path.value.strip():
+        return
+    if stdout is not None and stdout.value.strip().casefold() == "enabled":
+        return
+    yield Problem(status.span, "`haLogStatus = enabled` but neither `haLogPath` nor "
+                  "`haLogToStdout = enabled` is set, so the HA log is written nowhere",
+                  anchor="HAConfiguration/haLogStatus")
+
+
+def _group_header(config: ClientConfig, group: HaGroup) -> Span:
+    """The header of the `VirtualToken` section holding the group's first entry."""
+    first = group.anchor_entry
+    for section in config.sections_named("VirtualToken"):
+        if first is not None and any(e is first for e in section.entries):
+            return section.header_span
+    section = config.section("VirtualToken")
+    return section.header_span if section is not None else Span(1, 1, 1, 1)
+
+
+@rule("HA108", "group-incomplete", Level.ERROR,
+      summary="An HA group index lacks Label, SN or Members, or a serial is not all digits",
+      reference="LUNA.md 1.4 (`VirtualTokenNNLabel`, `VirtualTokenNNSN` and "
+                "`VirtualTokenNNMembers` define one group; serials are partition serial numbers)",
+      fix="Give every group index NN all three keys `VirtualTokenNNLabel`, `VirtualTokenNNSN` "
+          "and `VirtualTokenNNMembers`, with serials written as digits only.",
+      bad="""
+          VirtualToken = {
+             VirtualToken00Label = payments;
+             VirtualToken00Members = 1541234567001, 15412345670O2;
+          }""",
+      good="""
+          VirtualToken = {
+             VirtualToken00Label = payments;
+             VirtualToken00SN = 11541234567001;
+             VirtualToken00Members = 1541234567001, 1541234567002;
+          }""",
+      tags=("ha", "correctness"))
+def ha108(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
+    """The client builds an HA group from the three keys sharing one index. A missing key, or a
+    serial with a letter in it (often `O` typed for `0`), leaves a group the client cannot
+    build or a member it cannot find."""
+    for group in ha_groups(config):
+        missing = [part for part in ("Label", "SN", "Members") if getattr(
+            group, part.lower() if part != "SN" else "sn") is None]
+        if missing:
+            names = ", ".join(f"`VirtualToken{group.index}{part}`" for part in missing)
+            yield Problem(_group_header(config, group),
+                          f"HA group index {group.index} ({group.name}) lacks {names}; a group "
+                          "needs a label, a serial and members",
+                          anchor=_group_anchor(group, "") + "/incomplete")
+        if group.sn is not None and not group.sn.value.strip().isdigit():
+            yield Problem(group.sn.span, f"group serial `VirtualToken{group.index}SN` is "
+                          f"`{group.sn.value}`; a serial must be digits only",
+                          anchor=_group_anchor(group, "SN"))
+        for part, serials in (("Members", group.member_serials),
+                              ("StandbyMembers", group.standby_serials)):
+            for serial in serials:
+                if not (serial.text.isdigit() and serial.text.isascii()):
+                    yield Problem(serial.span, f"member serial `{serial.text}` in "
+                                  f"`VirtualToken{group.index}{part}` is not all digits",
+                                  anchor=_group_anchor(group, part, serial.text))
+
+
+@rule("HA109", "member-listed-twice", Level.ERROR,
+      summary="A member serial is listed twice in one group, or in two groups of one client",
+      reference="LUNA.md 1.4 (`VirtualTokenNNMembers`: the member partitions of one group) and "
+                "3.2 (two paths to one partition let objects diverge)",
+      fix="List each partition serial once, in one group only.",
+      bad="""
+          VirtualToken = {
+             VirtualToken00Label = payments;
+             VirtualToken00SN = 11541234567001;
+             VirtualToken00Members = 1541234567001, 1541234567001;
+          }""",
+      good="""
+          VirtualToken = {
+             VirtualToken00Label = payments;
+             VirtualToken00SN = 11541234567001;
+             VirtualToken00Members = 1541234567001, 1541234567002;
+          }""",
+      tags=("ha", "correctness"))
+def ha109(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
+    """A partition listed twice in a group is one member counted twice: the group has less
+    redundancy than it appears to. A partition in two groups of one client is reachable through
+    two virtual slots, so applications can change the same objects along two paths. The
+    finding points at the repeat; the related location is the first listing."""
+    first: dict[str, tuple[HaGroup, Span]] = {}
+    for group in ha_groups(config):
+        for part, serials in (("Members", group.member_serials),
+                              ("StandbyMembers", group.standby_serials)):
+            for serial in serials:
+                seen = first.get(serial.text)
+                if seen is None:
+                    first[serial.text] = (group, serial.span)
+                    continue
+                where = "this group" if seen[0].index == group.index else \
+                    f"group `{seen[0].name}`"
+                yield Problem(serial.span, f"member serial `{serial.text}` is already listed in "
+                              f"{where}; list each partition once, in one group",
+                              anchor=_group_anchor(group, part, serial.text),
+                              related=((None, seen[1], "first listed here"),))
+
+
+@rule("HA110", "group-serial-mismatch", Level.NOTE,
+      summary="The group serial is not 1 followed by one member's serial",
+      reference="LUNA.md 1.4 (the group serial is `1` followed by the serial of the member that "
+                "created the group, in every vendor example; it changes when that member is "
+                "removed)",
+      fix="Check the group with `hagroup listgroups` in LunaCM and copy its serial; if the "
+          "creating member was removed, re-create the group or update the serial.",
+      bad="""
+          VirtualToken = {
+             VirtualToken00Label = payments;
+             VirtualToken00SN = 11541234567009;
+             VirtualToken00Members = 1541234567001, 1541234567002;
+          }""",
+      good="""
+          VirtualToken = {
+             VirtualToken00Label = payments;
+             VirtualToken00SN = 11541234567001;
+             VirtualToken00Members = 1541234567001, 1541234567002;
+          }""",
+      tags=("ha", "correctness"), precision="medium")
+def ha110(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
+    """The client derives a group's serial from the member that created it. A serial that
+    matches none of the listed members usually means the creating member was removed or the
+    file was edited by hand; the group may not be the one LunaCM shows."""
+    for group in ha_groups(config):
+        if group.sn is None or not group.sn.value.strip().isdigit():
+            continue
+        serials = [s.text for s in group.member_serials]
+        if not serials:
+            continue
+        sn = group.sn.value.strip()
+        if any(sn == "1" + s for s in serials):
+            continue
+        yield Problem(group.sn.span, f"group serial `{sn}` is not `1` followed by the serial "
+                      f"of one of its members ({', '.join(serials)}); check it against "
+                      "`hagroup listgroups`", anchor=_group_anchor(group, "SN"))
+
+
+_SERVER_KEY = re.compile(r"^Server(Name|Port|Htl)(\d+)$", re.IGNORECASE)
+
+
+@rule("HA111", "server-set-incomplete", Level.WARNING,
+      summary="ServerNameNN, ServerPortNN and ServerHtlNN do not come in complete sets",
+      reference="LUNA.md 1.3 (`LunaSA Client`: each server index NN should have Name, Port and "
+                "Htl)",
+      fix="Give each server index NN all three keys: `ServerNameNN`, `ServerPortNN` (usually "
+          "1792) and `ServerHtlNN`.",
+      bad="""
+          LunaSA Client = {
+             ServerName00 = hsm-a.example.net;
+          }""",
+      good="""
+          LunaSA Client = {
+             ServerName00 = hsm-a.example.net;
+             ServerPort00 = 1792;
+             ServerHtl00 = 0;
+          }""",
+      tags=("ha", "correctness"))
+def ha111(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
+    """The client reaches each HSM appliance through a server index with a name, a port and an
+    HTL flag. An incomplete set is usually a copy-paste slip, leaving a server the client
+    cannot reach or reaches on an unintended port. Reported once per index, at its first
+    entry."""
+    by_index: dict[str, dict[str, Entry]] = {}
+    for entry in config.entries("LunaSA Client"):
+        m = _SERVER_KEY.match(entry.key)
+        if m:
+            by_index.setdefault(m.group(2), {}).setdefault(m.group(1).capitalize(), entry)
+    for index, parts in by_index.items():
+        missing = [p for p in ("Name", "Port", "Htl") if p not in parts]
+        if not missing:
+            continue
+        first = min(parts.values(), key=lambda e: (e.span.line, e.span.column))
+        names = ", ".join(f"`Server{p}{index}`" for p in missing)
+        yield Problem(first.span, f"server index {index} has `{first.key}` but lacks {names}; "
+                      "each server needs a name, a port and an HTL setting",
+                      anchor=f"LunaSA Client/Server{index}")
+
+
+@rule("HA112", "receive-timeout-slow", Level.NOTE,
+      summary="ReceiveTimeout is above 20000 ms in a client with HA groups",
+      reference="LUNA.md 1.3 and 1.4 (`ReceiveTimeout`, default 20000 ms, may already be too "
+                "slow for HA failure detection)",
+      fix="Lower `ReceiveTimeout` in `LunaSA Client` to 20000 ms or less, so a dead member is "
+          "detected and failed over quickly.",
+      bad="""
+          LunaSA Client = {
+             ReceiveTimeout = 60000;
+          }""",
+      good="""
+          LunaSA Client = {
+             ReceiveTimeout = 20000;
+          }""",
+      tags=("ha", "reliability"), precision="medium")
+def ha112(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
+    """The receive timeout is how long the client waits for an appliance before it treats the
+    member as failed. The vendor notes that even the 20000 ms default can be slow for HA; a
+    longer one stalls every application call for that long before failover."""
+    if not ha_groups(config):
+        return
+    entry = config.get("LunaSA Client", "ReceiveTimeout")
+    if entry is None:
+        return
+    value = _int(entry.value)
+    if value is not None and value > 20000:
+        yield Problem(entry.span, f"`ReceiveTimeout = {value}` ms delays HA failure detection "
+                      "beyond the 20000 ms default; consider 20000 or less",
+                      anchor="LunaSA Client/ReceiveTimeout")
