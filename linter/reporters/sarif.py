@@ -33,10 +33,17 @@ def _location(loc: Location | Finding, srcroot: str) -> dict:
     artifact = {"uri": _uri(loc.path, srcroot)}
     if not artifact["uri"].startswith("file://"):
         artifact["uriBaseId"] = "%SRCROOT%"
-    return {"physicalLocation": {
+    physical = {
         "artifactLocation": artifact,
         "region": {"startLine": s.line, "startColumn": s.column, "endLine": s.end_line,
-                   "endColumn": s.end_column}}}
+                   "endColumn": s.end_column}}
+    excerpt = getattr(loc, "excerpt", None)
+    if excerpt is not None and s.end_line == s.line:
+        # The whole first line (secret values already masked by the engine) as context, so a
+        # viewer without the file still sees the offending line. Only for one-line regions:
+        # a context region must contain the region.
+        physical["contextRegion"] = {"startLine": s.line, "snippet": {"text": excerpt}}
+    return {"physicalLocation": physical}
 
 
 def rule_descriptor(rule) -> dict:
