@@ -24,6 +24,16 @@ def _csv(value: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
 
 
+def _jobs(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of processes, got {value!r}") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError("expected 0 (all cores) or a positive number")
+    return n or (os.cpu_count() or 1)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="lunalint",
@@ -55,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="colour in text output (auto: only on a terminal, never with NO_COLOR)")
     p.add_argument("--list-rules", action="store_true", help="list the rules and exit")
     p.add_argument("--explain", metavar="RULE", help="print a rule's full help and exit")
+    p.add_argument("--jobs", "-j", type=_jobs, default=None, metavar="N",
+                   help="worker processes (default: all cores for many files, 1 for a few; "
+                        "0 means all cores)")
     p.add_argument("--version", action="version", version=f"lunalint {__version__}")
     return p
 
@@ -111,11 +124,14 @@ def _run(args: argparse.Namespace) -> int:
     from lunalint.findings import Level
     from lunalint.reporters import Report, renderer
 
-    try:
-        result = engine.lint(args.paths or ["."], rules)
-    except FileNotFoundError as error:
-        missing = ", ".join(error.args[0]) if error.args else "?"
-        raise UsageError(f"no such file or directory: {missing}") from None
+    paths = args.paths or ["."]
+    # A missing path is a usage error (exit 2), but the paths that exist are still linted.
+    result = engine.lint(paths, rules, jobs=args.jobs, missing_ok=True)
+    if result.missing:
+        missing = ", ".join(result.missing)
+        if len(result.missing) == len(paths):
+            raise UsageError(f"no such file or directory: {missing}")
+        print(f"lunalint: error: no such file or directory: {missing}", file=sys.stderr)
     for path in result.skipped:
         print(f"lunalint: warning: {path}: not recognised as a Luna client configuration or "
               "capture; skipped", file=sys.stderr)
@@ -126,6 +142,8 @@ def _run(args: argparse.Namespace) -> int:
                     rules=rules, notices=registry.notices + result.notices,
                     srcroot=_srcroot(), category=args.category, color=color)
     _write(renderer(args.format)(report), args.output)
+    if result.missing:
+        return EXIT_USAGE
     fail_on = args.fail_on or "warning"
     if fail_on == "never":
         return EXIT_OK

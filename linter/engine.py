@@ -30,12 +30,28 @@ class Unreadable(Document):
         return "unreadable"
 
 
+@dataclass(frozen=True, slots=True)
+class Linted(Document):
+    """Stands for a document linted in a worker process when nothing later needs its model.
+
+    Sending a whole model back from a worker costs about as much as building it again, so only
+    its path and kind come back unless a workspace rule will look at every document.
+    """
+
+    of_kind: str = ""
+
+    @property
+    def kind(self) -> str:
+        return self.of_kind
+
+
 @dataclass
 class Result:
     findings: list[Finding]
     documents: list[Document]
     skipped: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)  # paths that do not exist (missing_ok)
 
 
 def display_path(path: str, cwd: str | None = None) -> str:
@@ -155,24 +171,111 @@ def masked_line(doc: Document, number: int) -> str:
     return line
 
 
+# A run over at least this many files uses a process pool by default (``jobs=None``).
+PARALLEL_THRESHOLD = 64
+_CHUNK = 16
+
+
+def default_jobs(files: int) -> int:
+    """Worker processes for ``files`` files: none for a handful, every usable core for many."""
+    if files < PARALLEL_THRESHOLD:
+        return 1
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, files // _CHUNK))
+
+
+def _lint_one(target: discover.Target, shown: str, rules: list[Rule],
+              ctx: Context) -> tuple[Document | None, list[Finding]]:
+    """Read one file and run the per-file rules on it (workspace rules run later, once).
+
+    This is the unit of work a worker process does: per-file steps belong here.
+    """
+    doc = read_document(target.path, shown, target.explicit)
+    if doc is None:
+        return None, []
+    findings = [f for rule in rules if rule.scope != "workspace" and _applies(rule, doc)
+                for f in _run_one(rule, doc, doc.path, ctx)]
+    return doc, attach_excerpts(findings, [doc])
+
+
+# Set in each worker process by _init_worker (or inherited when the pool forks).
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(rule_ids: list[str], facts: dict[str, Any]) -> None:
+    if _WORKER.get("ids") != rule_ids:  # spawned, not forked: load the same rules by id
+        from lunalint.registry import load_registry
+
+        registry = load_registry()
+        _WORKER["rules"] = [registry.rules[i] for i in rule_ids if i in registry.rules]
+        _WORKER["ids"] = rule_ids
+    _WORKER["ctx"] = Context(facts=facts, workspace=None)
+    _WORKER["whole"] = any(r.scope == "workspace" for r in _WORKER["rules"])
+
+
+def _work(item: tuple[discover.Target, str]) -> tuple[Document | None, list[Finding]]:
+    doc, findings = _lint_one(item[0], item[1], _WORKER["rules"], _WORKER["ctx"])
+    if doc is not None and not _WORKER["whole"]:
+        doc = Linted(doc.path, (), (), of_kind=doc.kind)
+    return doc, findings
+
+
+def _lint_all(items: list[tuple[discover.Target, str]], rules: list[Rule], ctx: Context,
+              jobs: int) -> list[tuple[Document | None, list[Finding]]]:
+    if jobs <= 1 or len(items) < 2:
+        whole = any(r.scope == "workspace" for r in rules)
+        out = []
+        for target, shown in items:
+            doc, findings = _lint_one(target, shown, rules, ctx)
+            if doc is not None and not whole and len(items) > 1:  # keep memory flat
+                doc = Linted(doc.path, (), (), of_kind=doc.kind)
+            out.append((doc, findings))
+        return out
+    import multiprocessing
+
+    ids = [r.id for r in rules]
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
+    mp = multiprocessing.get_context(method)
+    if method == "fork":  # children inherit the rules (plugins included) as they are
+        _WORKER.update(ids=ids, rules=rules)
+    try:
+        chunk = max(1, min(64, len(items) // (jobs * 8)))
+        with mp.Pool(jobs, _init_worker, (ids, ctx.facts)) as pool:
+            return pool.map(_work, items, chunksize=chunk)
+    finally:
+        _WORKER.clear()
+
+
 def lint(paths: list[str], rules: list[Rule], *, facts: dict[str, Any] | None = None,
-         cwd: str | None = None) -> Result:
-    """Lint ``paths`` (files or directories) with ``rules``; raises nothing for bad input."""
+         cwd: str | None = None, jobs: int | None = None,
+         missing_ok: bool = False) -> Result:
+    """Lint ``paths`` (files or directories) with ``rules``; raises nothing for bad input.
+
+    ``jobs`` is the number of worker processes (None: :func:`default_jobs`). A path that does
+    not exist raises FileNotFoundError, unless ``missing_ok``: then it is listed in
+    ``Result.missing`` and the other paths are still linted.
+    """
     targets, missing = discover.walk(paths)
-    if missing:
+    if missing and not missing_ok:
         raise FileNotFoundError(missing)
+    items = [(target, display_path(target.path, cwd)) for target in targets]
+    ctx = Context(facts=facts or {}, workspace=None)
+    jobs = default_jobs(len(items)) if jobs is None else max(1, jobs)
     documents: list[Document] = []
     skipped: list[str] = []
-    for target in targets:
-        shown = display_path(target.path, cwd)
-        doc = read_document(target.path, shown, target.explicit)
+    findings: list[Finding] = []
+    for (target, shown), (doc, found) in zip(items, _lint_all(items, rules, ctx, jobs)):
         if doc is None:
             if target.explicit:
                 skipped.append(shown)
             continue
         documents.append(doc)
-    ctx = Context(facts=facts or {}, workspace=None)
-    findings = run_rules(rules, documents, ctx)
-    findings = attach_excerpts(findings, documents)
+        findings.extend(found)
+    workspace_rules = [r for r in rules if r.scope == "workspace"]
+    if workspace_rules:
+        findings.extend(attach_excerpts(run_rules(workspace_rules, documents, ctx), documents))
     findings.sort(key=lambda f: f.sort_key)
-    return Result(findings, documents, skipped)
+    return Result(findings, documents, skipped, missing=missing)
