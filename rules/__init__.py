@@ -5,4 +5,5 @@ the :func:`~lunalint.rules.base.rule` decorator; the registry collects them from
 BUILTIN_MODULES = (
     "lunalint.rules.syntax",
     "lunalint.rules.ha",
+    "lunalint.rules.suppression",
 )

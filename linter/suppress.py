@@ -1,0 +1,213 @@
+"""Suppressions: inline directives in client configs and waivers from the configuration file.
+
+Applied to the findings after every rule ran (the engine knows nothing of them):
+
+- An inline directive is a comment ``lunalint: ignore[RULE,...] reason`` (after ``#``, ``;``
+  or ``//``). After an entry it covers findings on its own line; alone on its line it covers
+  the next line that is not a comment (so several directives may be stacked). A directive
+  without a reason suppresses nothing and is reported (LUNALINT-SUP001); unknown rule IDs
+  and malformed directives are reported (LUNALINT-SUP002); a directive that suppresses
+  nothing is reported (LUNALINT-SUP003).
+- A waiver (``waivers`` in the configuration file) covers findings of its rule in files
+  matching its path glob, and with its anchor when one is given (the finding's anchor equals
+  it or starts with it followed by ``/``). An expired waiver covers nothing and is reported
+  at its line in the configuration file (LUNALINT-SUP004).
+
+Suppressed findings keep their place in the list with ``Finding.suppression`` set (kind
+``inSource`` or ``external`` as in SARIF, and the reason as justification).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from lunalint.findings import Finding, Level, Suppression
+from lunalint.model.base import Document, Span
+from lunalint.model.config import ClientConfig
+from lunalint.settings import Settings, Waiver, glob_match
+
+MISSING_REASON = "LUNALINT-SUP001"
+UNKNOWN_RULE = "LUNALINT-SUP002"
+UNUSED = "LUNALINT-SUP003"
+EXPIRED = "LUNALINT-SUP004"
+OWN_RULES = (MISSING_REASON, UNKNOWN_RULE, UNUSED, EXPIRED)
+
+_MENTION = re.compile(r"\blunalint\s*:", re.IGNORECASE)
+_DIRECTIVE = re.compile(r"\blunalint\s*:\s*ignore\s*\[(?P<rules>[^\]]*)\](?P<reason>.*)$",
+                        re.IGNORECASE)
+_LEAD = re.compile(r"^(?:#+|;+|//+)\s*")
+
+
+@dataclass
+class Directive:
+    path: str
+    span: Span            # the comment
+    rules: tuple[str, ...]
+    reason: str
+    target_line: int      # the line whose findings it covers
+    used: set[str] = field(default_factory=set)
+
+
+def parse_directives(doc: ClientConfig, known: set[str]) -> tuple[list[Directive], list[Finding]]:
+    """The directives in a config's comments, and findings about malformed ones."""
+    directives: list[Directive] = []
+    problems: list[Finding] = []
+    alone = {span.line for span, _text in doc.comments if _is_alone(doc, span)}
+    for span, text in doc.comments:
+        body = _LEAD.sub("", text.strip())
+        if not _MENTION.search(body):
+            continue
+        m = _DIRECTIVE.search(body)
+        if m is None:
+            problems.append(_own(UNKNOWN_RULE, doc.path, span,
+                                 "this comment mentions lunalint but is not a directive; write "
+                                 "`lunalint: ignore[RULE,...] reason`", "directive"))
+            continue
+        words = [w.strip() for w in m.group("rules").split(",")]
+        rules = tuple(w.upper() for w in words if w)
+        bad = [w for w in words if w and w.upper() not in known]
+        if not rules:
+            problems.append(_own(UNKNOWN_RULE, doc.path, span,
+                                 "`lunalint: ignore[]` names no rule; list rule IDs inside the "
+                                 "brackets", "directive"))
+            continue
+        if bad:
+            problems.append(_own(UNKNOWN_RULE, doc.path, span,
+                                 f"unknown rule {', '.join(repr(b) for b in bad)} in a "
+                                 "suppression directive (see lunalint --list-rules)",
+                                 "directive/" + ",".join(rules)))
+        reason = m.group("reason").strip().lstrip("-:—–").strip()
+        good = tuple(r for r in rules if r in known)
+        if not re.search(r"\w", reason):
+            problems.append(_own(MISSING_REASON, doc.path, span,
+                                 f"`lunalint: ignore[{','.join(rules)}]` gives no reason, so it "
+                                 "suppresses nothing; write why after the bracket",
+                                 "directive/" + ",".join(rules)))
+            continue
+        if not good:
+            continue
+        target = span.line
+        if span.line in alone:
+            target = span.line + 1
+            while target in alone:
+                target += 1
+        directives.append(Directive(doc.path, span, good, reason, target))
+    return directives, problems
+
+
+def _is_alone(doc: ClientConfig, span: Span) -> bool:
+    line = doc.lines[span.line - 1] if 0 < span.line <= len(doc.lines) else ""
+    return not line[:span.column - 1].strip()
+
+
+def _own(rule_id: str, path: str, span: Span, message: str, anchor: str) -> Finding:
+    from lunalint.rules import suppression
+
+    meta = {r.id: r for r in (suppression.sup001, suppression.sup002, suppression.sup003,
+                              suppression.sup004)}[rule_id]
+    return Finding(rule_id, meta.level, message, path, span, anchor=anchor,
+                   help_uri=meta.help_uri)
+
+
+def _waiver_covers(waiver: Waiver, finding: Finding, settings: Settings) -> bool:
+    if waiver.rule != finding.rule:
+        return False
+    if not glob_match(waiver.path, settings.relative(finding.path)):
+        return False
+    if waiver.anchor:
+        return finding.anchor == waiver.anchor or finding.anchor.startswith(waiver.anchor + "/")
+    return True
+
+
+def apply(findings: Iterable[Finding], documents: Iterable[Document], settings: Settings, *,
+          known: Iterable[str], selected: Iterable[str], inline: bool = True,
+          today: _dt.date | None = None, settings_path: str = "") -> list[Finding]:
+    """``findings`` with suppressions marked, plus the findings about suppressions.
+
+    ``known`` are all registered rule IDs (for unknown-rule checks); ``selected`` the rules
+    that ran (a directive for a rule that did not run is not "unused", and LUNALINT-SUP
+    findings appear only when selected). ``inline=False`` ignores directives (audit mode).
+    ``settings_path`` is how the configuration file is shown in findings about waivers.
+    """
+    known = set(known)
+    selected = set(selected)
+    today = today or _dt.date.today()
+    findings = list(findings)
+    own: list[Finding] = []
+
+    directives: dict[tuple[str, int], list[Directive]] = {}
+    all_directives: list[Directive] = []
+    if inline:
+        for doc in documents:
+            if isinstance(doc, ClientConfig) and doc.comments:
+                found, problems = parse_directives(doc, known)
+                own.extend(problems)
+                for d in found:
+                    directives.setdefault((d.path, d.target_line), []).append(d)
+                    all_directives.append(d)
+
+    active = [w for w in settings.waivers if not w.expired(today)]
+    for waiver in settings.waivers:
+        if waiver.expired(today):
+            where = settings_path or waiver.source
+            own.append(_own(EXPIRED, where, Span(waiver.line, 1, waiver.line, 1),
+                            f"the waiver for {waiver.rule} on `{waiver.path}` expired on "
+                            f"{waiver.expires.isoformat()}; the findings it hid are reported "
+                            f"again (reason was: {waiver.reason})",
+                            f"waiver/{waiver.rule}/{waiver.path}"))
+
+    out: list[Finding] = []
+    for finding in findings:
+        out.append(_suppressed(finding, directives, active, settings))
+
+    for d in all_directives:
+        unused = [r for r in d.rules if r not in d.used and r in selected]
+        if unused:
+            own.append(_own(UNUSED, d.path, d.span,
+                            f"`lunalint: ignore[{','.join(unused)}]` suppresses nothing on line "
+                            f"{d.target_line}; remove it",
+                            "directive/" + ",".join(d.rules)))
+
+    own = [f for f in own if f.rule in selected]
+    # The findings about suppressions can themselves be waived (e.g. a shared waiver file).
+    out.extend(_suppressed(f, {}, active, settings) for f in own)
+    out.sort(key=lambda f: f.sort_key)
+    return out
+
+
+def _suppressed(finding: Finding, directives: dict[tuple[str, int], list[Directive]],
+                waivers: list[Waiver], settings: Settings) -> Finding:
+    if finding.suppression is not None:
+        return finding
+    for d in directives.get((finding.path, finding.span.line), ()):
+        if finding.rule in d.rules:
+            d.used.add(finding.rule)
+            return dataclasses.replace(finding, suppression=Suppression(
+                "inSource", d.reason, f"{d.path}:{d.span.line}"))
+    for waiver in waivers:
+        if _waiver_covers(waiver, finding, settings):
+            return dataclasses.replace(finding, suppression=Suppression(
+                "external", waiver.reason, waiver.origin))
+    return finding
+
+
+def apply_levels(findings: Iterable[Finding], levels: dict[str, Level]) -> list[Finding]:
+    """Findings with the configuration file's per-rule ``level`` overrides applied."""
+    if not levels:
+        return list(findings)
+    return [dataclasses.replace(f, level=levels[f.rule]) if f.rule in levels else f
+            for f in findings]
+
+
+def display(path: str) -> str:
+    """A configuration file path as findings show paths: relative to the cwd when under it."""
+    full = os.path.abspath(path)
+    rel = os.path.relpath(full, os.getcwd())
+    if rel == os.pardir or rel.startswith(os.pardir + os.sep):
+        rel = full
+    return rel.replace(os.sep, "/")
