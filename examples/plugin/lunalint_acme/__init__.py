@@ -1,0 +1,1 @@
+"""Example lunalint plugin: ACME's site policy for Luna client configurations."""
