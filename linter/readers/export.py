@@ -51,13 +51,15 @@ _FENCE = re.compile(r"[ \t]*(?:```|~~~)[\w+.-]*[ \t]*\Z")
 _ELISION = re.compile(
     r"[ \t]*(?:\.{3,}|…|\[[ \t]*(?:output[ \t]+omitted|\.\.\.|…|snip(?:ped)?|truncated|elided)"
     r"[^\]]*\]|<[ \t]*(?:snip|output omitted)[^>]*>)[ \t]*\Z", re.IGNORECASE)
-_HEADING = re.compile(r"[ \t]*(Partition|HSM)[ \t]+(Capabilities|Policies)[ \t]*:?[ \t]*\Z",
-                      re.IGNORECASE)
-_CURRENT_SLOT = re.compile(r"[ \t]*Current Slot Id[ \t]*:[ \t]*(\d+)", re.IGNORECASE)
+# The lines that open a block or set the slot, as one expression (one match per line).
+_MARKER = re.compile(
+    r"[ \t]*(?:(?P<heading>(?P<scope>Partition|HSM)[ \t]+(?P<section>Capabilities|Policies)"
+    r"[ \t]*:?[ \t]*\Z)"
+    r"|Current Slot Id[ \t]*:[ \t]*(?P<current>\d+)"
+    r"|Description[ \t]+Value[ \t]+(?P<sh_policy>Code\b)"
+    r"|Description[ \t]+(?P<sh_cap>Value)[ \t]*\Z"
+    r"|Slot[ \t]*#[ \t]+Member[ \t]+(?P<members>S/?N\b))", re.IGNORECASE)
 _TABLE_RULE = re.compile(r"[ \t]*=+(?:[ \t]+=+)*[ \t]*\Z")
-_POLICY_TABLE = re.compile(r"[ \t]*Description[ \t]+Value[ \t]+Code\b", re.IGNORECASE)
-_CAPABILITY_TABLE = re.compile(r"[ \t]*Description[ \t]+Value[ \t]*\Z", re.IGNORECASE)
-_MEMBER_TABLE = re.compile(r"[ \t]*Slot[ \t]*#[ \t]+Member[ \t]+S/?N\b", re.IGNORECASE)
 _POLICY_START = re.compile(r"[ \t]*\d+[ \t]*:")
 _AUTH = re.compile(r"\((PW|PED)\)|\b(PW|PED)\b")
 _CODE = re.compile(r"(0x[0-9A-Fa-f]+|\d+)(?![\w.])[ \t]*")
@@ -131,16 +133,18 @@ class _Shape:
             piece = f"{_WS}(?P<{group}>{patterns[term]})"
             parts.append(piece if term in always else f"(?:{piece})?")
         self.regex = re.compile("".join(parts) + rf"{_WS}\Z")
+        self.indexes = [(label, self.regex.groupindex[f"g{i}"])
+                        for i, label in enumerate(self.groups)]
 
     def match(self, text: str) -> dict[str, tuple[str, int, int]] | None:
         m = self.regex.match(text)
         if m is None:
             return None
         out = {}
-        for i, label in enumerate(self.groups):
-            value = m.group(f"g{i}")
-            if value is not None:
-                out[label] = (value, m.start(f"g{i}"), m.end(f"g{i}"))
+        for label, index in self.indexes:
+            start, end = m.span(index)
+            if start >= 0:
+                out[label] = (text[start:end], start, end)
         return out
 
     def parse(self, text: str) -> dict[str, tuple[str, int, int]]:
@@ -245,14 +249,19 @@ class _Output:
     hsm_pols: list[HsmPolicy] = field(default_factory=list)
     ha_settings: list[Field] = field(default_factory=list)
     groups: list[_GroupDraft] = field(default_factory=list)
-    first: Span | None = None
-    last: Span | None = None
+    first_line: _Line | None = None
+    last_line: _Line | None = None
     elided: bool = False
     block: str | None = None  # "slot" | "policy" | "sh_policy" | "sh_cap" | "members"
 
-    def touch(self, span: Span) -> None:
-        self.first = self.first or span
-        self.last = span
+    def touch(self, line: _Line) -> None:
+        self.first_line = self.first_line or line
+        self.last_line = line
+
+    def output_span(self) -> Span | None:
+        if self.first_line is None or self.last_line is None:
+            return None
+        return self.first_line.whole().merge(self.last_line.whole())
 
 
 @dataclass
@@ -305,10 +314,10 @@ class _Reader:
     def line(self, line: _Line) -> None:
         text = line.text
         stripped = text.strip()
-        if not stripped or _FENCE.match(text):
+        if not stripped or (text.lstrip()[:1] in "`~" and _FENCE.match(text)):
             self.end_block()
             return
-        if _ELISION.match(text):
+        if stripped[:1] in ".…[<" and _ELISION.match(text):
             self.elisions.append(line.whole())
             self.output.elided = True
             return
@@ -327,7 +336,7 @@ class _Reader:
             if m is not None:
                 self.read_banner(line, m)
                 return
-        self.output.touch(line.whole())
+        self.output.touch(line)
         self.output_line(line, text)
 
     def output_line(self, line: _Line, text: str) -> None:
@@ -345,36 +354,28 @@ class _Reader:
             if _TABLE_RULE.match(text) or self.member_row(line, text):
                 return
             self.end_block()
-        h = _HEADING.match(text)
-        if h is not None:
-            self.heading(line, h.group(1).lower(), h.group(2).lower())
+        marker = _MARKER.match(text) if text[:1] in " \tPHCDSphcds" else None
+        if marker is not None:
+            if marker.group("heading"):
+                self.heading(line, marker.group("scope").lower(), marker.group("section").lower())
+                return
+            if marker.group("current"):
+                self.end_block()
+                self.current_slot = int(marker.group("current"))
+                self.saw_current_slot = True
+                return
+            self.end_block()
+            out.block = next(k for k in ("sh_policy", "sh_cap", "members") if marker.group(k))
+            if out.block == "members" and not out.groups:
+                out.groups.append(_GroupDraft())
             return
         if "->" in text:
             m = shape("arrow_line").match(text)
             if m is not None:
                 self.arrow(line, m)
                 return
-        elif block == "slot":
+        if block == "slot":
             self.end_block()
-        c = _CURRENT_SLOT.match(text)
-        if c is not None:
-            self.current_slot = int(c.group(1))
-            self.saw_current_slot = True
-            return
-        if _POLICY_TABLE.match(text):
-            self.end_block()
-            out.block = "sh_policy"
-            return
-        if _CAPABILITY_TABLE.match(text):
-            self.end_block()
-            out.block = "sh_cap"
-            return
-        if _MEMBER_TABLE.match(text):
-            self.end_block()
-            out.block = "members"
-            if not out.groups:
-                out.groups.append(_GroupDraft())
-            return
         if ":" in text:
             m = shape("field_line").match(text)
             if m is not None:
@@ -673,10 +674,11 @@ class _Reader:
             pending = self.commands[out.command]
             pending.fields = tuple(out.fields)
             pending.elided = out.elided
-            if out.first is not None:
-                pending.output_first = out.first
-                if pending.output_last is None or pending.output_last < out.last:
-                    pending.output_last = out.last
+            span = out.output_span()
+            if span is not None:
+                pending.output_first = span
+                if pending.output_last is None or pending.output_last < span:
+                    pending.output_last = span
 
     def build(self) -> Export:
         def resolve(slot_id: int | None, seen: Slot | None) -> Slot | None:
