@@ -24,9 +24,11 @@ _SECTIONS = (r"Chrystoki2|Luna|CardReader|Misc|LunaSA Client|Secure Trusted Chan
              r"|HASynchronize|HAConfiguration|HARecovery|CkLog2")
 _CONFIG_CONTENT = re.compile(
     rf"(?im)^[ \t\ufeff]*(?:(?:{_SECTIONS})[ \t]*=[ \t]*\{{|\[(?:{_SECTIONS})\])")
+# A capture may start lines with terminal colour codes (ANSI escape sequences).
+_LEAD = r"(?:[ \t\r\ufeff]|\x1b\[[0-9;?]*[A-Za-z])*"
 _EXPORT_CONTENT = re.compile(
-    r"(?im)(?:^\s*(?:\[[^\]\n]*\]\s*)?luna(?:cm|sh):>|LunaCM\s*(?:\(64-bit\)\s*)?v\d|"
-    r"^\s*Command Result\s*:|^\s*Partition (?:Capabilities|Policies)\s*$|"
+    rf"(?im)(?:^{_LEAD}(?:\[[^\]\n]*\][ \t]*)?luna(?:cm|sh):>|LunaCM\s*(?:\(64-bit\)\s*)?v\d|"
+    rf"^{_LEAD}Command Result\s*:|^\s*Partition (?:Capabilities|Policies)\s*$|"
     r"^\s*HSM (?:Capabilities|Policies)\s*$|^\s*Description\s+Value\s+Code|"
     r"^\s*HA Group Label\s*:|^\s*Slot Id\s*->)")
 

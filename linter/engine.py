@@ -82,10 +82,8 @@ def read_document(path: str, shown: str, explicit: bool) -> Document | None:
 
         doc: Document = read_config(shown, loaded.text, form)
     else:
-        try:
-            from lunalint.readers.export import read_export
-        except ModuleNotFoundError:  # captures are read once the exports reader lands
-            return None
+        from lunalint.readers.export import read_export
+
         doc = read_export(shown, loaded.text)
     if loaded.problem:  # decoded with a fallback: say so, as the first problem
         problems = (SyntaxProblem(Span(1, 1, 1, 1), loaded.problem),) + doc.problems
