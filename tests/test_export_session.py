@@ -273,3 +273,34 @@ def test_long_generated_session_attributes_every_policy_set():
     assert all(p.ha_virtual == (p.slot_id == 9) for p in doc.policy_sets)
     assert all(c.result is not None for c in doc.commands)
     assert len(doc.slots) == 5
+
+
+def test_lunacm_hsm_showpolicies_groups_and_tab_separated_lunash_table():
+    doc = read_export("m.txt", (EXPORTS / "mixed-hsm-policies-and-groups.txt").read_text())
+    assert doc.problems == ()
+    lunacm, lunash = doc.hsm_policies
+    assert lunacm.tool == "lunacm" and lunacm.serial is None and lunacm.command_index == 0
+    assert sorted(lunacm.policies) == [7, 12, 16] and sorted(lunacm.capabilities) == [0, 7]
+    p7 = lunacm.policy(7)
+    assert (p7.value, p7.number, p7.enabled) == ("1", 1, True)
+    assert p7.trailing == "(destructive)" and p7.destructive is True
+    assert lunacm.policy(16).destructive is None and lunacm.policy(12).enabled is False
+    assert text_at(doc, p7.value_span) == "1"
+    assert lunash.tool == "lunash" and lunash.policy(16).value == "Off"
+    assert lunash.policy(7).description == "Allow cloning"
+    g1, g2 = doc.ha_groups
+    assert (g1.label, g1.slot_id, g2.label, g2.slot_id) == ("g1", 6, "g2", 7)
+    assert [s.text for s in g1.standby_serials] == ["154000000009", "154000000010"]
+    assert [m.serial for m in g1.members] == ["154000000001"]
+    assert [(m.slot, m.status, m.alive) for m in g2.members] == [("2", "alive", True),
+                                                                ("N/A", "down", False)]
+    assert g1.setting("HA auto recovery").value == "disabled" and g1.settings == g2.settings
+    assert doc.ha_slot_ids == {6, 7}
+
+
+def test_verbose_partition_policies_keep_trailing_text():
+    text = ("lunacm:>partition showpolicies -verbose\n"
+            "        Partition Policies\n"
+            "                 0: Allow private key cloning : 1   (destructive: no)\n")
+    ps, = read_export("v.txt", text).policy_sets
+    assert ps.policies[0].value == 1 and ps.policies[0].trailing == "(destructive: no)"

@@ -240,6 +240,7 @@ class HsmPolicy:
     span: Span
     value_span: Span
     destructive: bool | None = None
+    trailing: str = ""  # LunaCM `-verbose` text after the value, trimmed
 
     @property
     def number(self) -> int | None:
@@ -473,6 +474,14 @@ class Export(Document):
             if s.slot_id == slot_id:
                 return s
         return None
+
+    @property
+    def ha_slot_ids(self) -> frozenset[int]:
+        """Slot ids known to be HA virtual slots: from slot listings and ``hagroup listgroups``
+        (``HA Group Slot ID``), so a group slot is known even when its listing was elided."""
+        ids = {s.slot_id for s in self.slots if s.ha_virtual}
+        ids.update(g.slot_id for g in self.ha_groups if g.slot_id is not None)
+        return frozenset(ids)
 
     def policy_sets_for(self, serial: str) -> tuple[PolicySet, ...]:
         return tuple(p for p in self.policy_sets if p.serial == serial)

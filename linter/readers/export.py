@@ -637,10 +637,8 @@ class _Reader:
             if draft.scope == "partition":
                 self.policy_sets.append((draft, out))
             else:
-                caps = tuple(HsmPolicy(p.number, p.name, str(p.value), p.span, p.value_span)
-                             for p in draft.capabilities)
-                pols = tuple(HsmPolicy(p.number, p.name, str(p.value), p.span, p.value_span)
-                             for p in draft.policies)
+                caps = tuple(_hsm_policy(p) for p in draft.capabilities)
+                pols = tuple(_hsm_policy(p) for p in draft.policies)
                 self.hsm_policies.append(HsmPolicies(
                     out.tool if out.command is not None else "lunacm", tuple(out.hsm_fields),
                     caps, pols, draft.first.merge(draft.last), out.slot_id, slot, out.command,
@@ -709,6 +707,19 @@ class _Reader:
                       policy_sets=tuple(policy_sets), hsm_policies=hsm_policies,
                       hsms=tuple(self.hsms), ha_groups=tuple(self.groups),
                       elisions=tuple(self.elisions), fields=tuple(self.preamble_fields))
+
+
+def _hsm_policy(p: PolicyValue) -> HsmPolicy:
+    """An HSM policy from a LunaCM `N: name : value` line; `-verbose` text may say whether
+    changing it is destructive (layout unsure: only the words are looked at)."""
+    words = p.trailing.lower()
+    destructive = None
+    if re.search(r"\b(?:non|not)[- ]?destructive", words):
+        destructive = False
+    elif "destructive" in words:
+        destructive = True
+    return HsmPolicy(p.number, p.name, str(p.value), p.span, p.value_span, destructive,
+                     p.trailing)
 
 
 def _replace_slot(h: HsmPolicies, slot: Slot | None) -> HsmPolicies:
