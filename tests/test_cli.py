@@ -21,6 +21,9 @@ HAConfiguration = {
    HAOnly = 0;
    reconnAtt = -1;
 }
+HASynchronize = {
+   payments = 1;
+}
 """
 
 
