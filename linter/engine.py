@@ -45,6 +45,18 @@ class Linted(Document):
         return self.of_kind
 
 
+def slim(doc: Document) -> Document:
+    """What the steps after the per-file rules need of ``doc`` when no workspace rule runs:
+    a configuration keeps its lines and comments (inline suppressions), not its sections."""
+    import dataclasses
+
+    if isinstance(doc, ClientConfig):
+        return dataclasses.replace(doc, sections=(), template_spans=())
+    if isinstance(doc, Unreadable):
+        return doc
+    return Linted(doc.path, (), doc.problems, of_kind=doc.kind)
+
+
 @dataclass
 class Result:
     findings: list[Finding]
@@ -69,9 +81,14 @@ def display_path(path: str, cwd: str | None = None) -> str:
 
 def read_document(path: str, shown: str, explicit: bool) -> Document | None:
     """The model of one file, an :class:`Unreadable`, or None when it is not a Luna file."""
-    loaded = source.load(path)
+    return document_from(source.load(path), path, shown, explicit)
+
+
+def document_from(loaded: source.Loaded, path: str, shown: str,
+                  explicit: bool) -> Document | None:
+    """The model of content already loaded from ``path`` (shown as ``shown``)."""
     if loaded.text is None:
-        if not explicit and loaded.encoding == "binary":
+        if not explicit and loaded.encoding == "binary" and not _luna_name(path):
             return None  # a binary file met while walking a tree is simply not ours
         return Unreadable(shown, (), (SyntaxProblem(Span(1, 1, 1, 1), loaded.problem or ""),))
     kind, form = discover.classify(path, loaded.text)
@@ -89,6 +106,12 @@ def read_document(path: str, shown: str, explicit: bool) -> Document | None:
         problems = (SyntaxProblem(Span(1, 1, 1, 1), loaded.problem),) + doc.problems
         doc = _with_problems(doc, problems)
     return doc
+
+
+def _luna_name(path: str) -> bool:
+    """True when the file's name says it is a Luna file (so it is reported even if binary)."""
+    name = os.path.basename(path)
+    return bool(discover.CONFIG_NAME.match(name) or discover.EXPORT_NAME.search(name))
 
 
 def _with_problems(doc: Document, problems: tuple[SyntaxProblem, ...]) -> Document:
@@ -217,7 +240,7 @@ def _init_worker(rule_ids: list[str], facts: dict[str, Any]) -> None:
 def _work(item: tuple[discover.Target, str]) -> tuple[Document | None, list[Finding]]:
     doc, findings = _lint_one(item[0], item[1], _WORKER["rules"], _WORKER["ctx"])
     if doc is not None and not _WORKER["whole"]:
-        doc = Linted(doc.path, (), (), of_kind=doc.kind)
+        doc = slim(doc)
     return doc, findings
 
 
@@ -229,7 +252,7 @@ def _lint_all(items: list[tuple[discover.Target, str]], rules: list[Rule], ctx: 
         for target, shown in items:
             doc, findings = _lint_one(target, shown, rules, ctx)
             if doc is not None and not whole and len(items) > 1:  # keep memory flat
-                doc = Linted(doc.path, (), (), of_kind=doc.kind)
+                doc = slim(doc)
             out.append((doc, findings))
         return out
     import multiprocessing
@@ -276,4 +299,21 @@ def lint(paths: list[str], rules: list[Rule], *, facts: dict[str, Any] | None = 
     if workspace_rules:
         findings.extend(attach_excerpts(run_rules(workspace_rules, documents, ctx), documents))
     findings.sort(key=lambda f: f.sort_key)
-    return Result(findings, documents, skipped, missing=missing)
+    notices = [f"{display_path(given, cwd)}: no Luna client configuration or capture found in "
+               "this directory" for given in _empty_dirs(paths, documents, items)]
+    return Result(findings, documents, skipped, notices=notices, missing=missing)
+
+
+def _empty_dirs(paths: list[str], documents: list[Document],
+                items: list[tuple[discover.Target, str]]) -> list[str]:
+    """The directories named in ``paths`` under which no file was linted."""
+    linted = {doc.path for doc in documents}
+    out = []
+    for given in paths:
+        if not os.path.isdir(given) or os.path.islink(given.rstrip("/\\") or given):
+            continue
+        root = os.path.join(os.path.abspath(given), "")
+        if not any(shown in linted and os.path.abspath(target.path).startswith(root)
+                   for target, shown in items):
+            out.append(given)
+    return out

@@ -332,7 +332,7 @@ def _explain(parser: _LineParser, form: str, line: str, number: int,
         key = _last_key(line[:at])
         message = f"expected `;` after the value of `{key}`" if key else "expected `;`"
         try:  # keep the entry, so that rules do not also report it as missing
-            kept = parser.parse(line[:at] + ";", number)
+            kept = [_clamp(st, len(line)) for st in parser.parse(line[:at] + ";", number)]
         except Exception:
             kept = []
         return SyntaxProblem(span, message), kept
@@ -357,6 +357,13 @@ def _explain(parser: _LineParser, form: str, line: str, number: int,
     else:
         what = "a section header `[Name]`, an entry `Key=value` or a comment"
     return SyntaxProblem(span, f"expected {what}, {found}"), kept
+
+
+def _clamp(st: _Statement, length: int) -> _Statement:
+    """``st`` with its span ending within the real line (not on the `;` added to recover it)."""
+    if st.span.end_column > length + 1:
+        st.span = Span(st.span.line, st.span.column, st.span.end_line, length + 1)
+    return st
 
 
 def _last_key(before: str) -> str | None:
