@@ -113,25 +113,41 @@ def _run(args: argparse.Namespace) -> int:
             raise UsageError(f"unknown rule {args.explain!r} (see --list-rules)")
         _write(rule.help_markdown, args.output)
         return EXIT_OK
-    for flag in ("config", "baseline", "write_baseline", "include_suppressed",
-                 "no_inline_suppressions"):
+    for flag in ("baseline", "write_baseline"):
         if getattr(args, flag):
             raise UsageError(f"--{flag.replace('_', '-')} is not available yet in lunalint "
                              f"{__version__}")
-    rules = select_rules(registry, [w for ws in args.select for w in ws],
-                         [w for ws in args.ignore for w in ws])
-    from lunalint import engine
+    cfg = _settings(args, registry)
+    cli_select = [w for ws in args.select for w in ws]
+    rules = select_rules(registry, cli_select or list(cfg.select),
+                         [w for ws in args.ignore for w in ws] + list(cfg.ignore))
+    from lunalint import engine, suppress
     from lunalint.findings import Level
     from lunalint.reporters import Report, renderer
 
     paths = args.paths or ["."]
     # A missing path is a usage error (exit 2), but the paths that exist are still linted.
-    result = engine.lint(paths, rules, jobs=args.jobs, missing_ok=True)
+    filtered = bool(cfg.include or cfg.exclude)
+    kinds = bool(cfg.config_globs or cfg.export_globs)
+    result = engine.lint(paths, rules, jobs=args.jobs, missing_ok=True,
+                         facts={"file_facts": cfg} if cfg.facts else None,
+                         accept=cfg.accepts if filtered else None,
+                         kind_of=cfg.kind_of if kinds else None)
+    # Levels first, so a waiver or directive hides a finding whatever its level; then
+    # suppressions, which add their own findings (LUNALINT-SUP*).
+    result.findings = suppress.apply(
+        suppress.apply_levels(result.findings, cfg.levels), result.documents, cfg,
+        known=registry.rules, selected={r.id for r in rules},
+        inline=not args.no_inline_suppressions,
+        settings_path=suppress.display(cfg.source) if cfg.source else "")
+    result.findings = suppress.apply_levels(result.findings, cfg.levels)
     if result.missing:
         missing = ", ".join(result.missing)
         if len(result.missing) == len(paths):
             raise UsageError(f"no such file or directory: {missing}")
         print(f"lunalint: error: no such file or directory: {missing}", file=sys.stderr)
+    for notice in result.notices:
+        print(f"lunalint: warning: {notice}", file=sys.stderr)
     for path in result.skipped:
         print(f"lunalint: warning: {path}: not recognised as a Luna client configuration or "
               "capture; skipped", file=sys.stderr)
@@ -144,12 +160,26 @@ def _run(args: argparse.Namespace) -> int:
     _write(renderer(args.format)(report), args.output)
     if result.missing:
         return EXIT_USAGE
-    fail_on = args.fail_on or "warning"
+    fail_on = args.fail_on or cfg.fail_on or "warning"
     if fail_on == "never":
         return EXIT_OK
     threshold = Level.parse(fail_on)
     failing = any(f.level >= threshold for f in shown if f.suppression is None)
     return EXIT_FINDINGS if failing else EXIT_OK
+
+
+def _settings(args: argparse.Namespace, registry):
+    """The configuration file's settings (``--config``, else the one found from the cwd)."""
+    from lunalint import settings, suppress
+
+    path = args.config or settings.find_config()
+    if path is None:
+        return settings.Settings()
+    try:
+        return settings.load(path, list(registry.rules), explicit=bool(args.config),
+                             display=suppress.display(path))
+    except settings.ConfigError as error:
+        raise UsageError(str(error)) from None
 
 
 def _color(args: argparse.Namespace) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 SKIP_DIRS = frozenset({".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", "node_modules",
@@ -37,9 +38,11 @@ _EXPORT_CONTENT = re.compile(
 class Target:
     path: str  # as given or found (OS form)
     explicit: bool  # named on the command line
+    kind: str | None = None  # "config"/"export" when the configuration file's kinds say so
 
 
-def walk(paths: list[str]) -> tuple[list[Target], list[str]]:
+def walk(paths: list[str], kind_of: Callable[[str], str | None] | None = None,
+         ) -> tuple[list[Target], list[str]]:
     """Targets under ``paths`` in a stable order, and the paths that do not exist."""
     targets: list[Target] = []
     missing: list[str] = []
@@ -53,7 +56,8 @@ def walk(paths: list[str]) -> tuple[list[Target], list[str]]:
                 dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.endswith(".egg-info"))
                 for name in sorted(files):
                     full = os.path.join(root, name)
-                    if _worth_reading(name) and full not in seen:
+                    if full not in seen and (_worth_reading(name)
+                                             or (kind_of is not None and kind_of(full))):
                         seen.add(full)
                         targets.append(Target(full, False))
         elif given not in seen:
@@ -68,12 +72,19 @@ def _worth_reading(name: str) -> bool:
     return os.path.splitext(name)[1].lower() in SNIFF_EXTENSIONS
 
 
-def classify(path: str, text: str) -> tuple[str | None, str | None]:
-    """``("config", "brace"|"ini")``, ``("export", None)`` or ``(None, None)``."""
+def classify(path: str, text: str, hint: str | None = None) -> tuple[str | None, str | None]:
+    """``("config", "brace"|"ini")``, ``("export", None)`` or ``(None, None)``.
+
+    ``hint`` (``"config"`` or ``"export"``, from the configuration file's ``kinds`` globs)
+    decides the kind instead of the name and content."""
     from lunalint.readers.config import sniff_form
 
     name = os.path.basename(path)
     head = text[:SNIFF_BYTES]
+    if hint == "export":
+        return "export", None
+    if hint == "config":
+        return "config", sniff_form(head) or ("ini" if name.lower().endswith(".ini") else "brace")
     if CONFIG_NAME.match(name):
         return "config", sniff_form(head) or ("ini" if name.lower().endswith(".ini") else "brace")
     if EXPORT_NAME.search(name):

@@ -6,9 +6,10 @@ sorted list of :class:`~lunalint.findings.Finding`.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import traceback
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,19 +80,20 @@ def display_path(path: str, cwd: str | None = None) -> str:
     return rel.replace(os.sep, "/")
 
 
-def read_document(path: str, shown: str, explicit: bool) -> Document | None:
+def read_document(path: str, shown: str, explicit: bool,
+                  kind: str | None = None) -> Document | None:
     """The model of one file, an :class:`Unreadable`, or None when it is not a Luna file."""
-    return document_from(source.load(path), path, shown, explicit)
+    return document_from(source.load(path), path, shown, explicit, kind)
 
 
 def document_from(loaded: source.Loaded, path: str, shown: str,
-                  explicit: bool) -> Document | None:
+                  explicit: bool, kind: str | None = None) -> Document | None:
     """The model of content already loaded from ``path`` (shown as ``shown``)."""
     if loaded.text is None:
         if not explicit and loaded.encoding == "binary" and not _luna_name(path):
             return None  # a binary file met while walking a tree is simply not ours
         return Unreadable(shown, (), (SyntaxProblem(Span(1, 1, 1, 1), loaded.problem or ""),))
-    kind, form = discover.classify(path, loaded.text)
+    kind, form = discover.classify(path, loaded.text, kind)
     if kind is None:
         return None
     if kind == "config":
@@ -214,7 +216,7 @@ def _lint_one(target: discover.Target, shown: str, rules: list[Rule],
 
     This is the unit of work a worker process does: per-file steps belong here.
     """
-    doc = read_document(target.path, shown, target.explicit)
+    doc = read_document(target.path, shown, target.explicit, target.kind)
     if doc is None:
         return None, []
     findings = [f for rule in rules if rule.scope != "workspace" and _applies(rule, doc)
@@ -271,15 +273,22 @@ def _lint_all(items: list[tuple[discover.Target, str]], rules: list[Rule], ctx: 
 
 
 def lint(paths: list[str], rules: list[Rule], *, facts: dict[str, Any] | None = None,
-         cwd: str | None = None, jobs: int | None = None,
-         missing_ok: bool = False) -> Result:
+         cwd: str | None = None, jobs: int | None = None, missing_ok: bool = False,
+         accept: Callable[[str], bool] | None = None,
+         kind_of: Callable[[str], str | None] | None = None) -> Result:
     """Lint ``paths`` (files or directories) with ``rules``; raises nothing for bad input.
 
     ``jobs`` is the number of worker processes (None: :func:`default_jobs`). A path that does
     not exist raises FileNotFoundError, unless ``missing_ok``: then it is listed in
-    ``Result.missing`` and the other paths are still linted.
+    ``Result.missing`` and the other paths are still linted. ``accept`` (the configuration
+    file's include/exclude globs) drops files; ``kind_of`` (its ``kinds`` globs) says which
+    files are configs or exports whatever their name or content.
     """
-    targets, missing = discover.walk(paths)
+    targets, missing = discover.walk(paths, kind_of)
+    if accept is not None:
+        targets = [t for t in targets if accept(t.path)]
+    if kind_of is not None:
+        targets = [dataclasses.replace(t, kind=kind_of(t.path)) for t in targets]
     if missing and not missing_ok:
         raise FileNotFoundError(missing)
     items = [(target, display_path(target.path, cwd)) for target in targets]
