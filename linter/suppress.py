@@ -138,6 +138,7 @@ def apply(findings: Iterable[Finding], documents: Iterable[Document], settings: 
     selected = set(selected)
     today = today or _dt.date.today()
     findings = list(findings)
+    documents = list(documents)
     own: list[Finding] = []
 
     directives: dict[tuple[str, int], list[Directive]] = {}
@@ -174,6 +175,10 @@ def apply(findings: Iterable[Finding], documents: Iterable[Document], settings: 
                             "directive/" + ",".join(d.rules)))
 
     own = [f for f in own if f.rule in selected]
+    if own:
+        from lunalint.engine import attach_excerpts  # the directive's line, secrets masked
+
+        own = attach_excerpts(own, documents)
     # The findings about suppressions can themselves be waived (e.g. a shared waiver file).
     out.extend(_suppressed(f, {}, active, settings) for f in own)
     out.sort(key=lambda f: f.sort_key)
