@@ -119,8 +119,10 @@ def _run(args: argparse.Namespace) -> int:
                              f"{__version__}")
     cfg = _settings(args, registry)
     cli_select = [w for ws in args.select for w in ws]
+    # --select on the command line replaces the file's select and ignore; --ignore adds.
     rules = select_rules(registry, cli_select or list(cfg.select),
-                         [w for ws in args.ignore for w in ws] + list(cfg.ignore))
+                         [w for ws in args.ignore for w in ws]
+                         + ([] if cli_select else list(cfg.ignore)))
     from lunalint import engine, suppress
     from lunalint.findings import Level
     from lunalint.reporters import Report, renderer

@@ -26,8 +26,9 @@ Keys (all optional)::
         expires: 2027-06-30              # optional: after this date the waiver stops working
 
 Globs are relative to the directory holding the configuration file and use ``/``; ``*`` and
-``?`` stay inside one path segment, ``**`` crosses segments, and a glob without ``/`` matches
-the file name in any directory. Any mistake (bad YAML or TOML, an unknown key, a wrong type,
+``?`` stay inside one path segment, ``**`` crosses segments; a glob without ``/`` matches the
+file name in any directory, and one ending in ``/`` a folder (``old/`` a folder called ``old``
+at any depth). Any mistake (bad YAML or TOML, an unknown key, a wrong type,
 an unknown rule) is a :class:`ConfigError` whose message names the file and line.
 """
 
@@ -166,10 +167,15 @@ def _glob_regex(glob: str) -> re.Pattern[str]:
 def glob_match(glob: str, rel: str) -> bool:
     """Whether ``rel`` (a ``/`` path) matches ``glob``; see the module docstring."""
     glob = glob.strip().removeprefix("./")
+    parts = rel.split("/")
     if glob.endswith("/"):
-        glob += "**"
-    target = rel if "/" in glob else rel.rsplit("/", 1)[-1]
-    return bool(_glob_regex(glob).match(target))
+        core = glob.rstrip("/")
+        if "/" not in core:  # `old/`: a folder of that name at any depth
+            return any(_glob_regex(core).match(p) for p in parts[:-1])
+        glob = core + "/**"
+    if "/" not in glob:  # `*.conf`: the file name, in any folder
+        return bool(_glob_regex(glob).match(parts[-1]))
+    return bool(_glob_regex(glob).match(rel))
 
 
 # --------------------------------------------------------------------------- finding the file
