@@ -134,7 +134,8 @@ def _run(args: argparse.Namespace) -> int:
     result = engine.lint(paths, rules, jobs=args.jobs, missing_ok=True,
                          facts={"file_facts": cfg} if cfg.facts else None,
                          accept=cfg.accepts if filtered else None,
-                         kind_of=cfg.kind_of if kinds else None)
+                         kind_of=cfg.kind_of if kinds else None,
+                         root=_project_root(cfg))
     # Levels first, so a waiver or directive hides a finding whatever its level; then
     # suppressions, which add their own findings (LUNALINT-SUP*).
     result.findings = suppress.apply(
@@ -192,6 +193,14 @@ def _color(args: argparse.Namespace) -> bool:
     if args.color == "never" or os.environ.get("NO_COLOR"):
         return False
     return sys.stdout.isatty()
+
+
+def _project_root(cfg) -> str:
+    """Where the workspace is read from: the directory holding the configuration file, else
+    the git work tree, else the current directory."""
+    if cfg.source:
+        return os.path.dirname(os.path.abspath(cfg.source))
+    return _srcroot()
 
 
 def _srcroot() -> str:

@@ -219,7 +219,7 @@ def _lint_one(target: discover.Target, shown: str, rules: list[Rule],
     doc = read_document(target.path, shown, target.explicit, target.kind)
     if doc is None:
         return None, []
-    findings = [f for rule in rules if rule.scope != "workspace" and _applies(rule, doc)
+    findings = [f for rule in rules if not rule.needs_workspace and _applies(rule, doc)
                 for f in _run_one(rule, doc, doc.path, ctx)]
     return doc, attach_excerpts(findings, [doc])
 
@@ -228,7 +228,7 @@ def _lint_one(target: discover.Target, shown: str, rules: list[Rule],
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(rule_ids: list[str], facts: dict[str, Any]) -> None:
+def _init_worker(rule_ids: list[str], facts: dict[str, Any], keep: bool = False) -> None:
     if _WORKER.get("ids") != rule_ids:  # spawned, not forked: load the same rules by id
         from lunalint.registry import load_registry
 
@@ -236,7 +236,7 @@ def _init_worker(rule_ids: list[str], facts: dict[str, Any]) -> None:
         _WORKER["rules"] = [registry.rules[i] for i in rule_ids if i in registry.rules]
         _WORKER["ids"] = rule_ids
     _WORKER["ctx"] = Context(facts=facts, workspace=None)
-    _WORKER["whole"] = any(r.scope == "workspace" for r in _WORKER["rules"])
+    _WORKER["whole"] = keep or any(r.needs_workspace for r in _WORKER["rules"])
 
 
 def _work(item: tuple[discover.Target, str]) -> tuple[Document | None, list[Finding]]:
@@ -247,9 +247,10 @@ def _work(item: tuple[discover.Target, str]) -> tuple[Document | None, list[Find
 
 
 def _lint_all(items: list[tuple[discover.Target, str]], rules: list[Rule], ctx: Context,
-              jobs: int) -> list[tuple[Document | None, list[Finding]]]:
+              jobs: int, keep: bool = False) -> list[tuple[Document | None, list[Finding]]]:
+    """Per-file work for ``items``; whole models come back when ``keep`` or a rule links."""
     if jobs <= 1 or len(items) < 2:
-        whole = any(r.scope == "workspace" for r in rules)
+        whole = keep or any(r.needs_workspace for r in rules)
         out = []
         for target, shown in items:
             doc, findings = _lint_one(target, shown, rules, ctx)
@@ -266,7 +267,7 @@ def _lint_all(items: list[tuple[discover.Target, str]], rules: list[Rule], ctx: 
         _WORKER.update(ids=ids, rules=rules)
     try:
         chunk = max(1, min(64, len(items) // (jobs * 8)))
-        with mp.Pool(jobs, _init_worker, (ids, ctx.facts)) as pool:
+        with mp.Pool(jobs, _init_worker, (ids, ctx.facts, keep)) as pool:
             return pool.map(_work, items, chunksize=chunk)
     finally:
         _WORKER.clear()
@@ -275,7 +276,8 @@ def _lint_all(items: list[tuple[discover.Target, str]], rules: list[Rule], ctx: 
 def lint(paths: list[str], rules: list[Rule], *, facts: dict[str, Any] | None = None,
          cwd: str | None = None, jobs: int | None = None, missing_ok: bool = False,
          accept: Callable[[str], bool] | None = None,
-         kind_of: Callable[[str], str | None] | None = None) -> Result:
+         kind_of: Callable[[str], str | None] | None = None,
+         root: str | None = None) -> Result:
     """Lint ``paths`` (files or directories) with ``rules``; raises nothing for bad input.
 
     ``jobs`` is the number of worker processes (None: :func:`default_jobs`). A path that does
@@ -283,6 +285,11 @@ def lint(paths: list[str], rules: list[Rule], *, facts: dict[str, Any] | None = 
     ``Result.missing`` and the other paths are still linted. ``accept`` (the configuration
     file's include/exclude globs) drops files; ``kind_of`` (its ``kinds`` globs) says which
     files are configs or exports whatever their name or content.
+
+    ``root`` is the project root: every configuration and capture under it gives context to
+    the rules that link files (workspace rules), even when ``paths`` names only some files.
+    Findings are then kept only when they, or one of their related locations, are in a file
+    ``paths`` names.
     """
     targets, missing = discover.walk(paths, kind_of)
     if accept is not None:
@@ -304,13 +311,47 @@ def lint(paths: list[str], rules: list[Rule], *, facts: dict[str, Any] | None = 
             continue
         documents.append(doc)
         findings.extend(found)
-    workspace_rules = [r for r in rules if r.scope == "workspace"]
-    if workspace_rules:
-        findings.extend(attach_excerpts(run_rules(workspace_rules, documents, ctx), documents))
+    linking = [r for r in rules if r.needs_workspace]
+    if linking:
+        context = _context_documents(root, targets, accept, kind_of, cwd, ctx, jobs)
+        findings.extend(_link_and_run(linking, documents, context, ctx, root or "."))
+        if context:
+            named = {doc.path for doc in documents}
+            findings = [f for f in findings
+                        if f.path in named or any(r.path in named for r in f.related)]
     findings.sort(key=lambda f: f.sort_key)
     notices = [f"{display_path(given, cwd)}: no Luna client configuration or capture found in "
                "this directory" for given in _empty_dirs(paths, documents, items)]
     return Result(findings, documents, skipped, notices=notices, missing=missing)
+
+
+def _context_documents(root: str | None, targets: list[discover.Target],
+                       accept: Callable[[str], bool] | None,
+                       kind_of: Callable[[str], str | None] | None, cwd: str | None,
+                       ctx: Context, jobs: int) -> list[Document]:
+    """Models of the files under ``root`` that the command line did not name."""
+    if root is None:
+        return []
+    named = {os.path.realpath(t.path) for t in targets}
+    found, _ = discover.walk([root], kind_of)
+    extra = [t for t in found if os.path.realpath(t.path) not in named
+             and (accept is None or accept(t.path))]
+    if kind_of is not None:
+        extra = [dataclasses.replace(t, kind=kind_of(t.path)) for t in extra]
+    items = [(t, display_path(t.path, cwd)) for t in extra]
+    return [doc for doc, _ in _lint_all(items, [], ctx, jobs, keep=True)
+            if doc is not None and doc.kind in ("config", "export")]
+
+
+def _link_and_run(rules: list[Rule], documents: list[Document], context: list[Document],
+                  ctx: Context, root: str) -> list[Finding]:
+    """Build the workspace from every model, then run the rules that read it."""
+    from lunalint.workspace import build
+
+    workspace = build([*documents, *context], root, ctx.facts)
+    linked = Context(facts=ctx.facts, workspace=workspace)
+    everything = [*documents, *context]
+    return attach_excerpts(run_rules(rules, documents, linked), everything)
 
 
 def _empty_dirs(paths: list[str], documents: list[Document],

@@ -5,5 +5,8 @@ the :func:`~lunalint.rules.base.rule` decorator; the registry collects them from
 BUILTIN_MODULES = (
     "lunalint.rules.syntax",
     "lunalint.rules.ha",
+    "lunalint.rules.versions",
+    "lunalint.rules.policies",
+    "lunalint.rules.ops",
     "lunalint.rules.suppression",
 )

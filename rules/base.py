@@ -77,6 +77,13 @@ class Rule:
     precision: str = "high"
     security_severity: float = 0.0
     origin: str = "lunalint"
+    # A per-file rule that also consults ``Context.workspace`` (other files' models); the
+    # engine runs it after the link stage instead of in a worker process.
+    uses_workspace: bool = False
+
+    @property
+    def needs_workspace(self) -> bool:
+        return self.scope == "workspace" or self.uses_workspace
 
     def __post_init__(self) -> None:
         if not _ID.match(self.id):
@@ -116,13 +123,14 @@ class Rule:
 
 def rule(rule_id: str, name: str, level: Level, *, summary: str, reference: str, fix: str,
          scope: str = "config", bad: str = "", good: str = "", tags: Iterable[str] = (),
-         precision: str = "high", security_severity: float = 0.0) -> Callable[[Check], Rule]:
+         precision: str = "high", security_severity: float = 0.0,
+         uses_workspace: bool = False) -> Callable[[Check], Rule]:
     """Declare a rule around its check function; the function's docstring is the description."""
 
     def wrap(check: Check) -> Rule:
         doc = inspect.cleandoc(check.__doc__ or "")
         return Rule(rule_id, name, level, scope, summary, doc, reference, fix, check,
                     inspect.cleandoc(bad) if bad else "", inspect.cleandoc(good) if good else "",
-                    tuple(tags), precision, security_severity)
+                    tuple(tags), precision, security_severity, uses_workspace=uses_workspace)
 
     return wrap

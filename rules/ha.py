@@ -12,9 +12,24 @@ from lunalint.model.config import Entry, HaGroup, ha_groups
 from lunalint.rules.base import Context, Problem, rule
 
 
+STC_POLICY = 37
+
+
 def uses_stc(config: ClientConfig, ctx: Context) -> bool:
-    """True when the client uses Secure Trusted Channel (a `Secure Trusted Channel` section)."""
-    return config.section("Secure Trusted Channel") is not None
+    """True when the client uses Secure Trusted Channel: a `Secure Trusted Channel` section,
+    or an export of one of its members showing partition policy 37 (Force STC) = 1."""
+    if config.section("Secure Trusted Channel") is not None:
+        return True
+    workspace = ctx.workspace
+    if workspace is None:
+        return False
+    for group in workspace.groups_of(config):
+        for member in group.members:
+            pset = member.policy_set
+            policy = pset.policy(STC_POLICY) if pset is not None else None
+            if policy is not None and policy.value == 1:
+                return True
+    return False
 
 
 @rule("HA101", "ha-only-off", Level.WARNING,
@@ -32,12 +47,13 @@ def uses_stc(config: ClientConfig, ctx: Context) -> bool:
           HAConfiguration = {
              HAOnly = 1;
           }""",
-      tags=("ha", "reliability", "security"), security_severity=6.0)
+      tags=("ha", "reliability", "security"), security_severity=6.0, uses_workspace=True)
 def ha101(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
     """With HA groups defined and `HAOnly` off, applications also see the member partitions'
     physical slots. Slot numbers then shift whenever a member fails or recovers, and an
     application can talk to a member directly, bypassing replication. Under Secure Trusted
-    Channel a session opened on a member slot makes later use of the HA slot fail, so the
+    Channel (a `Secure Trusted Channel` section, or a member export showing partition policy 37
+    = 1) a session opened on a member slot makes later use of the HA slot fail, so the
     finding is an error there."""
     if not ha_groups(config):
         return
@@ -493,3 +509,37 @@ def ha112(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
         yield Problem(entry.span, f"`ReceiveTimeout = {value}` ms delays HA failure detection "
                       "beyond the 20000 ms default; consider 20000 or less",
                       anchor="LunaSA Client/ReceiveTimeout")
+
+
+@rule("HA113", "member-without-export", Level.NOTE,
+      summary="The workspace has exports, but none for this member: its policies went "
+              "unchecked",
+      reference="LUNA.md 3.6 (member policies the POL rules check) and 2 (the exports that "
+                "show them)",
+      fix="Save a LunaCM capture of `slot list` and `partition showpolicies` for this member "
+          "next to the others (for example `lunacm > member.lunacm.txt`), or remove the serial "
+          "from the group if the partition no longer exists.",
+      bad="""
+          VirtualToken = {
+             VirtualToken00Members = 1541234567001, 1541234567003;
+          }
+          # captures in the repository list 1541234567001 only""",
+      tags=("ha", "coverage"), precision="high", security_severity=0.0, uses_workspace=True)
+def ha113(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
+    """Cross-file rules (POL, VER) can check a member only when some capture lists it or
+    shows its policies. When the repository keeps captures but none mentions this member, the
+    member's cloning, activation and HSM policies were not checked at all. Without any capture
+    in the workspace this rule says nothing: the repository then holds only client configs."""
+    workspace = ctx.workspace
+    if workspace is None or not workspace.exports:
+        return
+    for group in workspace.groups_of(config):
+        assert group.definition is not None
+        members_entry = group.definition.members
+        for member in group.members:
+            if member.has_export or members_entry is None:
+                continue
+            yield Problem(members_entry.span, (
+                f"no export in the workspace shows member {member.serial} of group "
+                f"`{group.label}`; its partition and HSM policies went unchecked"),
+                anchor=_group_anchor(group.definition, "Members", member.serial))

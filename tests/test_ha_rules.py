@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,11 @@ HA_RULES = [f"HA{n}" for n in range(101, 113)]
 
 
 def _findings(path: Path, capsys, monkeypatch, *extra: str) -> list[dict]:
-    monkeypatch.chdir(path.parent)
+    # Lint a copy outside the repository: inside it, the repository's own .lunalint.yaml and
+    # workspace (examples/ captures) would apply.
+    work = Path(tempfile.mkdtemp(prefix="ha-corpus-"))
+    shutil.copy(path, work / path.name)
+    monkeypatch.chdir(work)
     code = main(["--format", "json", "--fail-on", "never", *extra, path.name])
     out = capsys.readouterr().out
     assert code == 0, out

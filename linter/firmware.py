@@ -1,0 +1,66 @@
+"""The client ↔ firmware table (``data/firmware.yaml``), extended or overridden by the user's
+``facts: firmware:`` rows (same keys; a user row replaces a shipped row with the same ``from``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+from lunalint.versions import Version
+
+
+@dataclass(frozen=True, slots=True)
+class FirmwareRow:
+    start: Version
+    below: Version
+    min_client: Version
+    confidence: str
+    source: str
+
+    def covers(self, firmware: Version) -> bool:
+        return self.start <= firmware < self.below
+
+
+class FirmwareTableError(ValueError):
+    pass
+
+
+def _row(raw: dict, where: str) -> FirmwareRow:
+    try:
+        start, below, client = (Version.parse(str(raw[k])) for k in ("from", "below", "min_client"))
+    except KeyError as error:
+        raise FirmwareTableError(f"{where}: firmware row lacks {error.args[0]!r}") from None
+    if start is None or below is None or client is None:
+        raise FirmwareTableError(f"{where}: firmware row has a value that is not a version")
+    confidence = str(raw.get("confidence", "user"))
+    return FirmwareRow(start, below, client, confidence, str(raw.get("source", "")))
+
+
+@cache
+def _shipped() -> tuple[FirmwareRow, ...]:
+    import yaml
+
+    text = resources.files("lunalint").joinpath("data/firmware.yaml").read_text(encoding="utf-8")
+    return tuple(_row(r, "data/firmware.yaml") for r in yaml.safe_load(text)["firmware"])
+
+
+def table(facts: dict | None = None) -> tuple[FirmwareRow, ...]:
+    rows = {r.start.key: r for r in _shipped()}
+    for i, raw in enumerate((facts or {}).get("firmware", ()) or ()):
+        row = _row(raw, f"facts.firmware[{i}]")
+        rows[row.start.key] = row
+    return tuple(sorted(rows.values(), key=lambda r: r.start.key))
+
+
+def row_for(firmware: Version, facts: dict | None = None) -> FirmwareRow | None:
+    for row in table(facts):
+        if row.covers(firmware):
+            return row
+    return None
+
+
+def newer_than_known(firmware: Version, facts: dict | None = None) -> bool:
+    rows = table(facts)
+    return bool(rows) and firmware >= max(r.below for r in rows)

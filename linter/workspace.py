@@ -1,0 +1,234 @@
+"""The link stage: join client configurations and exports of one project into HA groups.
+
+Every configuration and capture under the project root takes part, even when the command line
+names only some files (as pre-commit does): context comes from all of them. Joins are on
+partition serial numbers; an HSM owns a partition when the HSM's serial is the longest prefix
+of the partition's serial (LUNA.md section 2, RULES.md).
+
+Rules read a :class:`Workspace`; they never open files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from lunalint.model.base import Document, Span
+from lunalint.model.config import ClientConfig, HaGroup, ha_groups
+from lunalint.model.export import Export, HaGroupStatus, HsmPolicies, PolicySet, Slot
+from lunalint.versions import Version
+
+
+@dataclass(frozen=True, slots=True)
+class Where:
+    """A place in a file."""
+
+    path: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Sourced:
+    """A model object together with the file it came from."""
+
+    path: str
+    item: object
+
+
+@dataclass(frozen=True, slots=True)
+class ClientVersion:
+    version: Version
+    where: Where | None  # the banner, or None when it came from `facts`
+    origin: str  # "banner" or "facts"
+
+
+@dataclass(frozen=True)
+class Member:
+    """One member serial of a group, with everything the exports say about it."""
+
+    serial: str
+    listed: Where  # where the group lists this serial
+    partition: Sourced | None = None  # Slot (physical) from a slot list
+    policies: Sourced | None = None  # PolicySet attributed to this serial
+    hsm: Sourced | None = None  # HsmPolicies of the owning HSM (longest serial prefix)
+
+    @property
+    def slot(self) -> Slot | None:
+        return self.partition.item if self.partition else None  # type: ignore[return-value]
+
+    @property
+    def policy_set(self) -> PolicySet | None:
+        return self.policies.item if self.policies else None  # type: ignore[return-value]
+
+    @property
+    def hsm_policies(self) -> HsmPolicies | None:
+        return self.hsm.item if self.hsm else None  # type: ignore[return-value]
+
+    @property
+    def firmware(self) -> tuple[Version, Where] | None:
+        """The member's firmware and the line that prints it (slot list, else its HSM)."""
+        slot = self.slot
+        if slot is not None and slot.firmware is not None and slot.firmware_field is not None:
+            return slot.firmware, Where(self.partition.path, slot.firmware_field.span)
+        hsm = self.hsm_policies
+        if hsm is not None and hsm.firmware is not None and hsm.firmware_field is not None:
+            return hsm.firmware, Where(self.hsm.path, hsm.firmware_field.span)
+        return None
+
+    @property
+    def authentication(self) -> tuple[str, Where] | None:
+        slot = self.slot
+        if slot is not None and slot.authentication and slot.authentication_span is not None:
+            return slot.authentication, Where(self.partition.path, slot.authentication_span)
+        return None
+
+    @property
+    def has_export(self) -> bool:
+        return any((self.partition, self.policies))
+
+
+@dataclass(frozen=True)
+class Group:
+    """An HA group: from a client configuration, from `hagroup listgroups`, or both."""
+
+    label: str
+    members: tuple[Member, ...]
+    config: ClientConfig | None = None
+    definition: HaGroup | None = None
+    status: Sourced | None = None  # HaGroupStatus
+    client: ClientVersion | None = None
+
+    @property
+    def defined_at(self) -> Where | None:
+        """The config entry that defines the group (its Label entry, else another of its
+        keys), or the `HA Group Label:` line of a listing."""
+        if self.config is not None and self.definition is not None:
+            entry = self.definition.label or self.definition.anchor_entry
+            if entry is not None:
+                return Where(self.config.path, entry.span)
+        if self.status is not None:
+            status: HaGroupStatus = self.status.item  # type: ignore[assignment]
+            f = status.label_field
+            return Where(self.status.path, f.span if f else status.span)
+        return None
+
+    @property
+    def members_entry(self) -> Where | None:
+        if self.config is not None and self.definition is not None and self.definition.members:
+            return Where(self.config.path, self.definition.members.span)
+        return None
+
+    def related(self, message: str = "the HA group is defined here") -> tuple:
+        """Related location for a finding about this group, as a Problem expects it."""
+        where = self.defined_at
+        return ((where.path, where.span, message),) if where is not None else ()
+
+
+@dataclass(frozen=True)
+class Workspace:
+    root: str
+    configs: tuple[ClientConfig, ...]
+    exports: tuple[Export, ...]
+    groups: tuple[Group, ...]
+    facts: dict = field(default_factory=dict, compare=False)
+
+    def groups_of(self, config: ClientConfig) -> tuple[Group, ...]:
+        return tuple(g for g in self.groups if g.config is config)
+
+    def group_for(self, config: ClientConfig, definition: HaGroup) -> Group | None:
+        for g in self.groups:
+            if g.config is config and g.definition is definition:
+                return g
+        return None
+
+
+def _serial_key(text: str) -> str:
+    return text.strip()
+
+
+def _hsm_owner(serial: str, hsms: list[Sourced]) -> Sourced | None:
+    """The HSM whose serial is the longest prefix of ``serial``."""
+    best: Sourced | None = None
+    best_len = 0
+    for candidate in hsms:
+        hsm_serial = candidate.item.serial  # type: ignore[attr-defined]
+        if hsm_serial and serial.startswith(hsm_serial) and len(hsm_serial) > best_len:
+            best, best_len = candidate, len(hsm_serial)
+    return best
+
+
+def _client_version_from_facts(config: ClientConfig, facts: dict) -> Version | None:
+    """``client-version`` from the configuration file's ``facts`` entries for this file."""
+    settings = facts.get("file_facts")
+    if settings is None:
+        return None
+    text = settings.facts_for(config.path).get("client-version")
+    return Version.parse(text) if text else None
+
+
+def _banner_version(exports: Iterable[Export]) -> ClientVersion | None:
+    """The client version when every given export with a banner agrees on it."""
+    found = [(e.client_version, e) for e in exports if e.client_version is not None]
+    if not found:
+        return None
+    versions = {v.key for v, _ in found}
+    if len(versions) != 1:
+        return None
+    version, export = found[0]
+    span = export.client_version_span or (export.banner.span if export.banner else None)
+    return ClientVersion(version, Where(export.path, span) if span else None, "banner")
+
+
+def build(documents: Iterable[Document], root: str = ".", facts: dict | None = None) -> Workspace:
+    facts = facts or {}
+    docs = list(documents)
+    configs = tuple(d for d in docs if isinstance(d, ClientConfig))
+    exports = tuple(d for d in docs if isinstance(d, Export))
+    partitions: dict[str, Sourced] = {}
+    policies: dict[str, Sourced] = {}
+    hsms: list[Sourced] = []
+    exports_by_serial: dict[str, list[Export]] = {}
+    for export in exports:  # in path order, so the last capture of a serial wins
+        for slot in export.slots:
+            if not slot.ha_virtual and slot.serial:
+                partitions[_serial_key(slot.serial)] = Sourced(export.path, slot)
+                exports_by_serial.setdefault(_serial_key(slot.serial), []).append(export)
+        for pset in export.policy_sets:
+            if pset.serial and not pset.ha_virtual:
+                policies[_serial_key(pset.serial)] = Sourced(export.path, pset)
+        for hp in export.hsm_policies:
+            if hp.serial:
+                hsms.append(Sourced(export.path, hp))
+
+    def member(serial: str, listed: Where) -> Member:
+        key = _serial_key(serial)
+        return Member(key, listed, partitions.get(key), policies.get(key), _hsm_owner(key, hsms))
+
+    groups: list[Group] = []
+    claimed: set[int] = set()
+    statuses = [Sourced(e.path, g) for e in exports for g in e.ha_groups]
+    for config in configs:
+        for definition in ha_groups(config):
+            members = tuple(member(s.text, Where(config.path, s.span))
+                            for s in definition.member_serials)
+            status = None
+            for i, st in enumerate(statuses):
+                g: HaGroupStatus = st.item  # type: ignore[assignment]
+                same_label = definition.label is not None and g.label == definition.label.value
+                same_sn = definition.sn is not None and g.serial == definition.sn.value
+                if same_label or same_sn:
+                    status, _ = st, claimed.add(i)
+                    break
+            version = _client_version_from_facts(config, facts)
+            client = ClientVersion(version, None, "facts") if version else _banner_version(
+                e for m in members for e in exports_by_serial.get(m.serial, ()))
+            groups.append(Group(definition.name, members, config, definition, status, client))
+    for i, st in enumerate(statuses):
+        if i in claimed:
+            continue
+        g = st.item  # type: ignore[assignment]
+        members = tuple(member(s.text, Where(st.path, s.span)) for s in g.member_serials)
+        owner = next(e for e in exports if e.path == st.path)
+        groups.append(Group(g.label or "(unnamed)", members, None, None, st,
+                            _banner_version([owner])))
+    return Workspace(root, configs, exports, tuple(groups), facts)

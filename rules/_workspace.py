@@ -1,0 +1,48 @@
+"""Helpers shared by the cross-file rule families (VER, POL): walking groups and members,
+picking the odd member out, and keeping one finding per place."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Hashable, Iterable, Iterator
+from typing import Any, TypeVar
+
+from lunalint.rules.base import Problem
+
+T = TypeVar("T")
+
+
+def odd_ones(items: list[tuple[T, Hashable]], newest: Callable[[Hashable], Any] | None = None
+             ) -> tuple[Hashable, list[tuple[T, Hashable]]]:
+    """The reference value and the items that differ from it.
+
+    The reference is the value most items share; on a tie, the greatest by ``newest`` when
+    given (prefer the newer firmware), else the value of the first item.
+    """
+    counts = Counter(value for _, value in items)
+    top = max(counts.values())
+    tied = [value for value, n in counts.items() if n == top]
+    if len(tied) == 1:
+        reference = tied[0]
+    elif newest is not None:
+        reference = max(tied, key=newest)
+    else:
+        reference = next(value for _, value in items if value in tied)
+    return reference, [(item, value) for item, value in items if value != reference]
+
+
+def unique(problems: Iterable[Problem]) -> Iterator[Problem]:
+    """Drop a problem when the rule already reported at the same place.
+
+    A member listed in two groups, or an HSM shared by several members, would otherwise be
+    reported once per group."""
+    seen: set[tuple] = set()
+    for p in problems:
+        key = (p.path, p.span)
+        if key not in seen:
+            seen.add(key)
+            yield p
+
+
+def serial_list(values: Iterable[tuple[str, Any]]) -> str:
+    return ", ".join(f"{serial} = {value}" for serial, value in values)
