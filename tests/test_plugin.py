@@ -146,6 +146,30 @@ def test_plugin_rule_configurable_in_config_file(plugin_python, tmp_path):
     (ws / ".lunalint.yaml").write_text("select: [ACME001]\n")
     proc = lunalint(plugin_python, "--format", "json", ".", cwd=ws)
     assert {f["rule"] for f in json.loads(proc.stdout)["findings"]} == {"ACME001"}
+    (ws / ".lunalint.yaml").write_text("select: [ACME001]\nlevel: {ACME001: error}\n")
+    proc = lunalint(plugin_python, "--format", "json", ".", cwd=ws)
+    assert {f["level"] for f in json.loads(proc.stdout)["findings"]} == {"error"}
+
+
+def test_plugin_rule_waivable_in_config_file(plugin_python, tmp_path):
+    if not _config_file_available(plugin_python, tmp_path):
+        pytest.skip("the .lunalint.yaml config file is not available yet (issue 4)")
+    ws = tmp_path / "ws"
+    shutil.copytree(EXAMPLES / "payments", ws)
+    subprocess.run(["git", "init", "-q", str(ws)], check=True)
+    (ws / ".lunalint.yaml").write_text(
+        "select: [ACME001]\n"
+        "waivers:\n"
+        "  - rule: ACME001\n"
+        "    path: Chrystoki.conf\n"
+        "    anchor: LunaSA Client/ClientPrivKeyFile\n"
+        "    reason: key path fixed by the appliance image (ticket 12)\n")
+    proc = lunalint(plugin_python, "--format", "json", ".", cwd=ws)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert json.loads(proc.stdout)["findings"] == []
+    shown = lunalint(plugin_python, "--format", "json", "--include-suppressed", ".", cwd=ws)
+    (finding,) = json.loads(shown.stdout)["findings"]
+    assert finding["rule"] == "ACME001" and finding["suppressed"]
 
 
 def test_plugin_rule_waivable_inline(plugin_python, tmp_path):
