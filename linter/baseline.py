@@ -71,13 +71,14 @@ def load(path: str) -> Counter:
     return counts
 
 
-def apply(findings: list[Finding], known: Counter, root: str,
-          baseline_path: str) -> tuple[list[Finding], list[str]]:
+def apply(findings: list[Finding], known: Counter, root: str, baseline_path: str,
+          linted: list[str] | None = None) -> tuple[list[Finding], list[str]]:
     """Mark findings recorded in the baseline as suppressed (kind external).
 
-    Returns the findings and the baseline entries that matched nothing (now fixed), as
-    ``RULE path anchor`` strings.
+    Returns the findings and the baseline entries of the ``linted`` files (all files when
+    None) that matched nothing, now fixed, as ``RULE path anchor`` strings.
     """
+    scope = None if linted is None else {_rel(p, root) for p in linted}
     left = Counter(known)
     out = []
     for f in findings:
@@ -88,5 +89,6 @@ def apply(findings: list[Finding], known: Counter, root: str,
                 "external", f"recorded in baseline {os.path.basename(baseline_path)}",
                 baseline_path))
         out.append(f)
-    fixed = [f"{r} {p} {a}" for (r, p, a), n in sorted(left.items()) for _ in range(n)]
+    fixed = [f"{r} {p} {a}" for (r, p, a), n in sorted(left.items()) for _ in range(n)
+             if scope is None or p in scope]
     return out, fixed

@@ -113,10 +113,6 @@ def _run(args: argparse.Namespace) -> int:
             raise UsageError(f"unknown rule {args.explain!r} (see --list-rules)")
         _write(rule.help_markdown, args.output)
         return EXIT_OK
-    for flag in ("baseline", "write_baseline"):
-        if getattr(args, flag):
-            raise UsageError(f"--{flag.replace('_', '-')} is not available yet in lunalint "
-                             f"{__version__}")
     cfg = _settings(args, registry)
     cli_select = [w for ws in args.select for w in ws]
     # --select on the command line replaces the file's select and ignore; --ignore adds.
@@ -144,6 +140,7 @@ def _run(args: argparse.Namespace) -> int:
         inline=not args.no_inline_suppressions,
         settings_path=suppress.display(cfg.source) if cfg.source else "")
     result.findings = suppress.apply_levels(result.findings, cfg.levels)
+    fixed = _baseline(args, result, _project_root(cfg))
     if result.missing:
         missing = ", ".join(result.missing)
         if len(result.missing) == len(paths):
@@ -159,7 +156,7 @@ def _run(args: argparse.Namespace) -> int:
     report = Report(shown, len(result.documents),
                     suppressed=sum(1 for f in result.findings if f.suppression is not None),
                     rules=rules, notices=registry.notices + result.notices,
-                    srcroot=_srcroot(), category=args.category, color=color)
+                    srcroot=_srcroot(), category=args.category, color=color, fixed=fixed)
     _write(renderer(args.format)(report), args.output)
     if result.missing:
         return EXIT_USAGE
@@ -193,6 +190,30 @@ def _color(args: argparse.Namespace) -> bool:
     if args.color == "never" or os.environ.get("NO_COLOR"):
         return False
     return sys.stdout.isatty()
+
+
+def _baseline(args: argparse.Namespace, result, root: str) -> list[str]:
+    """Write and/or apply a baseline; returns the baseline entries no longer found."""
+    from lunalint import baseline
+
+    if args.write_baseline:
+        try:
+            count = baseline.write(args.write_baseline, result.findings, root)
+        except OSError as error:
+            raise UsageError(f"cannot write {args.write_baseline}: "
+                             f"{error.strerror or error}") from None
+        print(f"lunalint: recorded {count} finding{'s' if count != 1 else ''} in "
+              f"{args.write_baseline}", file=sys.stderr)
+    source = args.baseline or args.write_baseline
+    if not source:
+        return []
+    try:
+        known = baseline.load(source)
+    except baseline.BaselineError as error:
+        raise UsageError(str(error)) from None
+    result.findings, fixed = baseline.apply(result.findings, known, root, source,
+                                            [doc.path for doc in result.documents])
+    return fixed
 
 
 def _project_root(cfg) -> str:
