@@ -283,7 +283,8 @@ def lint(paths: list[str], rules: list[Rule], *, facts: dict[str, Any] | None = 
     ``jobs`` is the number of worker processes (None: :func:`default_jobs`). A path that does
     not exist raises FileNotFoundError, unless ``missing_ok``: then it is listed in
     ``Result.missing`` and the other paths are still linted. ``accept`` (the configuration
-    file's include/exclude globs) drops files; ``kind_of`` (its ``kinds`` globs) says which
+    file's include/exclude globs) drops files found in directories (files named on the
+    command line are always linted); ``kind_of`` (its ``kinds`` globs) says which
     files are configs or exports whatever their name or content.
 
     ``root`` is the project root: every configuration and capture under it gives context to
@@ -293,7 +294,7 @@ def lint(paths: list[str], rules: list[Rule], *, facts: dict[str, Any] | None = 
     """
     targets, missing = discover.walk(paths, kind_of)
     if accept is not None:
-        targets = [t for t in targets if accept(t.path)]
+        targets = [t for t in targets if t.explicit or accept(t.path)]
     if kind_of is not None:
         targets = [dataclasses.replace(t, kind=kind_of(t.path)) for t in targets]
     if missing and not missing_ok:

@@ -12,6 +12,8 @@ Keys (all optional)::
     fail-on: warning              # error, warning, note or never
     include: ["configs/**"]       # only files matching one of these globs are linted
     exclude: ["vendor/**"]        # files matching any of these are not linted
+                                  # (both apply to files found in directories; a file
+                                  # named on the command line is always linted)
     kinds:                        # force a file kind by glob (content sniffing decides otherwise)
       configs: ["deploy/*.tmpl"]
       exports: ["captures/*.log"]
@@ -24,6 +26,10 @@ Keys (all optional)::
         anchor: HAConfiguration/HAOnly   # optional: only findings with this anchor
         reason: "lab HSMs have no STC; HAOnly off is fine here"
         expires: 2027-06-30              # optional: after this date the waiver stops working
+
+Rules read file facts through their context: the CLI puts these settings in
+``ctx.facts["file_facts"]`` (only when ``facts`` is configured), and
+``ctx.facts["file_facts"].facts_for(doc.path)`` gives e.g. ``{"client-version": "10.7.0"}``.
 
 Globs are relative to the directory holding the configuration file and use ``/``; ``*`` and
 ``?`` stay inside one path segment, ``**`` crosses segments; a glob without ``/`` matches the

@@ -236,3 +236,26 @@ def test_empty_config_file_is_fine(tmp_path):
     write(tmp_path, ".lunalint.yaml", "# nothing configured yet\n")
     code, doc = run_json("--select", "HA101", "Chrystoki.conf", cwd=tmp_path)
     assert (code, rules_found(doc)) == (1, ["HA101"])
+
+
+def test_facts_reach_rules_through_the_context(tmp_path, monkeypatch, capsys):
+    """A rule (declared here like any plugin rule) sees the client version of its file."""
+    from lunalint import engine
+    from lunalint.cli import _settings, build_parser
+    from lunalint.findings import Level
+    from lunalint.rules.base import Problem, rule
+
+    @rule("TEST-FACTS", "facts-probe", Level.NOTE, summary="s", reference="r", fix="f")
+    def probe(config, ctx):
+        """Reports the client version the configuration file gives for this file."""
+        facts = ctx.facts["file_facts"].facts_for(config.path)
+        yield Problem(config.sections[0].header_span, facts.get("client-version", "unknown"))
+
+    write(tmp_path, "prod/Chrystoki.conf", HA_ZERO)
+    write(tmp_path, "lab/Chrystoki.conf", HA_ZERO)
+    write(tmp_path, ".lunalint.yaml", "facts:\n  - {path: 'prod/*', client-version: 10.7.0}\n")
+    monkeypatch.chdir(tmp_path)
+    cfg = _settings(build_parser().parse_args([]), load_registry(plugins=False))
+    result = engine.lint(["."], [probe], facts={"file_facts": cfg}, jobs=1)
+    assert [(f.path, f.message) for f in result.findings] == [
+        ("lab/Chrystoki.conf", "unknown"), ("prod/Chrystoki.conf", "10.7.0")]
