@@ -259,3 +259,11 @@ def test_facts_reach_rules_through_the_context(tmp_path, monkeypatch, capsys):
     result = engine.lint(["."], [probe], facts={"file_facts": cfg}, jobs=1)
     assert [(f.path, f.message) for f in result.findings] == [
         ("lab/Chrystoki.conf", "unknown"), ("prod/Chrystoki.conf", "10.7.0")]
+
+
+def test_a_file_named_on_the_command_line_is_linted_even_if_excluded(repo):
+    write(repo, ".lunalint.yaml", "exclude: [configs/]\nselect: [HA101]\n")
+    code, doc = run_json("configs", cwd=repo)
+    assert rules_found(doc) == []
+    code, doc = run_json("configs/app/Chrystoki.conf", cwd=repo)
+    assert rules_found(doc) == ["HA101"]
