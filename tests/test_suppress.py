@@ -235,3 +235,13 @@ def test_suppression_rule_fixture(rule_id, fixture, expected, tmp_path, capsys, 
     assert got == expected
     if fixture.name.startswith("bad"):
         assert got, "a bad fixture must make its rule fire"
+
+
+def test_suppression_rules_are_listed_and_explained():
+    proc = run_cli("--list-rules")
+    rows = {row.split()[0]: row.split()[1] for row in proc.stdout.splitlines()[1:]}
+    for rule_id in ("LUNALINT-SUP001", "LUNALINT-SUP002", "LUNALINT-SUP003", "LUNALINT-SUP004"):
+        assert rows[rule_id] == "warning"
+        text = run_cli("--explain", rule_id).stdout
+        assert text.startswith(f"# {rule_id}: ")
+        assert "## How to fix" in text and "## Example that triggers it" in text
