@@ -16,6 +16,8 @@ not explained in ``EXPLAINED_WARNINGS``):
   in the repository (``tests/test_rule_docs.py``).
 - SARIF2010 (no ``region.snippet``): the region is part of a line; the whole line, with secret
   values masked, is in ``contextRegion.snippet`` instead.
+- SARIF2009 (unconventional rule id, for ``LUNALINT-SUP001``..): the suppression rules' ids are
+  part of the public contract (RULES.md) and must not be renamed.
 - SARIF2012 (rule ``name`` not PascalCase): rule names are kebab-case in the public CLI and JSON
   contract (RULES.md) and must not be renamed.
 """
