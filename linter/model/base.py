@@ -43,3 +43,17 @@ class Document:
     @property
     def kind(self) -> str:  # pragma: no cover - overridden
         raise NotImplementedError
+
+
+def split_items(value: str, span: Span) -> tuple[tuple[str, Span], ...]:
+    """The comma-separated items of a one-line ``value`` that starts at ``span``, trimmed,
+    each with its own span (``"a, b"`` → ``("a", …), ("b", …)``); empty items are dropped."""
+    out = []
+    offset = 0
+    for part in value.split(","):
+        text = part.strip()
+        if text:
+            col = span.column + offset + len(part) - len(part.lstrip())
+            out.append((text, Span(span.line, col, span.line, col + len(text))))
+        offset += len(part) + 1
+    return tuple(out)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from lunalint.model.base import Document, Span
+from lunalint.model.base import Document, Span, split_items
 
 _SECRET_KEY = re.compile(r"pass|pin|secret", re.IGNORECASE)
 
@@ -147,17 +147,7 @@ def split_serials(entry: Entry | None) -> tuple[Serial, ...]:
     """The comma-separated items of an entry's value, each with its own span."""
     if entry is None or not entry.value:
         return ()
-    out = []
-    base = entry.value_span
-    offset = 0
-    for part in entry.value.split(","):
-        lead = len(part) - len(part.lstrip())
-        text = part.strip()
-        if text:
-            col = base.column + offset + lead
-            out.append(Serial(text, Span(base.line, col, base.line, col + len(text))))
-        offset += len(part) + 1
-    return tuple(out)
+    return tuple(Serial(text, span) for text, span in split_items(entry.value, entry.value_span))
 
 
 def ha_groups(config: ClientConfig) -> tuple[HaGroup, ...]:

@@ -34,7 +34,7 @@ from functools import cache
 from typing import Any
 
 from lunalint import grammars
-from lunalint.model.base import Span, SyntaxProblem
+from lunalint.model.base import Span, SyntaxProblem, split_items
 from lunalint.model.export import (Banner, Command, CommandResult, Export, Field, HaGroupStatus,
                                    HaMember, HsmInfo, HsmPolicies, HsmPolicy, PolicySet,
                                    PolicyValue, SerialRef, Slot)
@@ -739,17 +739,7 @@ def _last(fields: tuple[Field, ...], *names: str) -> Field | None:
 def _serials(f: Field | None) -> tuple[SerialRef, ...]:
     if f is None or not f.value or f.value.strip().lower() in {"<none>", "none", "n/a", "-"}:
         return ()
-    out = []
-    base = f.value_span
-    offset = 0
-    for part in f.value.split(","):
-        lead = len(part) - len(part.lstrip())
-        text = part.strip()
-        if text:
-            col = base.column + offset + lead
-            out.append(SerialRef(text, Span(base.line, col, base.line, col + len(text))))
-        offset += len(part) + 1
-    return tuple(out)
+    return tuple(SerialRef(text, span) for text, span in split_items(f.value, f.value_span))
 
 
 def _option(words: tuple[str, ...], *names: str) -> str | None:
