@@ -128,7 +128,7 @@ def _run(args: argparse.Namespace) -> int:
     filtered = bool(cfg.include or cfg.exclude)
     kinds = bool(cfg.config_globs or cfg.export_globs)
     result = engine.lint(paths, rules, jobs=args.jobs, missing_ok=True,
-                         facts={"file_facts": cfg} if cfg.facts else None,
+                         facts=_facts(cfg),
                          accept=cfg.accepts if filtered else None,
                          kind_of=cfg.kind_of if kinds else None,
                          root=_project_root(cfg))
@@ -190,6 +190,16 @@ def _color(args: argparse.Namespace) -> bool:
     if args.color == "never" or os.environ.get("NO_COLOR"):
         return False
     return sys.stdout.isatty()
+
+
+def _facts(cfg) -> dict | None:
+    """What rules may read of the configuration file's ``facts``."""
+    facts: dict = {}
+    if cfg.facts:
+        facts["file_facts"] = cfg
+    if cfg.firmware:
+        facts["firmware"] = list(cfg.firmware)
+    return facts or None
 
 
 def _baseline(args: argparse.Namespace, result, root: str) -> list[str]:

@@ -102,6 +102,7 @@ class Settings:
     export_globs: tuple[str, ...] = ()
     facts: tuple[FactRule, ...] = ()
     waivers: tuple[Waiver, ...] = ()
+    firmware: tuple[dict[str, str], ...] = ()  # rows extending data/firmware.yaml
 
     def relative(self, path: str) -> str:
         """``path`` relative to the configuration's directory, with ``/``."""
@@ -387,6 +388,7 @@ class _Checker:
             export_globs=self.strings(kinds, ("kinds", "exports"), key="exports"),
             facts=self.facts(data),
             waivers=self.waivers(data, source),
+            firmware=self.firmware(data),
         )
 
     # -- helpers
@@ -467,6 +469,8 @@ class _Checker:
             if not isinstance(item, dict):
                 raise self.fail(where, f"each `facts` entry must be a mapping, not "
                                        f"{_type_name(item)}")
+            if "firmware" in item and "path" not in item:
+                continue  # a client/firmware table row: see firmware()
             path = item.get("path")
             if not isinstance(path, str) or not path.strip():
                 raise self.fail(where, "a `facts` entry needs a `path` glob (a string)")
@@ -483,6 +487,41 @@ class _Checker:
                                                          f"10.7.0, not {fact!r}")
                 facts[key] = text
             out.append(FactRule(path, facts, self.lines(*where)))
+        return tuple(out)
+
+    def firmware(self, data: dict) -> tuple[dict[str, str], ...]:
+        """``facts`` entries that extend or override the client/firmware table::
+
+            - firmware: "7.10.0"      # rows cover firmware >= this ...
+              below: "7.11.0"         # ... and below this
+              min-client: "10.9.0"
+              confidence: doc         # optional: doc, inferred or user (default)
+        """
+        out = []
+        for index, item in enumerate(data.get("facts") or ()):
+            if not isinstance(item, dict) or "firmware" not in item or "path" in item:
+                continue
+            where = ("facts", index)
+            allowed = ("firmware", "below", "min-client", "confidence", "source")
+            for key in item:
+                if key not in allowed:
+                    raise self.fail(where + (str(key),), f"unknown key {key!r} in a firmware "
+                                                         f"fact (known: {', '.join(allowed)})")
+            row = {}
+            for key in ("firmware", "below", "min-client"):
+                value = item.get(key)
+                text = str(value) if isinstance(value, (str, int, float)) else ""
+                if not re.match(r"^\d+(?:\.\d+){0,3}$", text):
+                    raise self.fail(where + (key,), f"firmware fact needs `{key}` as a version "
+                                                    f"like 7.10.0, not {value!r}")
+                row[key] = text
+            confidence = item.get("confidence", "user")
+            if confidence not in ("doc", "inferred", "user"):
+                raise self.fail(where + ("confidence",), "confidence must be doc, inferred or "
+                                                         f"user, not {confidence!r}")
+            out.append({"from": row["firmware"], "below": row["below"],
+                        "min_client": row["min-client"], "confidence": confidence,
+                        "source": str(item.get("source", "configuration file"))})
         return tuple(out)
 
     def waivers(self, data: dict, source: str) -> tuple[Waiver, ...]:
