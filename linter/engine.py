@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -169,29 +170,55 @@ def _finding(rule: Rule, problem: Problem, path: str) -> Finding:
 
 def attach_excerpts(findings: list[Finding], documents: list[Document]) -> list[Finding]:
     """Give each finding the text of its first line, with secret values masked."""
-    import dataclasses
-
     by_path = {doc.path: doc for doc in documents}
+    masks: dict[str, dict[int, list[tuple[int, int]]]] = {}
     out = []
     for f in findings:
         doc = by_path.get(f.path)
         if doc is None or not (0 < f.span.line <= len(doc.lines)):
             out.append(f)
             continue
-        out.append(dataclasses.replace(f, excerpt=masked_line(doc, f.span.line)))
+        if doc.path not in masks:
+            masks[doc.path] = secret_ranges(doc)
+        line = _mask(doc.lines[f.span.line - 1], masks[doc.path].get(f.span.line, ()))
+        out.append(Finding(f.rule, f.level, f.message, f.path, f.span, f.anchor, f.related,
+                           f.intentional, f.suppression, f.help_uri, line))
     return out
 
 
-def masked_line(doc: Document, number: int) -> str:
-    line = doc.lines[number - 1]
+# A value that follows a password option on a LunaCM/LunaSH command line (`-password x`,
+# `-pw x`, `-oldpw x`, `-newpw x`, also written `-password=x`), quoted or not.
+SECRET_OPTION = re.compile(
+    r"(?i)(?<![\w-])-(?:password|passwd|pw|oldpw|newpw|oldpassword|newpassword|pin|oldpin|"
+    r"newpin|secret)(?:[ \t]+|=)(\"[^\"]*\"?|'[^']*'?|[^\s]+)")
+
+
+def secret_ranges(doc: Document) -> dict[int, list[tuple[int, int]]]:
+    """0-based ``(start, end)`` character ranges of secret values, per 1-based line number."""
+    out: dict[int, list[tuple[int, int]]] = {}
     if isinstance(doc, ClientConfig):
         for section in doc.sections:
             for entry in section.entries:
                 span = entry.value_span
-                if entry.secret and span.line == number and span.end_column > span.column:
-                    a, b = span.column - 1, span.end_column - 1
-                    line = line[:a] + "*" * (b - a) + line[b:]
+                if entry.secret and span.end_column > span.column:
+                    out.setdefault(span.line, []).append((span.column - 1, span.end_column - 1))
+    else:
+        for number, line in enumerate(doc.lines, start=1):
+            if "-" in line:
+                for m in SECRET_OPTION.finditer(line):
+                    out.setdefault(number, []).append(m.span(1))
+    return out
+
+
+def _mask(line: str, ranges) -> str:
+    for a, b in ranges:
+        line = line[:a] + "*" * (b - a) + line[b:]
     return line
+
+
+def masked_line(doc: Document, number: int) -> str:
+    """Line ``number`` of ``doc`` with every secret value replaced by ``*``."""
+    return _mask(doc.lines[number - 1], secret_ranges(doc).get(number, ()))
 
 
 # A run over at least this many files uses a process pool by default (``jobs=None``).

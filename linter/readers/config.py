@@ -134,7 +134,7 @@ class _LineParser:
             self.opener = re.compile(term["SECTION_OPEN"])
             self.simple = re.compile(
                 rf"{ws}(?:(?P<k>{term['KEY']}){ws}={ws}(?P<v>{term['VALUE']})?;"
-                rf"|(?P<o>{term['SECTION_OPEN']})|(?P<r>\}})){ws}{comment}{ws}\Z"
+                rf"|(?P<o>{term['SECTION_OPEN']})|(?P<r>\}}))?{ws}{comment}{ws}\Z"
             )
         else:
             self.opener = None
