@@ -418,7 +418,8 @@ class _Checker:
 
     def known_rule(self, word: Any, path: tuple, what: str) -> str:
         if not isinstance(word, str) or word.upper() not in self.known:
-            hint = _closest(str(word).upper(), self.known)
+            typo = str(word).upper().translate(str.maketrans("OIL", "011"))  # HA1O1 -> HA101
+            hint = typo if typo in self.known else _closest(str(word).upper(), self.known)
             raise self.fail(path, f"unknown rule {word!r} in {what}"
                                   + (f"; did you mean {hint}?" if hint else "")
                                   + " (see lunalint --list-rules)")

@@ -177,6 +177,8 @@ def test_glob_semantics(glob, path, hit):
     ("select: [HA]\n\nselekt: [SYN]\n", 3, "unknown key 'selekt'; did you mean 'select'?"),
     ("ignore:\n  - SYN005\n  - ZZZ1\n", 3, "unknown rule or rule prefix 'ZZZ1'"),
     ("level:\n  HA999: note\n", 2, "unknown rule 'HA999'"),
+    ("waivers:\n  - {rule: HA1O1, path: x, reason: y}\n", 2,
+     "unknown rule 'HA1O1' in a waiver; did you mean HA101?"),
     ("level:\n  HA101: loud\n", 2, "must be error, warning or note"),
     ("fail-on: sometimes\n", 1, "`fail-on` must be one of"),
     ("include: 3\n", 1, "`include` must be a list of strings"),
