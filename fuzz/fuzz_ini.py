@@ -1,0 +1,27 @@
+"""Fuzz the INI form (crystoki.ini, grammar/crystoki_ini.lark) end to end: decode, read, every rule, every report format.
+
+    python fuzz/fuzz_ini.py fuzz/corpus/ini -runs=100000
+
+Inputs are read as a file named ``crystoki.ini``; seed the corpus from tests/fixtures/samples.
+"""
+
+import os
+import sys
+
+import atheris
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+with atheris.instrument_imports(include=["lunalint"]):
+    import _harness
+
+NAME = "crystoki.ini"
+
+
+def test_one_input(data: bytes) -> None:
+    _harness.lint_bytes(data, NAME)
+
+
+if __name__ == "__main__":
+    atheris.Setup(sys.argv, test_one_input)
+    atheris.Fuzz()
