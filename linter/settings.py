@@ -275,7 +275,7 @@ def _load_yaml(text: str, shown: str) -> tuple[Any, _Lines]:
         raise ConfigError(f"{shown}:{line}: invalid YAML: {what}") from None
     if node is None:
         return {}, lines
-    _record(node, (), lines)
+    _record(node, (), lines, shown)
     try:
         data = yaml.SafeLoader(text).get_single_data()
     except yaml.YAMLError as error:  # a value that composes but does not construct
@@ -283,22 +283,50 @@ def _load_yaml(text: str, shown: str) -> tuple[Any, _Lines]:
         line = mark.line + 1 if mark is not None else 1
         raise ConfigError(f"{shown}:{line}: invalid YAML: "
                           f"{getattr(error, 'problem', None) or error}") from None
+    except (ValueError, TypeError, OverflowError) as error:  # e.g. the date 2027-13-01
+        raise ConfigError(f"{shown}:{_bad_scalar_line(node)}: invalid YAML value: "
+                          f"{error}") from None
     return data, lines
 
 
-def _record(node: Any, path: tuple, lines: _Lines) -> None:
+def _bad_scalar_line(root: Any) -> int:
+    """The line of the first scalar that PyYAML cannot turn into a value."""
+    import yaml
+
+    stack = [root]
+    while stack:
+        node = stack.pop(0)
+        if isinstance(node, yaml.ScalarNode):
+            try:
+                yaml.SafeLoader("").construct_object(node)
+            except Exception:  # noqa: BLE001 - any failure marks the culprit
+                return node.start_mark.line + 1
+        elif isinstance(node, yaml.MappingNode):
+            stack.extend(n for pair in node.value for n in pair)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+    return root.start_mark.line + 1
+
+
+def _record(node: Any, path: tuple, lines: _Lines, shown: str) -> None:
+    """Note the line of every key and item; a key given twice in one mapping is an error
+    (YAML would silently keep the last one)."""
     import yaml
 
     lines.where[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
         for key, value in node.value:
             name = key.value if isinstance(key, yaml.ScalarNode) else str(key.start_mark)
-            lines.where[path + (name,)] = key.start_mark.line + 1
-            _record(value, path + (name,), lines)
+            if name in seen:
+                raise ConfigError(f"{shown}:{key.start_mark.line + 1}: key {name!r} is given "
+                                  "twice; keep one")
+            seen.add(name)
+            _record(value, path + (name,), lines, shown)
             lines.where[path + (name,)] = key.start_mark.line + 1
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _record(item, path + (index,), lines)
+            _record(item, path + (index,), lines, shown)
 
 
 # --------------------------------------------------------------------------- TOML

@@ -192,6 +192,10 @@ def test_glob_semantics(glob, path, hit):
      "unknown key 'because' in a waiver"),
     ("- just\n- a list\n", 1, "must be a mapping"),
     ("a: !!python/object:os.system ls\n", 1, "invalid YAML"),
+    ("select: [HA]\nselect: [SYN]\n", 2, "key 'select' is given twice"),
+    ("waivers:\n  - {rule: HA101, path: x, reason: y, expires: 2027-13-01}\n", 2,
+     "invalid YAML value: month must be in 1..12"),
+    ("fail-on: !!int abc\n", 1, "invalid YAML value"),
 ])
 def test_mistakes_exit_two_with_one_line_naming_file_and_line(tmp_path, text, line, words):
     write(tmp_path, "Chrystoki.conf", HA_ZERO)
