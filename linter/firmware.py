@@ -1,5 +1,5 @@
-"""The client ↔ firmware table (``data/firmware.yaml``), extended or overridden by the user's
-``facts: firmware:`` rows (same keys; a user row replaces a shipped row with the same ``from``).
+"""The client ↔ firmware table (``data/firmware.yaml``), extended or overridden by firmware rows
+of the configuration file's ``facts`` (a user row replaces a shipped row with the same ``from``).
 """
 
 from __future__ import annotations

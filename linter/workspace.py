@@ -187,6 +187,7 @@ def build(documents: Iterable[Document], root: str = ".", facts: dict | None = N
     partitions: dict[str, Sourced] = {}
     policies: dict[str, Sourced] = {}
     hsms: list[Sourced] = []
+    slot_hsm: dict[str, Sourced] = {}
     exports_by_serial: dict[str, list[Export]] = {}
     for export in exports:  # in path order, so the last capture of a serial wins
         for slot in export.slots:
@@ -199,10 +200,15 @@ def build(documents: Iterable[Document], root: str = ".", facts: dict | None = N
         for hp in export.hsm_policies:
             if hp.serial:
                 hsms.append(Sourced(export.path, hp))
+            elif hp.slot is not None and hp.slot.serial and not hp.slot.ha_virtual:
+                # LunaCM prints no HSM serial: the policies are those of the HSM that holds
+                # the partition in the current slot.
+                slot_hsm[_serial_key(hp.slot.serial)] = Sourced(export.path, hp)
 
     def member(serial: str, listed: Where) -> Member:
         key = _serial_key(serial)
-        return Member(key, listed, partitions.get(key), policies.get(key), _hsm_owner(key, hsms))
+        return Member(key, listed, partitions.get(key), policies.get(key),
+                      _hsm_owner(key, hsms) or slot_hsm.get(key))
 
     groups: list[Group] = []
     claimed: set[int] = set()

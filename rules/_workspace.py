@@ -17,7 +17,8 @@ def odd_ones(items: list[tuple[T, Hashable]], newest: Callable[[Hashable], Any] 
     """The reference value and the items that differ from it.
 
     The reference is the value most items share; on a tie, the greatest by ``newest`` when
-    given (prefer the newer firmware), else the value of the first item.
+    given (prefer the newer firmware). Without ``newest`` a tie has no odd one out, so every
+    item is returned (the reference is then None): blaming one side would be a guess.
     """
     counts = Counter(value for _, value in items)
     top = max(counts.values())
@@ -27,7 +28,7 @@ def odd_ones(items: list[tuple[T, Hashable]], newest: Callable[[Hashable], Any] 
     elif newest is not None:
         reference = max(tied, key=newest)
     else:
-        reference = next(value for _, value in items if value in tied)
+        return None, list(items)
     return reference, [(item, value) for item, value in items if value != reference]
 
 

@@ -13,6 +13,7 @@ from lunalint.workspace import Workspace
 PRIVATE_CLONING, SECRET_CLONING, KEY_MANAGEMENT = 0, 4, 28
 ACTIVATION, AUTO_ACTIVATION = 22, 23
 HSM_CLONING, HSM_REPLICATION = 7, 16
+NON_FIPS = 43
 _NAMES = {0: "private key cloning", 4: "secret key cloning", 22: "activation",
           23: "auto-activation", 7: "cloning", 16: "network replication",
           28: "Key Management Functions"}
@@ -54,6 +55,11 @@ def pol301(ws: Workspace, ctx: Context) -> Iterator[Problem]:
     yield from unique(found)
 
 
+def _is_ped(member) -> bool:
+    auth = member.authentication
+    return auth is not None and auth[0] == "PED"
+
+
 def _intentional_28(pset) -> bool:
     """True when the partition allows cloning while Key Management Functions is denied."""
     kmf = pset.policy(KEY_MANAGEMENT)
@@ -83,18 +89,23 @@ def pol302(ws: Workspace, ctx: Context) -> Iterator[Problem]:
     creating it. This is how replica partitions of an HA group are meant to be set up, so the
     finding is information (`intentional: true`), never a defect."""
     found = []
+    groups_of = {}
+    for group in ws.groups:
+        for member in group.members:
+            groups_of.setdefault(member.serial, group)
     for export in ws.exports:
         for pset in export.policy_sets:
             if pset.ha_virtual or not _intentional_28(pset):
                 continue
             kmf = pset.policy(KEY_MANAGEMENT)
             who = f"partition {pset.serial}" if pset.serial else "this partition"
+            group = groups_of.get(pset.serial or "")
             found.append(Problem(kmf.span, (
                 f"{who} allows cloning but denies Key Management Functions (policy 28 = 0): "
                 "keys can be cloned in and out by HA but not created here; this is the "
                 "legitimate HA replica design, since cloning a key in is not creating it"),
                 anchor=f"{pset.serial or 'unknown'}/policy-28", intentional=True,
-                path=export.path))
+                path=export.path, related=group.related() if group else ()))
     yield from unique(found)
 
 
@@ -110,8 +121,12 @@ def pol302(ws: Workspace, ctx: Context) -> Iterator[Problem]:
 def pol303(ws: Workspace, ctx: Context) -> Iterator[Problem]:
     """An operation allowed on one member and denied on another fails or succeeds depending
     on which member serves it, and behaviour changes after a failover. Only policies that two
-    or more members print are compared. A difference in policy 28 on a member that POL302
-    already explains as a replica partition is not repeated."""
+    or more members print are compared. The member whose value most members do not share is
+    reported; when members split evenly every one of them is, since neither side is the odd one.
+    Differences other rules already explain are not repeated: policy 28 on a replica
+    partition (POL302), cloning policies 0 and 4 (POL301), activation 22/23 on PED members
+    (POL304), and non-FIPS algorithms 43 (VER204: mixing FIPS modes is allowed from client
+    10.4.0)."""
     found = []
     for group in ws.groups:
         sets = [(m, m.policy_set) for m in group.members if m.policy_set is not None]
@@ -124,7 +139,14 @@ def pol303(ws: Workspace, ctx: Context) -> Iterator[Problem]:
                 continue
             if number == KEY_MANAGEMENT and all(
                     _intentional_28(m.policy_set) for m, p in values if p.value == 0):
-                continue
+                continue  # POL302 explains it
+            if number in (PRIVATE_CLONING, SECRET_CLONING):
+                continue  # a member at 0 is POL301's finding; all at 1 do not differ
+            if number == NON_FIPS:
+                continue  # mixing FIPS modes is VER204's matter (allowed from client 10.4.0)
+            if number in (ACTIVATION, AUTO_ACTIVATION) and all(
+                    _is_ped(m) for m, p in values if p.value == 0):
+                continue  # POL304 reports the PED members that have it off
             _, odd = odd_ones([((m, p), p.value) for m, p in values])
             listing = ", ".join(f"{m.serial} = {p.value}" for m, p in values)
             for (member, p), _ in odd:
@@ -181,7 +203,9 @@ def pol304(ws: Workspace, ctx: Context) -> Iterator[Problem]:
 def pol305(ws: Workspace, ctx: Context) -> Iterator[Problem]:
     """Keys of HA members travel between HSMs by cloning over the network. An HSM with
     policy 7 or 16 off refuses that, so none of its partitions can replicate. The HSM that
-    owns a member is the one whose serial is the longest prefix of the member's serial."""
+    owns a member is the one whose serial is the longest prefix of the member's serial
+    (LunaSH `hsm showpolicies` prints it); a LunaCM `hsm showpolicies`, which prints no serial,
+    belongs to the HSM of the partition in the current slot when it ran."""
     found = []
     for group in ws.groups:
         for member in group.members:
@@ -191,11 +215,13 @@ def pol305(ws: Workspace, ctx: Context) -> Iterator[Problem]:
             for code in (HSM_CLONING, HSM_REPLICATION):
                 p = hp.policy(code)
                 if p is not None and p.enabled is False:
+                    hsm = f"HSM {hp.serial}" if hp.serial else "the HSM"
                     found.append(Problem(p.span, (
-                        f"HSM {hp.serial} (owner of member {member.serial} of group "
+                        f"{hsm} (owner of member {member.serial} of group "
                         f"`{group.label}`) has {_NAMES[code]} off (HSM policy {code}); its "
                         "partitions cannot replicate"),
-                        anchor=f"{hp.serial}/hsm-policy-{code}", path=member.hsm.path,
+                        anchor=f"{hp.serial or member.serial}/hsm-policy-{code}",
+                        path=member.hsm.path,
                         related=group.related()))
     yield from unique(found)
 

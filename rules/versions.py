@@ -43,8 +43,11 @@ def _related(group: Group) -> tuple:
       reference="LUNA.md 3.3 (a client older than the members' firmware cannot know what that "
                 "firmware introduced) and 4 (client ↔ firmware table, shipped as data and "
                 "overridable under `facts: firmware:`)",
-      fix="Upgrade the HSM Client on this host to at least the version the message names, or "
-          "correct `facts: clients:` if lunalint has the wrong client version.",
+      fix="Upgrade the HSM Client on this host to at least the version the message names. If "
+          "lunalint has the wrong client version, give the right one in .lunalint.yaml "
+          "(`facts: [{path: \"configs/*\", client-version: \"10.7.0\"}]`); teach it a new firmware "
+          "line with a `facts` row `{firmware: \"7.10.0\", below: \"7.11.0\", min-client: "
+          "\"10.9.0\"}`.",
       bad="""
           # LunaCM v10.3.0 banner in the capture; member firmware:
           Firmware Version ->     7.8.1""",
@@ -65,10 +68,11 @@ def ver201(ws: Workspace, ctx: Context) -> Iterator[Problem]:
             anchor = f"{member.serial}/firmware"
             if fwtable.newer_than_known(version, facts):
                 found.append(Problem(where.span, (
-                    f"member {member.serial} runs firmware {version}, newer than lunalint's "
-                    "client/firmware table knows; check that the HSM Client supports it and "
-                    "add a row under `facts: firmware:`"), anchor=anchor, level=Level.NOTE,
-                    path=where.path, related=group.related()))
+                    f"member {member.serial} of group `{group.label}` runs firmware {version}, "
+                    "newer than lunalint's client/firmware table knows; check that the HSM "
+                    "Client supports it and add a `firmware:` row under `facts` in "
+                    ".lunalint.yaml"), anchor=anchor, level=Level.NOTE, path=where.path,
+                    related=group.related()))
                 continue
             row = fwtable.row_for(version, facts)
             if row is None or group.client is None or group.client.version >= row.min_client:
@@ -190,7 +194,8 @@ def ver204(ws: Workspace, ctx: Context) -> Iterator[Problem]:
             continue
         level = None if client is not None else Level.WARNING
         why = (f"{_client_note(group)}, older than 10.4.0" if client is not None
-               else "the client version is unknown (set it under `facts: clients:`)")
+               else "the client version is unknown (give it as `client-version` under `facts` "
+                  "in .lunalint.yaml)")
         for values, what in zip(_fips_values(group), ("HSM policy 12", "partition policy 43")):
             if len({v for _, v, _, _ in values}) < 2:
                 continue
