@@ -180,3 +180,16 @@ def test_a_crashing_rule_becomes_a_finding_and_the_run_goes_on(tmp_path):
     assert ("HA101", Level.WARNING) in rules
     internal = next(f for f in result.findings if f.rule == "LUNALINT-INTERNAL")
     assert "rule TEST900 failed on this file: RuntimeError: boom" in internal.message
+
+
+def test_terminal_escapes_from_files_never_reach_the_terminal(tmp_path):
+    capture = (SAMPLES / "lunacm-session.txt").read_text().replace(
+        "28: Allow Key Management Functions : 0",
+        "\x1b[31m28: Allow Key Management Functions : 0\x1b[0m")
+    (tmp_path / "pay.lunacm.txt").write_text(capture)
+    proc = run_cli("--color", "always", "pay.lunacm.txt", cwd=tmp_path)
+    assert "POL302" in proc.stdout
+    excerpt = next(line for line in proc.stdout.splitlines() if "Key Management" in line
+                   and "|" in line)
+    assert "\x1b[31m" not in proc.stdout.replace("\033[1;31m", "")
+    assert "?[31m28: Allow Key Management Functions : 0?[0m" in excerpt

@@ -4,12 +4,20 @@ with the source line and a caret under the span. Colour only when asked (a termi
 
 from __future__ import annotations
 
+import re
 from itertools import groupby
 
 from lunalint.reporters import Report
 
 _COLORS = {"error": "\033[1;31m", "warning": "\033[1;33m", "note": "\033[1;36m"}
 _BOLD, _DIM, _RESET = "\033[1m", "\033[2m", "\033[0m"
+# Control characters from the linted files (terminal colour codes in captures, stray escapes)
+# must not reach the user's terminal: each becomes one `?`, so columns stay aligned.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x9b]")
+
+
+def _safe(text: str) -> str:
+    return _CONTROL.sub("?", text)
 
 
 def render(report: Report) -> str:
@@ -27,8 +35,8 @@ def render(report: Report) -> str:
             if f.suppression is not None:
                 tags.append(f"suppressed: {f.suppression.justification}")
             tail = f" [{'; '.join(tags)}]" if tags else ""
-            out.append(f"{paint(_BOLD, f'{path}:{s.line}:{s.column}:')} {level} "
-                       f"{paint(_BOLD, f.rule)} {f.message}{tail}")
+            out.append(f"{paint(_BOLD, f'{_safe(path)}:{s.line}:{s.column}:')} {level} "
+                       f"{paint(_BOLD, f.rule)} {_safe(f.message)}{_safe(tail)}")
             if f.excerpt is not None:
                 out.extend(_excerpt(f, paint))
             for rel in f.related:
@@ -56,7 +64,7 @@ def render(report: Report) -> str:
 
 def _excerpt(f, paint) -> list[str]:
     s = f.span
-    line = f.excerpt.replace("\t", " ")
+    line = _safe(f.excerpt.replace("\t", " "))
     gutter = f"{s.line:>5} | "
     start = min(s.column - 1, len(line))
     if s.end_line == s.line:
