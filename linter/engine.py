@@ -169,21 +169,51 @@ def _finding(rule: Rule, problem: Problem, path: str) -> Finding:
 
 
 def attach_excerpts(findings: list[Finding], documents: list[Document]) -> list[Finding]:
-    """Give each finding the text of its first line, with secret values masked."""
+    """Give each finding the text of its first line, with secret values masked.
+
+    Secret values found in a document are also scrubbed from the messages and anchors of its
+    findings, whatever rule or reader wrote them.
+    """
     by_path = {doc.path: doc for doc in documents}
-    masks: dict[str, dict[int, list[tuple[int, int]]]] = {}
+    masks: dict[str, tuple[dict[int, list[tuple[int, int]]], list[str]]] = {}
     out = []
     for f in findings:
         doc = by_path.get(f.path)
-        if doc is None or not (0 < f.span.line <= len(doc.lines)):
+        if doc is None:
             out.append(f)
             continue
         if doc.path not in masks:
-            masks[doc.path] = secret_ranges(doc)
-        line = _mask(doc.lines[f.span.line - 1], masks[doc.path].get(f.span.line, ()))
-        out.append(Finding(f.rule, f.level, f.message, f.path, f.span, f.anchor, f.related,
+            ranges = secret_ranges(doc)
+            found = {doc.lines[n - 1][a:b].strip() for n, spans in ranges.items()
+                     for a, b in spans}
+            found |= {word for value in found for word in _WORDS.findall(value)}
+            values = sorted(found, key=len, reverse=True)
+            masks[doc.path] = ranges, [v for v in values if len(v) >= _MIN_SCRUB]
+        ranges, values = masks[doc.path]
+        line = None
+        if 0 < f.span.line <= len(doc.lines):
+            line = _mask(doc.lines[f.span.line - 1], ranges.get(f.span.line, ()))
+        message, anchor, related = f.message, f.anchor, f.related
+        if values:
+            message, anchor = _scrub(message, values), _scrub(anchor, values)
+            related = tuple(Location(r.path, r.span, _scrub(r.message, values))
+                            for r in related)
+        out.append(Finding(f.rule, f.level, message, f.path, f.span, anchor, related,
                            f.intentional, f.suppression, f.help_uri, line))
     return out
+
+
+# Shorter secret values are masked in excerpts but not searched for in messages (a PIN of `1`
+# would otherwise blank every `1` in the message).
+_MIN_SCRUB = 4
+_WORDS = re.compile(r"[^\s\"'{}()\[\];,=]+")
+
+
+def _scrub(text: str, values: list[str]) -> str:
+    for value in values:
+        if value in text:
+            text = text.replace(value, "****")
+    return text
 
 
 # A value that follows a password option on a LunaCM/LunaSH command line (`-password x`,
@@ -202,12 +232,39 @@ def secret_ranges(doc: Document) -> dict[int, list[tuple[int, int]]]:
                 span = entry.value_span
                 if entry.secret and span.end_column > span.column:
                     out.setdefault(span.line, []).append((span.column - 1, span.end_column - 1))
+        for number, line in enumerate(doc.lines, start=1):
+            if number not in out and _SECRET_WORD.search(line):
+                rest = _unparsed_secret(line)  # a line that did not parse into an entry
+                if rest is not None:
+                    out[number] = [rest]
     else:
         for number, line in enumerate(doc.lines, start=1):
             if "-" in line:
                 for m in SECRET_OPTION.finditer(line):
                     out.setdefault(number, []).append(m.span(1))
     return out
+
+
+_SECRET_WORD = re.compile(r"(?i)pass|pin|secret")
+
+
+def _unparsed_secret(line: str) -> tuple[int, int] | None:
+    """What may be a secret value on a line that names a secret key but did not parse: from
+    after the first `=` (else after the key word) to the end, less trailing blanks and `;`."""
+    m = _SECRET_WORD.search(line)
+    assert m is not None
+    eq = line.find("=", m.end())
+    if eq < 0:
+        eq = line.find("=")
+    if eq >= 0:
+        start = eq + 1
+    else:
+        word = re.compile(r"[^\s]*").match(line, m.end())
+        start = word.end() if word else m.end()
+    while start < len(line) and line[start] in " \t":
+        start += 1
+    end = len(line.rstrip(" \t\r;"))
+    return (start, end) if end > start else None
 
 
 def _mask(line: str, ranges) -> str:
