@@ -89,23 +89,24 @@ def pol302(ws: Workspace, ctx: Context) -> Iterator[Problem]:
     creating it. This is how replica partitions of an HA group are meant to be set up, so the
     finding is information (`intentional: true`), never a defect."""
     found = []
-    groups_of = {}
+    groups_of: dict[str, list] = {}
     for group in ws.groups:
         for member in group.members:
-            groups_of.setdefault(member.serial, group)
+            groups_of.setdefault(member.serial, []).append(group)
     for export in ws.exports:
         for pset in export.policy_sets:
             if pset.ha_virtual or not _intentional_28(pset):
                 continue
             kmf = pset.policy(KEY_MANAGEMENT)
             who = f"partition {pset.serial}" if pset.serial else "this partition"
-            group = groups_of.get(pset.serial or "")
+            related = sorted({r for g in groups_of.get(pset.serial or "", ())
+                              for r in g.related()}, key=lambda r: (r[0], r[1]))
             found.append(Problem(kmf.span, (
                 f"{who} allows cloning but denies Key Management Functions (policy 28 = 0): "
                 "keys can be cloned in and out by HA but not created here; this is the "
                 "legitimate HA replica design, since cloning a key in is not creating it"),
                 anchor=f"{pset.serial or 'unknown'}/policy-28", intentional=True,
-                path=export.path, related=group.related() if group else ()))
+                path=export.path, related=tuple(related)))
     yield from unique(found)
 
 
