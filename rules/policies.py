@@ -37,22 +37,26 @@ def pol301(ws: Workspace, ctx: Context) -> Iterator[Problem]:
     """HA replicates keys between members by cloning. A member whose partition policy 0
     (private key cloning) or 4 (secret key cloning) is 0 cannot receive or send those keys,
     so after a failover they are missing."""
-    found = []
+    yield from unique(
+        Problem(p.span, (f"member {member.serial} of group `{group.label}` denies "
+                         f"{_NAMES[number]} (partition policy {number} = 0): its keys will "
+                         "not replicate to the other members"),
+                anchor=f"{member.serial}/policy-{number}", path=member.policies.path,
+                related=group.related())
+        for group, member, number, p in _policies_off(ws, (PRIVATE_CLONING, SECRET_CLONING)))
+
+
+def _policies_off(ws: Workspace, numbers: tuple[int, ...], ped_only: bool = False):
+    """(group, member, number, policy line) for each member policy in ``numbers`` that is 0."""
     for group in ws.groups:
         for member in group.members:
             pset = member.policy_set
-            if pset is None:
+            if pset is None or (ped_only and not _is_ped(member)):
                 continue
-            for number in (PRIVATE_CLONING, SECRET_CLONING):
+            for number in numbers:
                 p = pset.policy(number)
                 if p is not None and p.value == 0:
-                    found.append(Problem(p.span, (
-                        f"member {member.serial} of group `{group.label}` denies "
-                        f"{_NAMES[number]} (partition policy {number} = 0): its keys will not "
-                        "replicate to the other members"),
-                        anchor=f"{member.serial}/policy-{number}", path=member.policies.path,
-                        related=group.related()))
-    yield from unique(found)
+                    yield group, member, number, p
 
 
 def _is_ped(member) -> bool:
@@ -174,22 +178,14 @@ def pol304(ws: Workspace, ctx: Context) -> Iterator[Problem]:
     """With PED authentication, a member that is not activated (and kept activated across
     short power losses by auto-activation) needs someone with the PED key before it can serve
     again, so it cannot rejoin the group on its own."""
-    found = []
-    for group in ws.groups:
-        for member in group.members:
-            auth, pset = member.authentication, member.policy_set
-            if auth is None or auth[0] != "PED" or pset is None:
-                continue
-            for number in (ACTIVATION, AUTO_ACTIVATION):
-                p = pset.policy(number)
-                if p is not None and p.value == 0:
-                    found.append(Problem(p.span, (
-                        f"PED-authenticated member {member.serial} of group `{group.label}` "
-                        f"has {_NAMES[number]} off (partition policy {number} = 0); it cannot "
-                        "rejoin the group without someone presenting the PED key"),
-                        anchor=f"{member.serial}/policy-{number}", path=member.policies.path,
-                        related=group.related()))
-    yield from unique(found)
+    yield from unique(
+        Problem(p.span, (f"PED-authenticated member {member.serial} of group `{group.label}` "
+                         f"has {_NAMES[number]} off (partition policy {number} = 0); it cannot "
+                         "rejoin the group without someone presenting the PED key"),
+                anchor=f"{member.serial}/policy-{number}", path=member.policies.path,
+                related=group.related())
+        for group, member, number, p in _policies_off(ws, (ACTIVATION, AUTO_ACTIVATION),
+                                                      ped_only=True))
 
 
 @rule("POL305", "hsm-cloning-off", Level.ERROR, scope="workspace",

@@ -458,16 +458,8 @@ class _Reader:
 
     def arrow(self, line: _Line, m: dict[str, tuple[str, int, int]]) -> None:
         out = self.output
-        key = m["ARROW_KEY"][0].strip()
-        value_token = m.get("ARROW_VALUE")
-        if value_token is not None:
-            value = value_token[0].strip()
-            value_span = line.token_span(value_token)
-        else:
-            value = ""
-            end = m["ARROW"][2]
-            value_span = line.span(end, end)
-        f = Field(key, value, line.token_span(m["ARROW_KEY"]), value_span)
+        f = _field(line, m, "ARROW_KEY", "ARROW_VALUE", "ARROW")
+        key, value, value_span = f.key, f.value, f.value_span
         if key.casefold() == "slot id":
             self.end_block()
             if not value.isdigit():
@@ -593,16 +585,8 @@ class _Reader:
 
     def colon_field(self, line: _Line, m: dict[str, tuple[str, int, int]]) -> None:
         out = self.output
-        key = m["FIELD_KEY"][0].strip()
-        value_token = m.get("FIELD_VALUE")
-        if value_token is not None:
-            value = value_token[0].strip()
-            value_span = line.token_span(value_token)
-        else:
-            value = ""
-            end = m["COLON"][2]
-            value_span = line.span(end, end)
-        f = Field(key, value, line.token_span(m["FIELD_KEY"]), value_span)
+        f = _field(line, m, "FIELD_KEY", "FIELD_VALUE", "COLON")
+        key = f.key
         out.fields.append(f)
         folded = key.casefold()
         if folded == "ha group label":
@@ -734,6 +718,19 @@ def _last(fields: tuple[Field, ...], *names: str) -> Field | None:
         if f.key.casefold() in wanted:
             return f
     return None
+
+
+def _field(line: _Line, m: dict[str, tuple[str, int, int]], key_name: str, value_name: str,
+           separator: str) -> Field:
+    """A `Key -> value` or `Key: value` field from matched tokens; an empty value gets a
+    zero-width span just after the separator."""
+    value_token = m.get(value_name)
+    if value_token is not None:
+        value, value_span = value_token[0].strip(), line.token_span(value_token)
+    else:
+        end = m[separator][2]
+        value, value_span = "", line.span(end, end)
+    return Field(m[key_name][0].strip(), value, line.token_span(m[key_name]), value_span)
 
 
 def _serials(f: Field | None) -> tuple[SerialRef, ...]:
