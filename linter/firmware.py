@@ -47,9 +47,15 @@ def _shipped() -> tuple[FirmwareRow, ...]:
 
 
 def table(facts: dict | None = None) -> tuple[FirmwareRow, ...]:
+    user = tuple(tuple(sorted(raw.items())) for raw in (facts or {}).get("firmware", ()) or ())
+    return _merged(user)
+
+
+@cache
+def _merged(user: tuple[tuple[tuple[str, str], ...], ...]) -> tuple[FirmwareRow, ...]:
     rows = {r.start.key: r for r in _shipped()}
-    for i, raw in enumerate((facts or {}).get("firmware", ()) or ()):
-        row = _row(raw, f"facts.firmware[{i}]")
+    for i, raw in enumerate(user):
+        row = _row(dict(raw), f"facts.firmware[{i}]")
         rows[row.start.key] = row
     return tuple(sorted(rows.values(), key=lambda r: r.start.key))
 

@@ -146,15 +146,13 @@ def _serial_key(text: str) -> str:
     return text.strip()
 
 
-def _hsm_owner(serial: str, hsms: list[Sourced]) -> Sourced | None:
-    """The HSM whose serial is the longest prefix of ``serial``."""
-    best: Sourced | None = None
-    best_len = 0
-    for candidate in hsms:
-        hsm_serial = candidate.item.serial  # type: ignore[attr-defined]
-        if hsm_serial and serial.startswith(hsm_serial) and len(hsm_serial) > best_len:
-            best, best_len = candidate, len(hsm_serial)
-    return best
+def _hsm_owner(serial: str, hsms: dict[str, Sourced]) -> Sourced | None:
+    """The HSM whose serial is the longest prefix of ``serial`` (``hsms`` is by serial)."""
+    for end in range(len(serial), 0, -1):
+        found = hsms.get(serial[:end])
+        if found is not None:
+            return found
+    return None
 
 
 def _client_version_from_facts(config: ClientConfig, facts: dict) -> Version | None:
@@ -166,17 +164,19 @@ def _client_version_from_facts(config: ClientConfig, facts: dict) -> Version | N
     return Version.parse(text) if text else None
 
 
-def _banner_version(exports: Iterable[Export]) -> ClientVersion | None:
-    """The client version when every given export with a banner agrees on it."""
-    found = [(e.client_version, e) for e in exports if e.client_version is not None]
-    if not found:
-        return None
-    versions = {v.key for v, _ in found}
-    if len(versions) != 1:
+def _banner_version(banners: Iterable[tuple[Version, Export]]) -> ClientVersion | None:
+    """The client version when every given banner agrees on it."""
+    found = list(banners)
+    if not found or len({v.key for v, _ in found}) != 1:
         return None
     version, export = found[0]
     span = export.client_version_span or (export.banner.span if export.banner else None)
     return ClientVersion(version, Where(export.path, span) if span else None, "banner")
+
+
+def _banner(export: Export) -> list[tuple[Version, Export]]:
+    version = export.client_version
+    return [(version, export)] if version is not None else []
 
 
 def build(documents: Iterable[Document], root: str = ".", facts: dict | None = None) -> Workspace:
@@ -186,20 +186,24 @@ def build(documents: Iterable[Document], root: str = ".", facts: dict | None = N
     exports = tuple(d for d in docs if isinstance(d, Export))
     partitions: dict[str, Sourced] = {}
     policies: dict[str, Sourced] = {}
-    hsms: list[Sourced] = []
+    hsms: dict[str, Sourced] = {}
     slot_hsm: dict[str, Sourced] = {}
-    exports_by_serial: dict[str, list[Export]] = {}
+    # Per serial, one export per distinct client version its banner shows: enough to tell
+    # whether the captures that list a member agree on the client, at constant size.
+    banners_by_serial: dict[str, dict[tuple, tuple[Version, Export]]] = {}
     for export in exports:  # in path order, so the last capture of a serial wins
         for slot in export.slots:
             if not slot.ha_virtual and slot.serial:
                 partitions[_serial_key(slot.serial)] = Sourced(export.path, slot)
-                exports_by_serial.setdefault(_serial_key(slot.serial), []).append(export)
+                for version, owner in _banner(export):
+                    banners_by_serial.setdefault(_serial_key(slot.serial), {}).setdefault(
+                        version.key, (version, owner))
         for pset in export.policy_sets:
             if pset.serial and not pset.ha_virtual:
                 policies[_serial_key(pset.serial)] = Sourced(export.path, pset)
         for hp in export.hsm_policies:
             if hp.serial:
-                hsms.append(Sourced(export.path, hp))
+                hsms[hp.serial.strip()] = Sourced(export.path, hp)
             elif hp.slot is not None and hp.slot.serial and not hp.slot.ha_virtual:
                 # LunaCM prints no HSM serial: the policies are those of the HSM that holds
                 # the partition in the current slot.
@@ -212,29 +216,36 @@ def build(documents: Iterable[Document], root: str = ".", facts: dict | None = N
 
     groups: list[Group] = []
     claimed: set[int] = set()
-    statuses = [Sourced(e.path, g) for e in exports for g in e.ha_groups]
+    statuses = [(e, g) for e in exports for g in e.ha_groups]
+    by_label: dict[str, int] = {}
+    by_sn: dict[str, int] = {}
+    for i, (_, g) in enumerate(statuses):  # the first listing of a label or serial answers
+        if g.label:
+            by_label.setdefault(g.label, i)
+        if g.serial:
+            by_sn.setdefault(g.serial, i)
     for config in configs:
         for definition in ha_groups(config):
             members = tuple(member(s.text, Where(config.path, s.span))
                             for s in definition.member_serials)
+            found = None
+            if definition.label is not None:
+                found = by_label.get(definition.label.value)
+            if found is None and definition.sn is not None:
+                found = by_sn.get(definition.sn.value)
             status = None
-            for i, st in enumerate(statuses):
-                g: HaGroupStatus = st.item  # type: ignore[assignment]
-                same_label = definition.label is not None and g.label == definition.label.value
-                same_sn = definition.sn is not None and g.serial == definition.sn.value
-                if same_label or same_sn:
-                    status, _ = st, claimed.add(i)
-                    break
+            if found is not None:
+                claimed.add(found)
+                status = Sourced(statuses[found][0].path, statuses[found][1])
             version = _client_version_from_facts(config, facts)
             client = ClientVersion(version, None, "facts") if version else _banner_version(
-                e for m in members for e in exports_by_serial.get(m.serial, ()))
+                {key: b for m in members
+                 for key, b in banners_by_serial.get(m.serial, {}).items()}.values())
             groups.append(Group(definition.name, members, config, definition, status, client))
-    for i, st in enumerate(statuses):
+    for i, (owner, g) in enumerate(statuses):
         if i in claimed:
             continue
-        g = st.item  # type: ignore[assignment]
-        members = tuple(member(s.text, Where(st.path, s.span)) for s in g.member_serials)
-        owner = next(e for e in exports if e.path == st.path)
-        groups.append(Group(g.label or "(unnamed)", members, None, None, st,
-                            _banner_version([owner])))
+        members = tuple(member(s.text, Where(owner.path, s.span)) for s in g.member_serials)
+        groups.append(Group(g.label or "(unnamed)", members, None, None,
+                            Sourced(owner.path, g), _banner_version(_banner(owner))))
     return Workspace(root, configs, exports, tuple(groups), facts)
