@@ -385,7 +385,12 @@ def lint(paths: list[str], rules: list[Rule], *, facts: dict[str, Any] | None = 
         raise FileNotFoundError(missing)
     items = [(target, display_path(target.path, cwd)) for target in targets]
     ctx = Context(facts=facts or {}, workspace=None)
-    jobs = default_jobs(len(items)) if jobs is None else max(1, jobs)
+    if jobs is None:
+        # Linking rules need every whole model back in this process; shipping models back
+        # from workers costs more than building them here (bench/RESULTS.md), so a pool pays
+        # only when no rule links files.
+        jobs = 1 if any(r.needs_workspace for r in rules) else default_jobs(len(items))
+    jobs = max(1, jobs)
     documents: list[Document] = []
     skipped: list[str] = []
     findings: list[Finding] = []
