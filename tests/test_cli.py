@@ -193,3 +193,15 @@ def test_terminal_escapes_from_files_never_reach_the_terminal(tmp_path):
                    and "|" in line)
     assert "\x1b[31m" not in proc.stdout.replace("\033[1;31m", "")
     assert "?[31m28: Allow Key Management Functions : 0?[0m" in excerpt
+
+
+def test_excerpts_of_very_long_lines_show_a_window_around_the_span(tmp_path):
+    long_value = "x" * 5000
+    (tmp_path / "Chrystoki.conf").write_text(
+        f"Misc = {{\n   ToolsDir = {long_value}; HAOnly 1;\n}}\n")
+    proc = run_cli("Chrystoki.conf", cwd=tmp_path)
+    lines = proc.stdout.splitlines()
+    finding = next(i for i, line in enumerate(lines) if "SYN001" in line)
+    excerpt, caret = lines[finding + 1], lines[finding + 2]
+    assert len(excerpt) < 140 and excerpt.startswith("    2 | …")
+    assert excerpt[caret.index("^")] == "H"  # the caret still points at `HAOnly`

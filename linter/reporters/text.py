@@ -62,6 +62,11 @@ def render(report: Report) -> str:
     return "\n".join(out) + "\n"
 
 
+# Excerpts of very long lines (minified or binary-ish files, a 10 MB single line) show a
+# window around the span instead of the whole line.
+EXCERPT_WIDTH = 120
+
+
 def _excerpt(f, paint) -> list[str]:
     s = f.span
     line = _safe(f.excerpt.replace("\t", " "))
@@ -71,5 +76,12 @@ def _excerpt(f, paint) -> list[str]:
         width = max(1, min(s.end_column, len(line) + 1) - s.column)
     else:
         width = max(1, len(line) - start)
+    if len(line) > EXCERPT_WIDTH:
+        first = max(0, min(start - EXCERPT_WIDTH // 4, len(line) - EXCERPT_WIDTH))
+        head = "…" if first > 0 else ""
+        tail = "…" if first + EXCERPT_WIDTH < len(line) else ""
+        line = head + line[first:first + EXCERPT_WIDTH] + tail
+        start = start - first + len(head)
+        width = max(1, min(width, EXCERPT_WIDTH - (start - len(head))))
     caret = " " * start + "^" * width
     return [paint(_DIM, gutter) + line, paint(_DIM, " " * 6 + "| ") + paint(_BOLD, caret)]
