@@ -44,6 +44,3 @@ def unique(problems: Iterable[Problem]) -> Iterator[Problem]:
             seen.add(key)
             yield p
 
-
-def serial_list(values: Iterable[tuple[str, Any]]) -> str:
-    return ", ".join(f"{serial} = {value}" for serial, value in values)

@@ -30,11 +30,6 @@ class Entry:
         """True when the key may hold a password or PIN: its value must never be echoed."""
         return bool(_SECRET_KEY.search(self.key))
 
-    @property
-    def shown_value(self) -> str:
-        """The value as it may appear in a message."""
-        return "****" if self.secret else self.value
-
 
 @dataclass(frozen=True, slots=True)
 class Section:
