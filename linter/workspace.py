@@ -97,6 +97,7 @@ class Group:
     definition: HaGroup | None = None
     status: Sourced | None = None  # HaGroupStatus
     client: ClientVersion | None = None
+    standby: tuple[Member, ...] = ()  # standby members (`VirtualTokenNNStandbyMembers`)
 
     @property
     def defined_at(self) -> Where | None:
@@ -110,12 +111,6 @@ class Group:
             status: HaGroupStatus = self.status.item  # type: ignore[assignment]
             f = status.label_field
             return Where(self.status.path, f.span if f else status.span)
-        return None
-
-    @property
-    def members_entry(self) -> Where | None:
-        if self.config is not None and self.definition is not None and self.definition.members:
-            return Where(self.config.path, self.definition.members.span)
         return None
 
     def related(self, message: str = "the HA group is defined here") -> tuple:
@@ -134,12 +129,6 @@ class Workspace:
 
     def groups_of(self, config: ClientConfig) -> tuple[Group, ...]:
         return tuple(g for g in self.groups if g.config is config)
-
-    def group_for(self, config: ClientConfig, definition: HaGroup) -> Group | None:
-        for g in self.groups:
-            if g.config is config and g.definition is definition:
-                return g
-        return None
 
 
 def _serial_key(text: str) -> str:
@@ -241,11 +230,15 @@ def build(documents: Iterable[Document], root: str = ".", facts: dict | None = N
             client = ClientVersion(version, None, "facts") if version else _banner_version(
                 {key: b for m in members
                  for key, b in banners_by_serial.get(m.serial, {}).items()}.values())
-            groups.append(Group(definition.name, members, config, definition, status, client))
+            standby = tuple(member(s.text, Where(config.path, s.span))
+                            for s in definition.standby_serials)
+            groups.append(Group(definition.name, members, config, definition, status, client,
+                                standby))
     for i, (owner, g) in enumerate(statuses):
         if i in claimed:
             continue
         members = tuple(member(s.text, Where(owner.path, s.span)) for s in g.member_serials)
+        standby = tuple(member(s.text, Where(owner.path, s.span)) for s in g.standby_serials)
         groups.append(Group(g.label or "(unnamed)", members, None, None,
-                            Sourced(owner.path, g), _banner_version(_banner(owner))))
+                            Sourced(owner.path, g), _banner_version(_banner(owner)), standby))
     return Workspace(root, configs, exports, tuple(groups), facts)

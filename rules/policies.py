@@ -47,9 +47,12 @@ def pol301(ws: Workspace, ctx: Context) -> Iterator[Problem]:
 
 
 def _policies_off(ws: Workspace, numbers: tuple[int, ...], ped_only: bool = False):
-    """(group, member, number, policy line) for each member policy in ``numbers`` that is 0."""
+    """(group, member, number, policy line) for each member policy in ``numbers`` that is 0.
+
+    ``ped_only`` also walks the standby members: the vendor requires activation on PED
+    standby members too (LUNA.md 3.9)."""
     for group in ws.groups:
-        for member in group.members:
+        for member in group.members + (group.standby if ped_only else ()):
             pset = member.policy_set
             if pset is None or (ped_only and not _is_ped(member)):
                 continue
