@@ -119,53 +119,46 @@ def _run(args: argparse.Namespace) -> int:
     rules = select_rules(registry, cli_select or list(cfg.select),
                          [w for ws in args.ignore for w in ws]
                          + ([] if cli_select else list(cfg.ignore)))
-    from lunalint import engine, suppress
+    from lunalint import pipeline
     from lunalint.findings import Level
     from lunalint.reporters import Report, renderer
 
     paths = args.paths or ["."]
+    options = pipeline.Options(
+        paths, rules, cfg, known_rules=registry.rules, jobs=args.jobs,
+        inline_suppressions=not args.no_inline_suppressions, baseline=args.baseline,
+        write_baseline=args.write_baseline)
+    try:
+        outcome = pipeline.run(options)
+    except pipeline.PipelineError as error:
+        raise UsageError(str(error)) from None
+    if outcome.baseline_written is not None:
+        count = outcome.baseline_written
+        print(f"lunalint: recorded {count} finding{'s' if count != 1 else ''} in "
+              f"{args.write_baseline}", file=sys.stderr)
     # A missing path is a usage error (exit 2), but the paths that exist are still linted.
-    filtered = bool(cfg.include or cfg.exclude)
-    kinds = bool(cfg.config_globs or cfg.export_globs)
-    result = engine.lint(paths, rules, jobs=args.jobs, missing_ok=True,
-                         facts=_facts(cfg),
-                         accept=cfg.accepts if filtered else None,
-                         kind_of=cfg.kind_of if kinds else None,
-                         root=_project_root(cfg))
-    # Levels first, so a waiver or directive hides a finding whatever its level; then
-    # suppressions, which add their own findings (LUNALINT-SUP*).
-    result.findings = suppress.apply(
-        suppress.apply_levels(result.findings, cfg.levels), result.documents, cfg,
-        known=registry.rules, selected={r.id for r in rules},
-        inline=not args.no_inline_suppressions,
-        settings_path=suppress.display(cfg.source) if cfg.source else "")
-    result.findings = suppress.apply_levels(result.findings, cfg.levels)
-    fixed = _baseline(args, result, _project_root(cfg))
-    if result.missing:
-        missing = ", ".join(result.missing)
-        if len(result.missing) == len(paths):
+    if outcome.missing:
+        missing = ", ".join(outcome.missing)
+        if len(outcome.missing) == len(paths):
             raise UsageError(f"no such file or directory: {missing}")
         print(f"lunalint: error: no such file or directory: {missing}", file=sys.stderr)
-    for notice in result.notices:
+    for notice in outcome.notices:
         print(f"lunalint: warning: {notice}", file=sys.stderr)
-    for path in result.skipped:
+    for path in outcome.skipped:
         print(f"lunalint: warning: {path}: not recognised as a Luna client configuration or "
               "capture; skipped", file=sys.stderr)
-    shown = [f for f in result.findings if f.suppression is None or args.include_suppressed]
-    color = _color(args)
-    report = Report(shown, len(result.documents),
-                    suppressed=sum(1 for f in result.findings if f.suppression is not None),
-                    rules=rules, notices=registry.notices + result.notices,
-                    srcroot=_srcroot(), category=args.category, color=color, fixed=fixed)
+    report = Report(outcome.shown(args.include_suppressed), outcome.files,
+                    suppressed=outcome.suppressed, rules=rules,
+                    notices=registry.notices + outcome.notices,
+                    srcroot=_srcroot(), category=args.category, color=_color(args),
+                    fixed=outcome.fixed, redactor=outcome.redactor)
     _write(renderer(args.format)(report), args.output)
-    if result.missing:
+    if outcome.missing:
         return EXIT_USAGE
     fail_on = args.fail_on or cfg.fail_on or "warning"
     if fail_on == "never":
         return EXIT_OK
-    threshold = Level.parse(fail_on)
-    failing = any(f.level >= threshold for f in shown if f.suppression is None)
-    return EXIT_FINDINGS if failing else EXIT_OK
+    return EXIT_FINDINGS if outcome.failing(Level.parse(fail_on)) else EXIT_OK
 
 
 def _settings(args: argparse.Namespace, registry):
@@ -190,48 +183,6 @@ def _color(args: argparse.Namespace) -> bool:
     if args.color == "never" or os.environ.get("NO_COLOR"):
         return False
     return sys.stdout.isatty()
-
-
-def _facts(cfg) -> dict | None:
-    """What rules may read of the configuration file's ``facts``."""
-    facts: dict = {}
-    if cfg.facts:
-        facts["file_facts"] = cfg
-    if cfg.firmware:
-        facts["firmware"] = list(cfg.firmware)
-    return facts or None
-
-
-def _baseline(args: argparse.Namespace, result, root: str) -> list[str]:
-    """Write and/or apply a baseline; returns the baseline entries no longer found."""
-    from lunalint import baseline
-
-    if args.write_baseline:
-        try:
-            count = baseline.write(args.write_baseline, result.findings, root)
-        except OSError as error:
-            raise UsageError(f"cannot write {args.write_baseline}: "
-                             f"{error.strerror or error}") from None
-        print(f"lunalint: recorded {count} finding{'s' if count != 1 else ''} in "
-              f"{args.write_baseline}", file=sys.stderr)
-    source = args.baseline or args.write_baseline
-    if not source:
-        return []
-    try:
-        known = baseline.load(source)
-    except baseline.BaselineError as error:
-        raise UsageError(str(error)) from None
-    result.findings, fixed = baseline.apply(result.findings, known, root, source,
-                                            [doc.path for doc in result.documents])
-    return fixed
-
-
-def _project_root(cfg) -> str:
-    """Where the workspace is read from: the directory holding the configuration file, else
-    the git work tree, else the current directory."""
-    if cfg.source:
-        return os.path.dirname(os.path.abspath(cfg.source))
-    return _srcroot()
 
 
 def _srcroot() -> str:

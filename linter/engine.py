@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from lunalint import discover, source
+from lunalint import confine, discover, redact, source
 from lunalint.findings import Finding, Level, Location
 from lunalint.model.base import Document, Span, SyntaxProblem
 from lunalint.model.config import ClientConfig
@@ -66,6 +66,7 @@ class Result:
     skipped: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)  # paths that do not exist (missing_ok)
+    secrets: set[str] = field(default_factory=set)  # secret values met in every file read
 
 
 def display_path(path: str, cwd: str | None = None) -> str:
@@ -84,7 +85,8 @@ def display_path(path: str, cwd: str | None = None) -> str:
 def read_document(path: str, shown: str, explicit: bool,
                   kind: str | None = None) -> Document | None:
     """The model of one file, an :class:`Unreadable`, or None when it is not a Luna file."""
-    return document_from(source.load(path), path, shown, explicit, kind)
+    return document_from(confine.load(confine.Target(path, explicit)), path, shown, explicit,
+                         kind)
 
 
 def document_from(loaded: source.Loaded, path: str, shown: str,
@@ -169,113 +171,26 @@ def _finding(rule: Rule, problem: Problem, path: str) -> Finding:
 
 
 def attach_excerpts(findings: list[Finding], documents: list[Document]) -> list[Finding]:
-    """Give each finding the text of its first line, with secret values masked.
-
-    Secret values found in a document are also scrubbed from the messages and anchors of its
-    findings, whatever rule or reader wrote them.
-    """
+    """Give each finding the text of its first line, secret values masked (``lunalint.redact``
+    knows which). Messages and anchors are scrubbed later, at the output boundary."""
     by_path = {doc.path: doc for doc in documents}
-    masks: dict[str, tuple[dict[int, list[tuple[int, int]]], list[str]]] = {}
+    secrets: dict[str, redact.Secrets] = {}
     out = []
     for f in findings:
         doc = by_path.get(f.path)
-        if doc is None:
+        if doc is None or not 0 < f.span.line <= len(doc.lines):
             out.append(f)
             continue
-        if doc.path not in masks:
-            ranges = secret_ranges(doc)
-            found = {doc.lines[n - 1][a:b].strip() for n, spans in ranges.items()
-                     for a, b in spans}
-            found |= {word for value in found for word in _WORDS.findall(value)}
-            values = sorted(found, key=len, reverse=True)
-            masks[doc.path] = ranges, [v for v in values if len(v) >= _MIN_SCRUB]
-        ranges, values = masks[doc.path]
-        line = None
-        if 0 < f.span.line <= len(doc.lines):
-            line = _mask(doc.lines[f.span.line - 1], ranges.get(f.span.line, ()))
-        message, anchor, related = f.message, f.anchor, f.related
-        if values:
-            message, anchor = _scrub(message, values), _scrub(anchor, values)
-            related = tuple(Location(r.path, r.span, _scrub(r.message, values))
-                            for r in related)
-        out.append(Finding(f.rule, f.level, message, f.path, f.span, anchor, related,
-                           f.intentional, f.suppression, f.help_uri, line))
+        if doc.path not in secrets:
+            secrets[doc.path] = redact.secrets_of(doc)
+        line = secrets[doc.path].mask_line(f.span.line, doc.lines[f.span.line - 1])
+        out.append(dataclasses.replace(f, excerpt=line))
     return out
-
-
-# Shorter secret values are masked in excerpts but not searched for in messages (a PIN of `1`
-# would otherwise blank every `1` in the message).
-_MIN_SCRUB = 4
-_WORDS = re.compile(r"[^\s\"'{}()\[\];,=]+")
-
-
-def _scrub(text: str, values: list[str]) -> str:
-    for value in values:
-        if value in text:
-            text = text.replace(value, "****")
-    return text
-
-
-# A value that follows a password option on a LunaCM/LunaSH command line (`-password x`,
-# `-pw x`, `-oldpw x`, `-newpw x`, also written `-password=x`), quoted or not.
-SECRET_OPTION = re.compile(
-    r"(?i)(?<![\w-])-(?:password|passwd|pw|oldpw|newpw|oldpassword|newpassword|pin|oldpin|"
-    r"newpin|secret)(?:[ \t]+|=)(\"[^\"]*\"?|'[^']*'?|[^\s]+)")
-
-
-def secret_ranges(doc: Document) -> dict[int, list[tuple[int, int]]]:
-    """0-based ``(start, end)`` character ranges of secret values, per 1-based line number."""
-    out: dict[int, list[tuple[int, int]]] = {}
-    if isinstance(doc, ClientConfig):
-        for section in doc.sections:
-            for entry in section.entries:
-                span = entry.value_span
-                if entry.secret and span.end_column > span.column:
-                    out.setdefault(span.line, []).append((span.column - 1, span.end_column - 1))
-        for number, line in enumerate(doc.lines, start=1):
-            if number not in out and _SECRET_WORD.search(line):
-                rest = _unparsed_secret(line)  # a line that did not parse into an entry
-                if rest is not None:
-                    out[number] = [rest]
-    else:
-        for number, line in enumerate(doc.lines, start=1):
-            if "-" in line:
-                for m in SECRET_OPTION.finditer(line):
-                    out.setdefault(number, []).append(m.span(1))
-    return out
-
-
-_SECRET_WORD = re.compile(r"(?i)pass|pin|secret")
-
-
-def _unparsed_secret(line: str) -> tuple[int, int] | None:
-    """What may be a secret value on a line that names a secret key but did not parse: from
-    after the first `=` (else after the key word) to the end, less trailing blanks and `;`."""
-    m = _SECRET_WORD.search(line)
-    assert m is not None
-    eq = line.find("=", m.end())
-    if eq < 0:
-        eq = line.find("=")
-    if eq >= 0:
-        start = eq + 1
-    else:
-        word = re.compile(r"[^\s]*").match(line, m.end())
-        start = word.end() if word else m.end()
-    while start < len(line) and line[start] in " \t":
-        start += 1
-    end = len(line.rstrip(" \t\r;"))
-    return (start, end) if end > start else None
-
-
-def _mask(line: str, ranges) -> str:
-    for a, b in ranges:
-        line = line[:a] + "*" * (b - a) + line[b:]
-    return line
 
 
 def masked_line(doc: Document, number: int) -> str:
     """Line ``number`` of ``doc`` with every secret value replaced by ``*``."""
-    return _mask(doc.lines[number - 1], secret_ranges(doc).get(number, ()))
+    return redact.secrets_of(doc).mask_line(number, doc.lines[number - 1])
 
 
 # A run over at least this many files uses a process pool by default (``jobs=None``).
@@ -294,25 +209,54 @@ def default_jobs(files: int) -> int:
     return max(1, min(cores, files // _CHUNK))
 
 
-def _lint_one(target: discover.Target, shown: str, rules: list[Rule],
-              ctx: Context) -> tuple[Document | None, list[Finding]]:
+def _lint_one(target: confine.Target, shown: str, rules: list[Rule], ctx: Context,
+              project: str | None = None) -> tuple[Document | None, list[Finding], frozenset]:
     """Read one file and run the per-file rules on it (workspace rules run later, once).
 
-    This is the unit of work a worker process does: per-file steps belong here.
+    This is the unit of work a worker process does: per-file steps belong here. Whatever
+    goes wrong while reading this one file becomes a finding on it; the run goes on.
+    Returns the model (None when the file is not a Luna file), its findings and its secret
+    values (for the redaction boundary).
     """
-    doc = read_document(target.path, shown, target.explicit, target.kind)
+    try:
+        doc = document_from(confine.load(target, project), target.path, shown,
+                            target.explicit, target.kind)
+    except Exception as error:  # a reader bug must cost this file only
+        return _broken(shown, "reading", error), [_internal(shown, "the reader", error)], \
+            frozenset()
     if doc is None:
-        return None, []
+        return None, [], frozenset()
+    try:
+        secrets = redact.secrets_of(doc)
+    except Exception:  # never let a secret out because finding it failed: hide the file's lines
+        secrets = redact.Secrets({n: ((0, len(line)),) for n, line in enumerate(doc.lines, 1)})
     findings = [f for rule in rules if not rule.needs_workspace and _applies(rule, doc)
                 for f in _run_one(rule, doc, doc.path, ctx)]
-    return doc, attach_excerpts(findings, [doc])
+    by_line = dict(enumerate(doc.lines, start=1))
+    findings = [dataclasses.replace(f, excerpt=secrets.mask_line(f.span.line, by_line[f.span.line]))
+                if f.span.line in by_line and f.path == doc.path else f for f in findings]
+    return doc, findings, secrets.values
+
+
+def _broken(shown: str, stage: str, error: Exception) -> Document:
+    return Unreadable(shown, (), ())
+
+
+def _internal(path: str, what: str, error: Exception) -> Finding:
+    where = traceback.extract_tb(error.__traceback__)[-1] if error.__traceback__ else None
+    at = f" (at {os.path.basename(where.filename)}:{where.lineno})" if where else ""
+    return Finding(INTERNAL_RULE, Level.ERROR,
+                   f"{what} failed on this file: {type(error).__name__}{at}; the file was not "
+                   "checked, other files were. Please report this.", path, Span(1, 1, 1, 1),
+                   anchor=f"internal:{what.replace(' ', '-')}")
 
 
 # Set in each worker process by _init_worker (or inherited when the pool forks).
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(rule_ids: list[str], facts: dict[str, Any], keep: bool = False) -> None:
+def _init_worker(rule_ids: list[str], facts: dict[str, Any], keep: bool = False,
+                 project: str | None = None) -> None:
     if _WORKER.get("ids") != rule_ids:  # spawned, not forked: load the same rules by id
         from lunalint.registry import load_registry
 
@@ -321,26 +265,29 @@ def _init_worker(rule_ids: list[str], facts: dict[str, Any], keep: bool = False)
         _WORKER["ids"] = rule_ids
     _WORKER["ctx"] = Context(facts=facts, workspace=None)
     _WORKER["whole"] = keep or any(r.needs_workspace for r in _WORKER["rules"])
+    _WORKER["project"] = project
 
 
-def _work(item: tuple[discover.Target, str]) -> tuple[Document | None, list[Finding]]:
-    doc, findings = _lint_one(item[0], item[1], _WORKER["rules"], _WORKER["ctx"])
+def _work(item: tuple[confine.Target, str]):
+    doc, findings, secrets = _lint_one(item[0], item[1], _WORKER["rules"], _WORKER["ctx"],
+                                       _WORKER.get("project"))
     if doc is not None and not _WORKER["whole"]:
         doc = slim(doc)
-    return doc, findings
+    return doc, findings, secrets
 
 
-def _lint_all(items: list[tuple[discover.Target, str]], rules: list[Rule], ctx: Context,
-              jobs: int, keep: bool = False) -> list[tuple[Document | None, list[Finding]]]:
+def _lint_all(items: list[tuple[confine.Target, str]], rules: list[Rule], ctx: Context,
+              jobs: int, keep: bool = False, project: str | None = None,
+              ) -> list[tuple[Document | None, list[Finding], frozenset]]:
     """Per-file work for ``items``; whole models come back when ``keep`` or a rule links."""
     if jobs <= 1 or len(items) < 2:
         whole = keep or any(r.needs_workspace for r in rules)
         out = []
         for target, shown in items:
-            doc, findings = _lint_one(target, shown, rules, ctx)
+            doc, findings, secrets = _lint_one(target, shown, rules, ctx, project)
             if doc is not None and not whole and len(items) > 1:  # keep memory flat
                 doc = slim(doc)
-            out.append((doc, findings))
+            out.append((doc, findings, secrets))
         return out
     import multiprocessing
 
@@ -351,7 +298,7 @@ def _lint_all(items: list[tuple[discover.Target, str]], rules: list[Rule], ctx: 
         _WORKER.update(ids=ids, rules=rules)
     try:
         chunk = max(1, min(64, len(items) // (jobs * 8)))
-        with mp.Pool(jobs, _init_worker, (ids, ctx.facts, keep)) as pool:
+        with mp.Pool(jobs, _init_worker, (ids, ctx.facts, keep, project)) as pool:
             return pool.map(_work, items, chunksize=chunk)
     finally:
         _WORKER.clear()
@@ -371,18 +318,38 @@ def lint(paths: list[str], rules: list[Rule], *, facts: dict[str, Any] | None = 
     command line are always linted); ``kind_of`` (its ``kinds`` globs) says which
     files are configs or exports whatever their name or content.
 
-    ``root`` is the project root: every configuration and capture under it gives context to
-    the rules that link files (workspace rules), even when ``paths`` names only some files.
-    Findings are then kept only when they, or one of their related locations, are in a file
-    ``paths`` names.
+    ``root`` is the project root (see :mod:`lunalint.confine`): every configuration and
+    capture under it gives context to the rules that link files (workspace rules), even when
+    ``paths`` names only some files. Findings are then kept only when they, or one of their
+    related locations, are in a file ``paths`` names. Paths named outside ``root`` are linted
+    alone; with ``root`` None only what is named is read.
     """
-    targets, missing = discover.walk(paths, kind_of)
+    missing = [p for p in paths if not os.path.lexists(p)]
+    if missing and not missing_ok:
+        raise FileNotFoundError(missing)
+    total = Result([], [], missing=missing)
+    for scope in confine.scopes([p for p in paths if p not in missing], root):
+        part = _lint_scope(list(scope.paths), scope.root, rules, facts, cwd, jobs, accept,
+                           kind_of)
+        total.findings.extend(part.findings)
+        total.documents.extend(part.documents)
+        total.skipped.extend(part.skipped)
+        total.notices.extend(part.notices)
+        total.secrets |= part.secrets
+    total.findings.sort(key=lambda f: f.sort_key)
+    return total
+
+
+def _lint_scope(paths: list[str], root: str | None, rules: list[Rule],
+                facts: dict[str, Any] | None, cwd: str | None, jobs: int | None,
+                accept: Callable[[str], bool] | None,
+                kind_of: Callable[[str], str | None] | None) -> Result:
+    walked = confine.walk(paths, kind_of, root)
+    targets = walked.targets
     if accept is not None:
         targets = [t for t in targets if t.explicit or accept(t.path)]
     if kind_of is not None:
         targets = [dataclasses.replace(t, kind=kind_of(t.path)) for t in targets]
-    if missing and not missing_ok:
-        raise FileNotFoundError(missing)
     items = [(target, display_path(target.path, cwd)) for target in targets]
     ctx = Context(facts=facts or {}, workspace=None)
     if jobs is None:
@@ -394,43 +361,52 @@ def lint(paths: list[str], rules: list[Rule], *, facts: dict[str, Any] | None = 
     documents: list[Document] = []
     skipped: list[str] = []
     findings: list[Finding] = []
-    for (target, shown), (doc, found) in zip(items, _lint_all(items, rules, ctx, jobs)):
+    secrets: set[str] = set()
+    for (target, shown), (doc, found, values) in zip(items, _lint_all(items, rules, ctx, jobs,
+                                                                      project=root)):
+        secrets |= values
+        findings.extend(found)
         if doc is None:
             if target.explicit:
                 skipped.append(shown)
             continue
         documents.append(doc)
-        findings.extend(found)
+    notices = [f"{display_path(path, cwd)}: {why}; skipped" for path, why in walked.skipped]
     linking = [r for r in rules if r.needs_workspace]
     if linking:
-        context = _context_documents(root, targets, accept, kind_of, cwd, ctx, jobs)
+        context, context_secrets = _context_documents(root, targets, accept, kind_of, cwd,
+                                                      ctx, jobs)
+        secrets |= context_secrets
         findings.extend(_link_and_run(linking, documents, context, ctx, root or "."))
         if context:
             named = {doc.path for doc in documents}
             findings = [f for f in findings
                         if f.path in named or any(r.path in named for r in f.related)]
-    findings.sort(key=lambda f: f.sort_key)
-    notices = [f"{display_path(given, cwd)}: no Luna client configuration or capture found in "
-               "this directory" for given in _empty_dirs(paths, documents, items)]
-    return Result(findings, documents, skipped, notices=notices, missing=missing)
+    notices += [f"{display_path(given, cwd)}: no Luna client configuration or capture found in "
+                "this directory" for given in _empty_dirs(paths, documents, items)]
+    return Result(findings, documents, skipped, notices=notices, secrets=secrets)
 
 
-def _context_documents(root: str | None, targets: list[discover.Target],
+def _context_documents(root: str | None, targets: list[confine.Target],
                        accept: Callable[[str], bool] | None,
                        kind_of: Callable[[str], str | None] | None, cwd: str | None,
-                       ctx: Context, jobs: int) -> list[Document]:
+                       ctx: Context, jobs: int) -> tuple[list[Document], set[str]]:
     """Models of the files under ``root`` that the command line did not name."""
     if root is None:
-        return []
+        return [], set()
     named = {os.path.realpath(t.path) for t in targets}
-    found, _ = discover.walk([root], kind_of)
+    found = confine.walk([root], kind_of, root).targets
     extra = [t for t in found if os.path.realpath(t.path) not in named
              and (accept is None or accept(t.path))]
     if kind_of is not None:
         extra = [dataclasses.replace(t, kind=kind_of(t.path)) for t in extra]
     items = [(t, display_path(t.path, cwd)) for t in extra]
-    return [doc for doc, _ in _lint_all(items, [], ctx, jobs, keep=True)
-            if doc is not None and doc.kind in ("config", "export")]
+    docs, secrets = [], set()
+    for doc, _, values in _lint_all(items, [], ctx, jobs, keep=True, project=root):
+        secrets |= values
+        if doc is not None and doc.kind in ("config", "export"):
+            docs.append(doc)
+    return docs, secrets
 
 
 def _link_and_run(rules: list[Rule], documents: list[Document], context: list[Document],
@@ -438,14 +414,18 @@ def _link_and_run(rules: list[Rule], documents: list[Document], context: list[Do
     """Build the workspace from every model, then run the rules that read it."""
     from lunalint.workspace import build
 
-    workspace = build([*documents, *context], root, ctx.facts)
-    linked = Context(facts=ctx.facts, workspace=workspace)
     everything = [*documents, *context]
+    try:
+        workspace = build(everything, root, ctx.facts)
+    except Exception as error:  # linking must not sink the per-file findings
+        anchor = documents[0].path if documents else "."
+        return [_internal(anchor, "the link stage", error)]
+    linked = Context(facts=ctx.facts, workspace=workspace)
     return attach_excerpts(run_rules(rules, documents, linked), everything)
 
 
 def _empty_dirs(paths: list[str], documents: list[Document],
-                items: list[tuple[discover.Target, str]]) -> list[str]:
+                items: list[tuple[confine.Target, str]]) -> list[str]:
     """The directories named in ``paths`` under which no file was linted."""
     linted = {doc.path for doc in documents}
     out = []

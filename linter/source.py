@@ -24,6 +24,7 @@ MAX_BYTES = 256 * 1024 * 1024
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 _NOCTTY = getattr(os, "O_NOCTTY", 0)
 _BINARY = getattr(os, "O_BINARY", 0)  # Windows: no newline translation
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _REASONS = {
     errno.ENOENT: "the file does not exist (or is a broken symbolic link)",
     errno.EACCES: "permission denied: this user may not read the file",
@@ -85,11 +86,20 @@ def reason(error: OSError) -> str:
     return f"cannot read the file: {text}"
 
 
-def load(path: str) -> Loaded:
-    """Read and decode ``path``; never raises and never blocks for an unreadable or odd file."""
+def load(path: str, follow: bool = True) -> Loaded:
+    """Read and decode ``path``; never raises and never blocks for an unreadable or odd file.
+
+    With ``follow=False`` a symbolic link as the last part of ``path`` is refused, not read.
+    Only :mod:`lunalint.confine` calls this: it decides what may be read."""
+    flags = os.O_RDONLY | _NONBLOCK | _NOCTTY | _BINARY
+    if not follow:
+        flags |= _NOFOLLOW
     try:
-        fd = os.open(path, os.O_RDONLY | _NONBLOCK | _NOCTTY | _BINARY)
+        fd = os.open(path, flags)
     except OSError as error:
+        if not follow and error.errno in (errno.ELOOP, errno.EMLINK) and os.path.islink(path):
+            return Loaded(None, "a symbolic link; links met while walking are not followed",
+                          "refused")
         if error.errno == errno.EISDIR or os.path.isdir(path):
             return Loaded(None, "this is a directory, not a file")
         return Loaded(None, reason(error))

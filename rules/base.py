@@ -28,7 +28,7 @@ from lunalint.findings import Level
 from lunalint.model.base import Span
 
 SCOPES = ("config", "export", "document", "workspace")
-REPOSITORY = "https://github.com/lunalint/lunalint"
+from lunalint import REPOSITORY  # noqa: F401  (re-exported: plugins may use it)
 _ID = re.compile(r"^[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*$")
 
 

@@ -37,13 +37,28 @@ def syn001(doc: Document, ctx: Context) -> Iterator[Problem]:
     expected where; entries that could still be understood (for instance an entry missing only
     its `;`) are kept, so other rules do not report them a second time."""
     for problem in doc.problems:
-        yield Problem(problem.span, problem.message, anchor=f"line-text:{_line(doc, problem.span)}")
+        yield Problem(problem.span, problem.message, anchor=_place(doc, problem.span.line))
 
 
-def _line(doc: Document, span: Span) -> str:
-    if 0 < span.line <= len(doc.lines):
-        return doc.lines[span.line - 1].strip()[:80]
-    return "<end>"
+_KEY_WORD = re.compile(r"[ \t]*([A-Za-z][A-Za-z0-9_.-]*)[ \t]*=")
+
+
+def _place(doc: Document, number: int) -> str:
+    """A structural anchor for line ``number``: ``syntax:SECTION/KEY`` when the line starts
+    with a key, else ``syntax:SECTION/line-N`` (N counted from the section's header), never the
+    line's text (it may hold a secret, and text makes a poor key for baselines)."""
+    section, start = "", 0
+    if isinstance(doc, ClientConfig):
+        for s in doc.sections:
+            if s.header_span.line <= number:
+                section, start = s.name, s.header_span.line
+            else:
+                break
+    if not 0 < number <= len(doc.lines):
+        return f"syntax:{section}/end" if section else "syntax:end"
+    m = _KEY_WORD.match(doc.lines[number - 1])
+    where = m.group(1) if m and isinstance(doc, ClientConfig) else f"line-{number - start}"
+    return f"syntax:{section}/{where}" if section else f"syntax:{where}"
 
 
 @rule("SYN002", "tab-character", Level.ERROR,
@@ -63,7 +78,7 @@ def syn002(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
         for m in re.finditer("\t", line):
             yield Problem(Span(number, m.start() + 1, number, m.start() + 2),
                           "TAB character; the vendor says these files must never contain TABs: "
-                          "use spaces", anchor=f"tab:{line.strip()[:60]}")
+                          "use spaces", anchor="tab:" + _place(config, number)[len("syntax:"):])
 
 
 @rule("SYN003", "duplicate-key", Level.WARNING,

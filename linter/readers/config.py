@@ -340,7 +340,8 @@ def _explain(parser: _LineParser, form: str, line: str, number: int,
     if form == "ini" and stripped.startswith("[") and "]" not in stripped:
         return SyntaxProblem(span, "expected `]` to close the section name"), kept
     word = re.match(r"[A-Za-z0-9_.\-]+", stripped)
-    if word and "=" not in stripped and not stripped.startswith(("[", "}", "{")):
+    if word and "=" not in stripped and not stripped.startswith(("[", "}", "{")) \
+            and not _SECRET_KEY.search(line):
         tail = stripped[word.end():].strip()
         if tail:
             message = f"expected `=` between the key `{word.group()}` and its value"

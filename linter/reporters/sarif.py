@@ -7,10 +7,9 @@ import json
 import os
 from urllib.parse import quote
 
-from lunalint import __version__
+from lunalint import REPOSITORY, __version__
 from lunalint.findings import Finding, Location
 from lunalint.reporters import Report
-from lunalint.rules.base import REPOSITORY
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT_KEY = "lunalintAnchor/v1"

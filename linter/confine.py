@@ -1,0 +1,201 @@
+"""Confinement: the one place that decides what lunalint may read, and opens it.
+
+- **The project root** is the directory of the configuration file (``.lunalint.yaml`` or a
+  ``pyproject.toml`` with ``[tool.lunalint]``), else the git work tree around the current
+  directory. With neither, there is no project: what the user named is all there is (a named
+  directory is its own root) — never the current directory's whole tree.
+- **Scopes.** Files under the project root are linked with every configuration and capture
+  under it (cross-file rules need that context). A path named outside the root is linted alone
+  (or, for a directory, with what is under it): nothing else is joined to it.
+- **Walking** never follows a symbolic link, to a file or a directory: each one met where a Luna
+  file could be is reported as skipped. Directories are walked iteratively (a tree thousands of
+  levels deep cannot exhaust the stack), in a stable order, skipping VCS and tool folders.
+- **Opening.** A walked file is opened with ``O_NOFOLLOW`` and must still resolve inside the
+  root it was found under (so a path swapped for a link after the walk is refused). A named
+  symbolic link is read only when it resolves inside the project and outside ``.git``; with no
+  project, a named link is the user's own choice and is read.
+
+Readers get text from :func:`load` only; nothing else in lunalint opens an input file.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from lunalint import discover, source
+
+SKIP_DIRS = frozenset({".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", "node_modules",
+                       "__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache",
+                       ".lunalint_cache"})
+CONFIG_NAMES = (".lunalint.yaml", ".lunalint.yml")
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    path: str  # as given or found (OS form)
+    explicit: bool  # named on the command line
+    kind: str | None = None  # "config"/"export" when the configuration file's kinds say so
+    root: str | None = None  # the directory it must stay inside (None: the user named it)
+
+
+@dataclass
+class Walk:
+    targets: list[Target] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Paths linted together, and the root whose other files give them context (None: no
+    other file is read)."""
+
+    root: str | None
+    paths: tuple[str, ...]
+
+
+def git_root(start: str) -> str | None:
+    """The git work tree holding ``start``, or None."""
+    probe = os.path.abspath(start)
+    while True:
+        if os.path.lexists(os.path.join(probe, ".git")):
+            return probe
+        parent = os.path.dirname(probe)
+        if parent == probe:
+            return None
+        probe = parent
+
+
+def project_root(settings_source: str | None, cwd: str | None = None) -> str | None:
+    """The directory of the configuration file, else the git work tree of ``cwd``, else None."""
+    if settings_source:
+        return os.path.dirname(os.path.abspath(settings_source))
+    return git_root(cwd or os.getcwd())
+
+
+def inside(path: str, root: str) -> bool:
+    """True when ``path`` (resolved) is ``root`` or under it."""
+    real = os.path.realpath(path)
+    base = os.path.realpath(root)
+    return real == base or real.startswith(os.path.join(base, ""))
+
+
+def scopes(paths: list[str], root: str | None) -> list[Scope]:
+    """Group ``paths`` by what may be joined to them (see the module docstring)."""
+    if root is None:
+        return [Scope(None, tuple(paths))]
+    within = [p for p in paths if not os.path.lexists(p) or inside(_anchor(p), root)]
+    out = [Scope(root, tuple(within))] if within else []
+    out += [Scope(None, (p,)) for p in paths if p not in within]
+    return out
+
+
+def _anchor(path: str) -> str:
+    """What decides whether a named path is inside the project: a link itself, not its target
+    (a named link is checked again when it is opened)."""
+    if os.path.islink(path):
+        return os.path.join(os.path.realpath(os.path.dirname(os.path.abspath(path))),
+                            os.path.basename(path))
+    return path
+
+
+def walk(paths: list[str], kind_of: Callable[[str], str | None] | None = None,
+         root: str | None = None) -> Walk:
+    """Targets under ``paths`` in a stable order, the paths that do not exist, and what was
+    skipped (symbolic links, unreadable directories)."""
+    out = Walk()
+    seen: set[str] = set()
+    for given in paths:
+        if not os.path.lexists(given):
+            out.missing.append(given)
+            continue
+        bare = given.rstrip("/\\") or given
+        if os.path.isdir(given) and not os.path.islink(bare):
+            base = root if root is not None else given
+            for full in _files(given, out.skipped):
+                if full not in seen and (_worth_reading(os.path.basename(full))
+                                         or (kind_of is not None and kind_of(full))):
+                    seen.add(full)
+                    out.targets.append(Target(full, False, root=base))
+        elif given not in seen:
+            seen.add(given)
+            out.targets.append(Target(given, True, root=root))
+    return out
+
+
+def _files(top: str, skipped: list[tuple[str, str]]) -> Iterator[str]:
+    """Regular files under ``top``, depth first in sorted order, without following links."""
+    stack = [top]
+    while stack:
+        here = stack.pop()
+        try:
+            with os.scandir(here) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as error:
+            skipped.append((here, f"directory not read: {error.strerror or error}"))
+            continue
+        dirs = []
+        for entry in entries:
+            try:
+                if entry.is_symlink():
+                    if _worth_reading(entry.name) or entry.is_dir():
+                        skipped.append((entry.path, "symbolic link not followed"))
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.name not in SKIP_DIRS and not entry.name.endswith(".egg-info"):
+                        dirs.append(entry.path)
+                elif entry.is_file(follow_symlinks=False) or not entry.is_dir(follow_symlinks=False):
+                    yield entry.path
+            except OSError:
+                yield entry.path  # reading it will say what is wrong
+        stack.extend(reversed(dirs))
+
+
+def _worth_reading(name: str) -> bool:
+    if discover.CONFIG_NAME.match(name) or discover.EXPORT_NAME.search(name):
+        return True
+    return os.path.splitext(name)[1].lower() in discover.SNIFF_EXTENSIONS
+
+
+def load(target: Target, project: str | None = None) -> source.Loaded:
+    """The content of ``target``, if confinement allows reading it; never raises."""
+    path = target.path
+    if not target.explicit:
+        loaded = source.load(path, follow=False)
+        if loaded.text is not None and target.root is not None \
+                and not inside(path, target.root):
+            return source.Loaded(None, "the path leads outside the folder being linted "
+                                       "(a directory was replaced by a link?); it was not read")
+        return loaded
+    try:
+        link = os.path.islink(path)
+    except OSError:
+        link = False
+    if link:
+        real = os.path.realpath(path)
+        if project is not None and not inside(real, project):
+            return source.Loaded(None, "a symbolic link to a file outside the project; "
+                                       "it was not read (name the file itself to lint it)",
+                                 "refused")
+        if _in_git_dir(real):
+            return source.Loaded(None, "a symbolic link into a `.git` directory; it was not read",
+                                 "refused")
+        return source.load(real)
+    return source.load(path)
+
+
+def _in_git_dir(path: str) -> bool:
+    parts = os.path.normpath(path).split(os.sep)
+    return ".git" in parts[:-1]
+
+
+def regular_file(path: str) -> bool:
+    """True when ``path`` is a regular file and not a symbolic link."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return False
+    return stat.S_ISREG(info.st_mode)

@@ -1,0 +1,128 @@
+"""The pipeline: one function owns the stage order, every front-end calls it.
+
+    confine → discover → read → per-file rules → link → workspace rules
+            → levels → suppress → redact → baseline
+
+:func:`run` takes what the user asked for (:class:`Options`) and gives a :class:`Outcome`:
+findings already redacted, the documents read, and what the front-end should tell the user.
+The command line, and any other front-end (standard input, fixes, report formats), only turn
+arguments into ``Options`` and an ``Outcome`` into output; none repeats a stage.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from lunalint import confine, redact
+from lunalint.findings import Finding, Level
+from lunalint.model.base import Document
+
+
+class PipelineError(Exception):
+    """A problem with what was asked (a baseline that cannot be read or written…): the
+    front-end reports it as a usage error."""
+
+
+@dataclass
+class Options:
+    paths: list[str]
+    rules: list  # the selected Rule objects
+    settings: Any  # lunalint.settings.Settings
+    known_rules: dict = field(default_factory=dict)  # every registered rule, by id
+    jobs: int | None = None
+    inline_suppressions: bool = True
+    baseline: str | None = None  # apply this baseline
+    write_baseline: str | None = None  # record the findings here (then apply it)
+    cwd: str | None = None
+
+
+@dataclass
+class Outcome:
+    findings: list[Finding]  # every finding, suppressed ones marked; redacted
+    documents: list[Document]
+    files: int
+    redactor: redact.Redactor
+    root: str | None  # the project root, None when there is no project
+    notices: list[str] = field(default_factory=list)  # already redacted
+    skipped: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    fixed: list[str] = field(default_factory=list)  # baseline entries no longer found
+    baseline_written: int | None = None
+
+    def shown(self, include_suppressed: bool) -> list[Finding]:
+        return [f for f in self.findings if f.suppression is None or include_suppressed]
+
+    @property
+    def suppressed(self) -> int:
+        return sum(1 for f in self.findings if f.suppression is not None)
+
+    def failing(self, threshold: Level | None) -> bool:
+        """True when an unsuppressed, unintended finding is at or above ``threshold``."""
+        if threshold is None:
+            return False
+        return any(f.level >= threshold for f in self.findings
+                   if f.suppression is None and not f.intentional)
+
+
+def run(options: Options) -> Outcome:
+    """Lint what ``options`` names, through every stage, in order."""
+    from lunalint import engine, suppress
+
+    cfg = options.settings
+    root = confine.project_root(cfg.source, options.cwd)
+    filtered = bool(cfg.include or cfg.exclude)
+    kinds = bool(cfg.config_globs or cfg.export_globs)
+    result = engine.lint(options.paths, options.rules, jobs=options.jobs, missing_ok=True,
+                         facts=_facts(cfg), cwd=options.cwd,
+                         accept=cfg.accepts if filtered else None,
+                         kind_of=cfg.kind_of if kinds else None, root=root)
+    redactor = redact.Redactor(result.secrets)
+    # Levels first, so a waiver or directive hides a finding whatever its level; then
+    # suppressions, which add their own findings (LUNALINT-SUP*).
+    findings = suppress.apply(
+        suppress.apply_levels(result.findings, cfg.levels), result.documents, cfg,
+        known=options.known_rules, selected={r.id for r in options.rules},
+        inline=options.inline_suppressions,
+        settings_path=suppress.display(cfg.source) if cfg.source else "")
+    findings = redactor.findings(suppress.apply_levels(findings, cfg.levels))
+    outcome = Outcome(findings, result.documents, len(result.documents), redactor, root,
+                      notices=[redactor.text(n) for n in result.notices],
+                      skipped=[redactor.text(s) for s in result.skipped],
+                      missing=list(result.missing))
+    _baseline(options, outcome, root or (options.cwd or os.getcwd()))
+    return outcome
+
+
+def _facts(cfg) -> dict | None:
+    """What rules may read of the configuration file's ``facts``."""
+    facts: dict = {}
+    if cfg.facts:
+        facts["file_facts"] = cfg
+    if cfg.firmware:
+        facts["firmware"] = list(cfg.firmware)
+    return facts or None
+
+
+def _baseline(options: Options, outcome: Outcome, root: str) -> None:
+    """Write and/or apply a baseline (entries are keyed by structural anchors, redacted)."""
+    from lunalint import baseline
+
+    if options.write_baseline:
+        try:
+            outcome.baseline_written = baseline.write(options.write_baseline, outcome.findings,
+                                                      root)
+        except OSError as error:
+            raise PipelineError(f"cannot write {options.write_baseline}: "
+                                f"{error.strerror or error}") from None
+    source = options.baseline or options.write_baseline
+    if not source:
+        return
+    try:
+        known = baseline.load(source)
+    except baseline.BaselineError as error:
+        raise PipelineError(str(error)) from None
+    outcome.findings, outcome.fixed = baseline.apply(
+        outcome.findings, known, root, source, [doc.path for doc in outcome.documents])
+    outcome.fixed = [outcome.redactor.text(f) for f in outcome.fixed]

@@ -1,0 +1,264 @@
+"""Redaction: the one boundary every string crosses on its way out of lunalint.
+
+Two steps, both here and nowhere else:
+
+1. **Knowing the secrets** (:func:`secrets_of`): a reader's model says which *values* are
+   secret — values of configuration keys whose names carry ``pass``, ``pin``, ``secret``,
+   ``challenge``, ``token`` or ``domain``; values of every secret-bearing LunaCM/LunaSH option
+   and of the abbreviations the tools accept (``-password``, ``-pass``, ``-p``, ``-pwd``,
+   ``-dom``, ``-challenge``, ``-authtokenpw``, ``-newpass``, ``-opw``/``-npw``, ``-password:X``
+   …); and what follows a secret key on a line that did not parse. The result is a
+   :class:`Secrets`: character ranges per line (for excerpts) and the values themselves.
+2. **Scrubbing what leaves** (:class:`Redactor`): excerpts are masked by range; messages,
+   anchors, related messages, notices, summaries, baselines and every rendered report are
+   searched for the secret *values* (never for their words, so an ordinary word that happens to
+   appear in a password is left alone elsewhere) and each occurrence becomes ``****``.
+
+Short values (fewer than :data:`MIN_FREE` characters, such as a PIN ``739``) are replaced only
+where they stand quoted or as a whole ``key=value``/option value, so that a line number or a
+serial that contains the same digits stays readable. Values are matched on token boundaries
+(``1234`` is not found inside ``71234567``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+
+from lunalint.findings import Finding, Location
+from lunalint.model.base import Document
+
+MASK = "****"
+# A value at least this long is replaced wherever it stands as a token.
+MIN_FREE = 4
+
+# Key names that may carry a secret value.
+SECRET_KEY = re.compile(r"(?i)pass|pin|secret|challenge|token|domain|pwd|credential")
+
+# LunaCM/LunaSH options whose value is secret. LunaCM and LunaSH accept any unambiguous
+# abbreviation of an option name, so a word is secret when it is one of ALIASES or a prefix of
+# one of PREFIXED at least as long as the number given (short enough to catch what the tools
+# take, long enough not to catch `-slot`, `-serial`, `-size`, `-label`, `-cloning`…).
+ALIASES = frozenset({
+    "p", "pw", "pwd", "pass", "passw", "passwd", "password", "pin", "oldpin", "newpin",
+    "opw", "npw", "oldpw", "newpw", "oldpass", "newpass", "oldpassword", "newpassword",
+    "dom", "domain", "domainpw", "challenge", "cha", "chal", "authtokenpw", "authtokenpass",
+    "authtokenpassword", "secret", "newdomain", "olddomain",
+})
+PREFIXED = {
+    "password": 2, "passwd": 2, "newpassword": 4, "oldpassword": 4, "newpass": 4,
+    "oldpass": 4, "domain": 3, "newdomain": 4, "olddomain": 4, "challenge": 3,
+    "authtokenpw": 5, "authtokenpassword": 5, "secret": 3,
+}
+
+
+def secret_option(word: str) -> bool:
+    """True when ``word`` (an option name without its dash) names a secret-bearing option."""
+    w = word.lower()
+    if w in ALIASES:
+        return True
+    return any(len(w) >= least and name.startswith(w) for name, least in PREFIXED.items())
+
+
+# `-name value`, `-name=value`, `-name:value` on a command line; the value quoted or not.
+_OPTION = re.compile(r"(?<![\w-])-([A-Za-z][A-Za-z0-9_]*)(?:[ \t]+|=|:)"
+                     r"(\"[^\"\n]*\"?|'[^'\n]*'?|(?!-[A-Za-z])[^\s]+)")
+# `key=value` / `key: value` pairs in free text (an unparsed config line, a LunaSH prompt echo).
+_PAIR = re.compile(r"([A-Za-z][\w.-]*)[ \t]*[=:][ \t]*(\"[^\"\n]*\"?|'[^'\n]*'?|[^\s;,]+)")
+
+
+@dataclass(frozen=True, slots=True)
+class Secrets:
+    """What is secret in one file: 0-based ``(start, end)`` ranges per 1-based line, and the
+    secret values (small and picklable, so it travels with a file's facts)."""
+
+    ranges: dict[int, tuple[tuple[int, int], ...]] = field(default_factory=dict)
+    values: frozenset[str] = frozenset()
+
+    def mask_line(self, number: int, line: str) -> str:
+        for a, b in self.ranges.get(number, ()):
+            line = line[:a] + "*" * (b - a) + line[b:]
+        return line
+
+
+def secrets_of(doc: Document) -> Secrets:
+    """The secret ranges and values of ``doc`` (a configuration, a capture or anything else)."""
+    from lunalint.model.config import ClientConfig
+
+    ranges: dict[int, list[tuple[int, int]]] = {}
+    if isinstance(doc, ClientConfig):
+        for section in doc.sections:
+            for entry in section.entries:
+                span = entry.value_span
+                if _secret_key(entry.key) and span.end_column > span.column \
+                        and span.end_line == span.line:
+                    ranges.setdefault(span.line, []).append((span.column - 1, span.end_column - 1))
+        for number, line in enumerate(doc.lines, start=1):
+            if number not in ranges and SECRET_KEY.search(line):
+                rest = _unparsed_secret(line)  # a line that did not parse into an entry
+                if rest is not None:
+                    ranges[number] = [rest]
+    else:
+        for number, line in enumerate(doc.lines, start=1):
+            if "-" in line:
+                for m in _OPTION.finditer(line):
+                    if secret_option(m.group(1)):
+                        ranges.setdefault(number, []).append(m.span(2))
+            if SECRET_KEY.search(line) and ("=" in line or ":" in line):
+                for m in _PAIR.finditer(line):
+                    if _secret_key(m.group(1)) and not _is_label(line, m):
+                        ranges.setdefault(number, []).append(m.span(2))
+    values = set()
+    clean: dict[int, tuple[tuple[int, int], ...]] = {}
+    for number, spans in ranges.items():
+        line = doc.lines[number - 1]
+        merged = _merge(spans)
+        clean[number] = merged
+        for a, b in merged:
+            value = line[a:b].strip()
+            # The pieces between syntax characters too: a reader may quote one of them when
+            # it explains why the line did not parse (`{pw;` → `pw`). Never split on blanks.
+            for inner in (value, value.strip("\"'"), *_PIECES.split(value)):
+                if len(inner) >= MIN_FREE or any(c.isalnum() for c in inner):
+                    values.add(inner)
+    return Secrets(clean, frozenset(values))
+
+
+_PIECES = re.compile(r"[{}()\[\];,=\"']+")
+
+
+def _secret_key(key: str) -> bool:
+    return bool(SECRET_KEY.search(key))
+
+
+# Capture field labels that name a secret but hold none (`Partition Secret Key Cloning`).
+_LABEL_WORDS = re.compile(r"(?i)(cloning|wrapping|unwrapping|masking|policy|allowed|allow|"
+                          r"enable|supported|capabilit)")
+
+
+def _is_label(line: str, m: re.Match) -> bool:
+    return bool(_LABEL_WORDS.search(m.group(1))) or m.group(2).strip().lower() in (
+        "yes", "no", "on", "off", "enabled", "disabled", "true", "false")
+
+
+def _merge(spans: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
+    out: list[list[int]] = []
+    for a, b in sorted(spans):
+        if out and a <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], b)
+        else:
+            out.append([a, b])
+    return tuple((a, b) for a, b in out if b > a)
+
+
+def _unparsed_secret(line: str) -> tuple[int, int] | None:
+    """What may be a secret value on a line that names a secret key but did not parse: from
+    after the first `=` (else after the key word) to the end, less trailing blanks and `;`."""
+    m = SECRET_KEY.search(line)
+    if m is None:
+        return None
+    eq = line.find("=", m.end())
+    if eq < 0:
+        eq = line.find("=")
+    if eq >= 0:
+        start = eq + 1
+    else:
+        word = re.compile(r"[^\s]*").match(line, m.end())
+        start = word.end() if word else m.end()
+    while start < len(line) and line[start] in " \t":
+        start += 1
+    end = len(line.rstrip(" \t\r;"))
+    return (start, end) if end > start else None
+
+
+class Redactor:
+    """Replaces the secret values of every file of a run in every outgoing string."""
+
+    def __init__(self, values: Iterable[str] = ()) -> None:
+        self._values: set[str] = set()
+        self._free: re.Pattern[str] | None = None
+        self._short: re.Pattern[str] | None = None
+        self.add(values)
+
+    def add(self, values: Iterable[str]) -> None:
+        new = {v for v in values if v} - self._values
+        if not new:
+            return
+        self._values |= new
+        # Longest first, so a value that contains another is replaced whole.
+        ordered = sorted(self._values, key=lambda v: (-len(v), v))
+        free = [v for v in ordered if len(v) >= MIN_FREE]
+        short = [v for v in ordered if len(v) < MIN_FREE]
+        self._free = re.compile("|".join(_bounded(v) for v in free)) if free else None
+        if short:
+            alt = "|".join(re.escape(v) for v in short)
+            # quoted, or the whole value of `key=value` / `-option value`
+            self._short = re.compile(rf"(?<=[\"'`])(?:{alt})(?=[\"'`])")
+        else:
+            self._short = None
+
+    @property
+    def values(self) -> frozenset[str]:
+        return frozenset(self._values)
+
+    def text(self, text: str) -> str:
+        """``text`` with every secret value replaced by ``****``."""
+        if not text or not self._values:
+            return text
+        if self._free is not None:
+            text = self._free.sub(MASK, text)
+        if self._short is not None:
+            text = self._short.sub(MASK, text)
+        return text
+
+    def output(self, rendered: str) -> str:
+        """A rendered report (any format), with secret values also looked for in the forms the
+        formats escape them to (JSON, GitHub workflow commands, HTML, XML)."""
+        if not self._values:
+            return rendered
+        text = self.text(rendered)
+        escaped = set()
+        for value in self._values:
+            if len(value) < MIN_FREE:
+                continue
+            for form in _escaped_forms(value):
+                if form != value:
+                    escaped.add(form)
+        for form in sorted(escaped, key=len, reverse=True):
+            if form in text:
+                text = text.replace(form, MASK)
+        return text
+
+    def finding(self, f: Finding) -> Finding:
+        related = tuple(Location(self.text(r.path), r.span, self.text(r.message))
+                        for r in f.related)
+        suppression = f.suppression
+        if suppression is not None:
+            suppression = replace(suppression, justification=self.text(suppression.justification))
+        return replace(f, message=self.text(f.message), anchor=self.text(f.anchor),
+                       path=self.text(f.path), related=related, suppression=suppression,
+                       excerpt=None if f.excerpt is None else self.text(f.excerpt))
+
+    def findings(self, findings: Iterable[Finding]) -> list[Finding]:
+        if not self._values:
+            return list(findings)
+        return [self.finding(f) for f in findings]
+
+
+def _bounded(value: str) -> str:
+    """A pattern for ``value`` that does not match inside a longer word or number."""
+    head = r"(?<![\w])" if re.match(r"\w", value[0]) else ""
+    tail = r"(?![\w])" if re.match(r"\w", value[-1]) else ""
+    return head + re.escape(value) + tail
+
+
+def _escaped_forms(value: str) -> set[str]:
+    import html
+    import json
+
+    forms = {json.dumps(value, ensure_ascii=False)[1:-1], json.dumps(value)[1:-1],
+             html.escape(value, quote=True), html.escape(value, quote=False)}
+    forms.add(value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+              .replace(":", "%3A").replace(",", "%2C"))
+    return forms
