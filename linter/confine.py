@@ -76,9 +76,14 @@ def project_root(settings_source: str | None, cwd: str | None = None) -> str | N
     return git_root(cwd or os.getcwd())
 
 
-def inside(path: str, root: str) -> bool:
-    """True when ``path`` (resolved) is ``root`` or under it."""
-    real = os.path.realpath(path)
+def inside(path: str, root: str, resolve: bool = True) -> bool:
+    """True when ``path`` (resolved; with ``resolve=False`` only its folder is) is ``root``
+    or under it."""
+    if resolve:
+        real = os.path.realpath(path)
+    else:
+        real = os.path.join(os.path.realpath(os.path.dirname(os.path.abspath(path))),
+                            os.path.basename(path))
     base = os.path.realpath(root)
     return real == base or real.startswith(os.path.join(base, ""))
 
@@ -87,19 +92,11 @@ def scopes(paths: list[str], root: str | None) -> list[Scope]:
     """Group ``paths`` by what may be joined to them (see the module docstring)."""
     if root is None:
         return [Scope(None, tuple(paths))]
-    within = [p for p in paths if not os.path.lexists(p) or inside(_anchor(p), root)]
+    # A named link counts where it stands (it is checked again when it is opened).
+    within = [p for p in paths if not os.path.lexists(p) or inside(p, root, resolve=False)]
     out = [Scope(root, tuple(within))] if within else []
     out += [Scope(None, (p,)) for p in paths if p not in within]
     return out
-
-
-def _anchor(path: str) -> str:
-    """What decides whether a named path is inside the project: a link itself, not its target
-    (a named link is checked again when it is opened)."""
-    if os.path.islink(path):
-        return os.path.join(os.path.realpath(os.path.dirname(os.path.abspath(path))),
-                            os.path.basename(path))
-    return path
 
 
 def walk(paths: list[str], kind_of: Callable[[str], str | None] | None = None,

@@ -34,7 +34,8 @@ MASK = "****"
 MIN_FREE = 4
 
 # Key names that may carry a secret value.
-SECRET_KEY = re.compile(r"(?i)pass|pin|secret|challenge|token|domain|pwd|credential")
+# (`VirtualToken…` keys name the HA virtual slot, not a token secret.)
+SECRET_KEY = re.compile(r"(?i)pass|pin|secret|challenge|(?<!virtual)token|domain|pwd|credential")
 
 # LunaCM/LunaSH options whose value is secret. LunaCM and LunaSH accept any unambiguous
 # abbreviation of an option name, so a word is secret when it is one of ALIASES or a prefix of
