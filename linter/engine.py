@@ -67,6 +67,7 @@ class Result:
     notices: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)  # paths that do not exist (missing_ok)
     secrets: set[str] = field(default_factory=set)  # secret values met in every file read
+    workspaces: list = field(default_factory=list)  # the linked workspace of each scope
 
 
 def display_path(path: str, cwd: str | None = None) -> str:
@@ -336,6 +337,7 @@ def lint(paths: list[str], rules: list[Rule], *, facts: dict[str, Any] | None = 
         total.skipped.extend(part.skipped)
         total.notices.extend(part.notices)
         total.secrets |= part.secrets
+        total.workspaces.extend(part.workspaces)
     total.findings.sort(key=lambda f: f.sort_key)
     return total
 
@@ -373,18 +375,23 @@ def _lint_scope(paths: list[str], root: str | None, rules: list[Rule],
         documents.append(doc)
     notices = [f"{display_path(path, cwd)}: {why}; skipped" for path, why in walked.skipped]
     linking = [r for r in rules if r.needs_workspace]
+    workspaces: list = []
     if linking:
         context, context_secrets = _context_documents(root, targets, accept, kind_of, cwd,
                                                       ctx, jobs)
         secrets |= context_secrets
-        findings.extend(_link_and_run(linking, documents, context, ctx, root or "."))
+        linked, workspace = _link_and_run(linking, documents, context, ctx, root or ".")
+        findings.extend(linked)
+        if workspace is not None:
+            workspaces.append(workspace)
         if context:
             named = {doc.path for doc in documents}
             findings = [f for f in findings
                         if f.path in named or any(r.path in named for r in f.related)]
     notices += [f"{display_path(given, cwd)}: no Luna client configuration or capture found in "
                 "this directory" for given in _empty_dirs(paths, documents, items)]
-    return Result(findings, documents, skipped, notices=notices, secrets=secrets)
+    return Result(findings, documents, skipped, notices=notices, secrets=secrets,
+                  workspaces=workspaces)
 
 
 def _context_documents(root: str | None, targets: list[confine.Target],
@@ -410,7 +417,7 @@ def _context_documents(root: str | None, targets: list[confine.Target],
 
 
 def _link_and_run(rules: list[Rule], documents: list[Document], context: list[Document],
-                  ctx: Context, root: str) -> list[Finding]:
+                  ctx: Context, root: str) -> tuple[list[Finding], Any]:
     """Build the workspace from every model, then run the rules that read it."""
     from lunalint.workspace import build
 
@@ -419,9 +426,9 @@ def _link_and_run(rules: list[Rule], documents: list[Document], context: list[Do
         workspace = build(everything, root, ctx.facts)
     except Exception as error:  # linking must not sink the per-file findings
         anchor = documents[0].path if documents else "."
-        return [_internal(anchor, "the link stage", error)]
+        return [_internal(anchor, "the link stage", error)], None
     linked = Context(facts=ctx.facts, workspace=workspace)
-    return attach_excerpts(run_rules(rules, documents, linked), everything)
+    return attach_excerpts(run_rules(rules, documents, linked), everything), workspace
 
 
 def _empty_dirs(paths: list[str], documents: list[Document],

@@ -50,6 +50,7 @@ class Outcome:
     missing: list[str] = field(default_factory=list)
     fixed: list[str] = field(default_factory=list)  # baseline entries no longer found
     baseline_written: int | None = None
+    workspaces: list = field(default_factory=list)  # link-stage workspaces (one per scope)
 
     def shown(self, include_suppressed: bool) -> list[Finding]:
         return [f for f in self.findings if f.suppression is None or include_suppressed]
@@ -90,7 +91,7 @@ def run(options: Options) -> Outcome:
     outcome = Outcome(findings, result.documents, len(result.documents), redactor, root,
                       notices=[redactor.text(n) for n in result.notices],
                       skipped=[redactor.text(s) for s in result.skipped],
-                      missing=list(result.missing))
+                      missing=list(result.missing), workspaces=result.workspaces)
     _baseline(options, outcome, root or (options.cwd or os.getcwd()))
     return outcome
 
