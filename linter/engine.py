@@ -152,7 +152,15 @@ def _run_one(rule: Rule, subject: Any, path: str, ctx: Context) -> list[Finding]
     out = []
     try:
         for problem in rule.check(subject, ctx):
-            out.append(_finding(rule, problem, path))
+            wrong = _invalid(problem)
+            if wrong is None:
+                out.append(_finding(rule, problem, path))
+            else:  # a plugin's bad span must not crash a reporter or break SARIF
+                out.append(Finding(
+                    INTERNAL_RULE, Level.ERROR,
+                    f"rule {rule.id} reported a problem lunalint cannot show ({wrong}); it was "
+                    "dropped, other findings are shown. Please report this to the rule's "
+                    "author.", path, Span(1, 1, 1, 1), anchor=f"internal:{rule.id}"))
     except Exception as error:  # a broken rule must not stop the run
         where = traceback.extract_tb(error.__traceback__)[-1]
         out.append(Finding(
@@ -161,6 +169,43 @@ def _run_one(rule: Rule, subject: Any, path: str, ctx: Context) -> list[Finding]
             f"(at {os.path.basename(where.filename)}:{where.lineno}); other rules still ran. "
             "Please report this.", path, Span(1, 1, 1, 1), anchor=f"internal:{rule.id}"))
     return out
+
+
+def _invalid_span(span: Any) -> str | None:
+    if not isinstance(span, Span):
+        return f"a span of type {type(span).__name__}, not Span"
+    values = (span.line, span.column, span.end_line, span.end_column)
+    if not all(type(v) is int for v in values):
+        return "a span with a position that is not a whole number"
+    if span.line < 1 or span.column < 1 or (span.end_line, span.end_column) < (span.line, span.column):
+        return (f"the span {span.line}:{span.column}-{span.end_line}:{span.end_column}, which "
+                "starts before line 1, column 1 or ends before it starts")
+    return None
+
+
+def _invalid(problem: Any) -> str | None:
+    """Why ``problem`` (from any rule, plugins included) cannot become a finding, or None."""
+    if not isinstance(problem, Problem):
+        return f"a {type(problem).__name__}, not a Problem"
+    wrong = _invalid_span(problem.span)
+    if wrong:
+        return wrong
+    if not isinstance(problem.message, str) or not isinstance(problem.anchor, str):
+        return "a message or anchor that is not text"
+    if problem.path is not None and not isinstance(problem.path, str):
+        return "a path that is not text"
+    if problem.level is not None and not isinstance(problem.level, Level):
+        return "a level that is not a Level"
+    try:
+        for p, span, message in problem.related:
+            if (p is not None and not isinstance(p, str)) or not isinstance(message, str):
+                return "a related location whose path or message is not text"
+            wrong = _invalid_span(span)
+            if wrong:
+                return "a related location with " + wrong
+    except (TypeError, ValueError):
+        return "related locations that are not (path, span, message) triples"
+    return None
 
 
 def _finding(rule: Rule, problem: Problem, path: str) -> Finding:

@@ -205,3 +205,39 @@ def test_excerpts_of_very_long_lines_show_a_window_around_the_span(tmp_path):
     excerpt, caret = lines[finding + 1], lines[finding + 2]
     assert len(excerpt) < 140 and excerpt.startswith("    2 | …")
     assert excerpt[caret.index("^")] == "H"  # the caret still points at `HAOnly`
+
+
+def test_a_rule_returning_bad_spans_is_reported_and_sarif_stays_valid(tmp_path):
+    """A plugin returning a span at line 0, a string for a span, or a related location with a
+    reversed span must not crash a reporter or produce schema-invalid SARIF (issue 10)."""
+    from lunalint import engine
+    from lunalint.findings import Level
+    from lunalint.model.base import Span
+    from lunalint.reporters import Report, renderer
+    from lunalint.rules.base import Problem, rule
+
+    from .test_sarif_schema import validate
+
+    @rule("TEST901", "bad-spans", Level.WARNING, summary="bad spans", reference="none",
+          fix="none")
+    def bad(config, ctx):
+        """Reports with broken positions on purpose."""
+        yield Problem(Span(0, 0, 0, 0), "line zero")
+        yield Problem("1:1", "a string span")  # type: ignore[arg-type]
+        yield Problem(Span(2, 1, 2, 5), "bad related", related=((None, Span(3, 5, 2, 1), "x"),))
+        yield "not a problem"  # type: ignore[misc]
+        yield Problem(Span(2, 1, 2, 5), "this one is fine")
+
+    (tmp_path / "Chrystoki.conf").write_text(BAD)
+    result = engine.lint([str(tmp_path)], [bad], cwd=str(tmp_path))
+    got = [(f.rule, f.message.split(" (")[0] if f.rule == "TEST901" else "") for f in result.findings]
+    assert got.count(("LUNALINT-INTERNAL", "")) == 4
+    assert ("TEST901", "this one is fine") in got
+    internal = [f.message for f in result.findings if f.rule == "LUNALINT-INTERNAL"]
+    assert any("starts before line 1" in m for m in internal)
+    assert any("type str, not Span" in m for m in internal)
+    assert any("related location" in m for m in internal)
+    assert any("a str, not a Problem" in m for m in internal)
+    for fmt in ("text", "json", "github"):
+        assert renderer(fmt)(Report(result.findings, 1, rules=[bad]))
+    validate(json.loads(renderer("sarif")(Report(result.findings, 1, rules=[bad]))))
