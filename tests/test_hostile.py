@@ -153,8 +153,14 @@ def test_deeply_nested_directories_are_walked(tmp_path):
         os.mkdir(here)
     with open(os.path.join(here, "Chrystoki.conf"), "w", encoding="utf-8") as handle:
         handle.write(CONFIG)
-    code, doc = _json(".", cwd=tmp_path)
-    assert "HA101" in [f["rule"] for f in doc["findings"]]
+    try:
+        code, doc = _json(".", cwd=tmp_path)
+        assert "HA101" in [f["rule"] for f in doc["findings"]]
+    finally:  # shutil.rmtree recurses per level too: remove the tree bottom-up
+        os.remove(os.path.join(here, "Chrystoki.conf"))
+        while here != str(tmp_path):
+            os.rmdir(here)
+            here = os.path.dirname(here)
 
 
 _FIXTURE = FIXTURES / "rules" / "POL301" / "bad-denies-cloning"
