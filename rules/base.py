@@ -8,12 +8,18 @@ Defining a rule::
 
     @rule("HA106", "deprecated-harecovery", Level.WARNING,
           summary="The deprecated HARecovery section is present",
-          reference="LUNA.md 1.3 (HARecovery: deprecated section)",
+          reference="The vendor lists `HARecovery` as a deprecated section.",
+          cites=(sources.CONFIG_FILE_SUMMARY,),
           fix="Delete the section; recovery is set in HAConfiguration.",
           bad="HARecovery = {\n   payments = 1;\n}", good="")
     def check(config, ctx):
         '''Full description, in Markdown: what and why.'''
         ...
+
+``reference`` says in words what the vendor says; ``cites`` names the vendor pages
+(:mod:`lunalint.rules.sources`). A rule whose fact is only seen in real files, or inferred by
+lunalint, says so with ``basis`` (``sources.SEEN`` / ``sources.INFERRED``) and ``basis_note``,
+and its level stays below ``error``.
 """
 
 from __future__ import annotations
@@ -26,6 +32,8 @@ from typing import Any
 
 from lunalint.findings import Level
 from lunalint.model.base import Span
+from lunalint.rules import sources
+from lunalint.rules.sources import Page
 
 SCOPES = ("config", "export", "document", "workspace")
 from lunalint import REPOSITORY  # noqa: F401  (re-exported: plugins may use it)
@@ -80,6 +88,11 @@ class Rule:
     # A per-file rule that also consults ``Context.workspace`` (other files' models); the
     # engine runs it after the link stage instead of in a worker process.
     uses_workspace: bool = False
+    # Vendor pages the rule rests on, and how sure the rule is of its fact (sources.BASES);
+    # ``basis_note`` says in plain words what was seen or inferred.
+    cites: tuple[Page, ...] = ()
+    basis: str = sources.DOCUMENTED
+    basis_note: str = ""
 
     @property
     def needs_workspace(self) -> bool:
@@ -92,6 +105,8 @@ class Rule:
             raise ValueError(f"rule {self.id}: scope must be one of {', '.join(SCOPES)}")
         if self.precision not in ("very-high", "high", "medium", "low"):
             raise ValueError(f"rule {self.id}: unknown precision {self.precision!r}")
+        if self.basis not in sources.BASES:
+            raise ValueError(f"rule {self.id}: basis must be one of {', '.join(sources.BASES)}")
 
     @property
     def help_uri(self) -> str:
@@ -104,14 +119,32 @@ class Rule:
         parts = [f"# {self.id}: {self.name}", "",
                  f"**Default level:** `{self.level.label}`", "",
                  self.summary.rstrip(".") + ".", "", self.description.strip(), "",
-                 "## Vendor reference", "", self.reference.strip(), "",
-                 "## How to fix", "", self.fix.strip()]
+                 *self._reference_markdown(), "## How to fix", "", self.fix.strip()]
         lang = "ini" if self.scope in ("config", "document") else "text"
         if self.bad.strip():
             parts += ["", "## Example that triggers it", "", f"```{lang}", self.bad.rstrip(), "```"]
         if self.good.strip():
             parts += ["", "## Fixed", "", f"```{lang}", self.good.rstrip(), "```"]
         return "\n".join(parts) + "\n"
+
+    def _reference_markdown(self) -> list[str]:
+        """The "Vendor reference" part of the help: what the vendor says, its pages, and on
+        what the rule rests when that is not a vendor statement."""
+        if self.basis == sources.OWN:
+            return ["## Reference", "", self.reference.strip(), "",
+                    f"This rule is about {self.basis_note.strip().rstrip('.')}; no vendor page "
+                    "applies.", ""]
+        out = ["## Vendor reference", "", self.reference.strip(), ""]
+        if self.cites:
+            out += [f"- {page.markdown()}" for page in self.cites] + [""]
+        note = self.basis_note.strip().rstrip(".")
+        if self.basis == sources.SEEN:
+            out += [f"**Not stated by the vendor:** seen in real files: {note}.", ""]
+        elif self.basis == sources.INFERRED:
+            out += [f"**Not stated by the vendor:** inferred by lunalint: {note}.", ""]
+        elif note:
+            out += [f"**Also:** {note}.", ""]
+        return out
 
     @property
     def help_text(self) -> str:
@@ -124,13 +157,15 @@ class Rule:
 def rule(rule_id: str, name: str, level: Level, *, summary: str, reference: str, fix: str,
          scope: str = "config", bad: str = "", good: str = "", tags: Iterable[str] = (),
          precision: str = "high", security_severity: float = 0.0,
-         uses_workspace: bool = False) -> Callable[[Check], Rule]:
+         uses_workspace: bool = False, cites: Iterable[Page] = (),
+         basis: str = sources.DOCUMENTED, basis_note: str = "") -> Callable[[Check], Rule]:
     """Declare a rule around its check function; the function's docstring is the description."""
 
     def wrap(check: Check) -> Rule:
         doc = inspect.cleandoc(check.__doc__ or "")
         return Rule(rule_id, name, level, scope, summary, doc, reference, fix, check,
                     inspect.cleandoc(bad) if bad else "", inspect.cleandoc(good) if good else "",
-                    tuple(tags), precision, security_severity, uses_workspace=uses_workspace)
+                    tuple(tags), precision, security_severity, uses_workspace=uses_workspace,
+                    cites=tuple(cites), basis=basis, basis_note=inspect.cleandoc(basis_note))
 
     return wrap

@@ -1,4 +1,5 @@
-"""HA: HA settings in a client configuration (RULES.md "HA"; LUNA.md 1.4 and 3)."""
+"""HA: HA settings in a client configuration, and the live HA state `hagroup listgroups`
+shows."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from lunalint.findings import Level
 from lunalint.model import ClientConfig
 from lunalint.model.base import Span
 from lunalint.model.config import Entry, HaGroup, ha_groups
+from lunalint.rules import sources
 from lunalint.rules.base import Context, Problem, rule
 
 
@@ -34,9 +36,12 @@ def uses_stc(config: ClientConfig, ctx: Context) -> bool:
 
 @rule("HA101", "ha-only-off", Level.WARNING,
       summary="HA groups are defined but HAOnly is missing or not 1",
-      reference="LUNA.md 1.4 and 3.5: vendor HA documentation recommends `HAOnly = 1` on every "
-                "HA client; with Secure Trusted Channel, sessions opened on member slots make "
-                "the HA slot fail with CKR_ACCESS_ID_ALREADY_EXISTS",
+      reference="The vendor recommends HA-only mode (`HAOnly = 1`) on every HA client: without "
+                "it, slot numbers shift as members fail and recover, and applications can use "
+                "member slots directly. The HA troubleshooting page adds that with Secure "
+                "Trusted Channel a session opened on a member slot makes the HA slot fail with "
+                "CKR_ACCESS_ID_ALREADY_EXISTS.",
+      cites=(sources.HA_ONLY, sources.HA_LOGGING, sources.HA_TROUBLESHOOTING),
       fix="Set `HAOnly = 1;` in the `HAConfiguration` section (INI: `HAOnly=1` under "
           "`[HAConfiguration]`).",
       bad="""
@@ -98,9 +103,12 @@ def _int(text: str) -> int | None:
 
 @rule("HA102", "auto-recovery-off", Level.WARNING,
       summary="HA groups are defined but automatic recovery is off (reconnAtt missing or 0)",
-      reference="LUNA.md 1.4 (`reconnAtt`: 0 disables auto-recovery; missing means off in the "
-                "client 7.1 documentation) and 3.4 (members rejoin automatically only within "
-                "the recovery window)",
+      reference="The vendor's HA pages describe `reconnAtt` as the number of automatic "
+                "recovery attempts, `0` turning auto-recovery off, and auto-recovery as off by "
+                "default; a failed member then rejoins only when an operator recovers it.",
+      cites=(sources.HA_RECOVERY, sources.HA_LOGGING, sources.HA_AUTORECOVERY),
+      basis_note="`-1` as unlimited attempts is what every configuration generator seen uses; "
+                 "the vendor pages do not spell that value out",
       fix="Set `reconnAtt` in `HAConfiguration` to the number of recovery attempts, or `-1` "
           "(used by every generator seen, understood as unlimited).",
       bad="""
@@ -135,8 +143,10 @@ def ha102(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
 
 @rule("HA103", "reconnect-interval-invalid", Level.ERROR,
       summary="AutoReconnectInterval is below 60 seconds or not an integer",
-      reference="LUNA.md 1.4 (`AutoReconnectInterval`: seconds between recovery attempts; "
-                "recovery cannot run more often than once per 60 s)",
+      reference="The vendor's HA recovery page gives `AutoReconnectInterval` in seconds "
+                "between recovery attempts and says recovery cannot be attempted more often "
+                "than once every 60 seconds.",
+      cites=(sources.HA_RECOVERY, sources.HA_LOGGING),
       fix="Set `AutoReconnectInterval` to a whole number of seconds, 60 or more.",
       bad="""
           HAConfiguration = {
@@ -172,8 +182,9 @@ def _group_anchor(group: HaGroup, part: str, serial: str = "") -> str:
 
 @rule("HA104", "group-too-small", Level.WARNING,
       summary="An HA group has fewer than two members (error when it has none)",
-      reference="LUNA.md 3.10 (a group with fewer than two members gives no failover; vendor "
-                "HA documentation, 6.x)",
+      reference="The vendor's auto-recovery page says HA needs two or more members; with one "
+                "there is nothing to fail over to.",
+      cites=(sources.HA_AUTORECOVERY, sources.HA_SETUP),
       fix="List at least two member partition serials in `VirtualTokenNNMembers`, or remove "
           "the group.",
       bad="""
@@ -211,9 +222,11 @@ def ha104(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
 
 @rule("HA105", "group-not-synchronized", Level.WARNING,
       summary="An HA group label has no HASynchronize entry equal to 1",
-      reference="LUNA.md 1.3 (`HASynchronize`: one `<group label> = 1` entry per group turns "
-                "automatic object synchronisation on) and 3.2 (objects changed through "
-                "different members diverge)",
+      reference="The vendor's client configuration pages list the `HASynchronize` section: "
+                "one `<group label> = 1` entry per group turns automatic object "
+                "synchronisation on. The HA troubleshooting page describes objects diverging "
+                "between members.",
+      cites=(sources.HA_LOGGING, sources.CONFIG_FILE_SUMMARY, sources.HA_TROUBLESHOOTING),
       fix="Add `<group label> = 1;` to the `HASynchronize` section (INI: `<label>=1` under "
           "`[HASynchronize]`).",
       bad="""
@@ -251,7 +264,9 @@ def ha105(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
 
 @rule("HA106", "deprecated-harecovery", Level.WARNING,
       summary="The deprecated HARecovery section is present",
-      reference="LUNA.md 1.3 (`HARecovery`: deprecated section)",
+      reference="The vendor's configuration file summary marks the `HARecovery` section as "
+                "deprecated.",
+      cites=(sources.CONFIG_FILE_SUMMARY,),
       fix="Delete the `HARecovery` section; recovery is set with `reconnAtt` and "
           "`AutoReconnectInterval` in `HAConfiguration`.",
       bad="""
@@ -275,8 +290,11 @@ def ha106(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
 
 @rule("HA107", "ha-log-nowhere", Level.WARNING,
       summary="haLogStatus is enabled but neither haLogPath nor haLogToStdout is set",
-      reference="LUNA.md 1.4 (`haLogStatus = enabled` writes `<haLogPath>/haErrorLog.txt` only "
-                "when `haLogPath` is set)",
+      reference="The vendor's HA logging page: `haLogStatus = enabled` writes "
+                "`<haLogPath>/haErrorLog.txt`, so the log needs `haLogPath`.",
+      cites=(sources.HA_LOGGING,),
+      basis_note="`haLogToStdout = enabled` is accepted as a destination because it is seen "
+                 "in real configurations",
       fix="Add `haLogPath = /var/log/luna;` (a directory the client can write) or "
           "`haLogToStdout = enabled;` to `HAConfiguration`.",
       bad="""
@@ -319,8 +337,10 @@ def _group_header(config: ClientConfig, group: HaGroup) -> Span:
 
 @rule("HA108", "group-incomplete", Level.ERROR,
       summary="An HA group index lacks Label, SN or Members, or a serial is not all digits",
-      reference="LUNA.md 1.4 (`VirtualTokenNNLabel`, `VirtualTokenNNSN` and "
-                "`VirtualTokenNNMembers` define one group; serials are partition serial numbers)",
+      reference="The vendor's pages show each HA group as three `VirtualToken` keys sharing "
+                "one index NN: `VirtualTokenNNLabel`, `VirtualTokenNNSN` and "
+                "`VirtualTokenNNMembers`, the members being partition serial numbers.",
+      cites=(sources.HA_LOGGING, sources.CONFIG_FILE_SUMMARY, sources.HA_ADD_REMOVE),
       fix="Give every group index NN all three keys `VirtualTokenNNLabel`, `VirtualTokenNNSN` "
           "and `VirtualTokenNNMembers`, with serials written as digits only.",
       bad="""
@@ -363,8 +383,10 @@ def ha108(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
 
 @rule("HA109", "member-listed-twice", Level.ERROR,
       summary="A member serial is listed twice in one group, or in two groups of one client",
-      reference="LUNA.md 1.4 (`VirtualTokenNNMembers`: the member partitions of one group) and "
-                "3.2 (two paths to one partition let objects diverge)",
+      reference="`VirtualTokenNNMembers` lists the member partitions of one group. The "
+                "vendor's HA troubleshooting page warns that changing the same object through "
+                "different paths produces conflicting object fingerprints.",
+      cites=(sources.HA_ADD_REMOVE, sources.HA_TROUBLESHOOTING),
       fix="List each partition serial once, in one group only.",
       bad="""
           VirtualToken = {
@@ -403,9 +425,12 @@ def ha109(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
 
 @rule("HA110", "group-serial-mismatch", Level.NOTE,
       summary="The group serial is not 1 followed by one member's serial",
-      reference="LUNA.md 1.4 (the group serial is `1` followed by the serial of the member that "
-                "created the group, in every vendor example; it changes when that member is "
-                "removed)",
+      reference="In every vendor example the group serial is `1` followed by the serial of "
+                "the member that created the group, and the adding/removing page says it "
+                "changes when that member is removed.",
+      cites=(sources.HA_ADD_REMOVE, sources.HA_REPLACE), basis=sources.SEEN,
+      basis_note="the `1` + creating member's serial pattern holds in every vendor example and "
+                 "real file seen, but the vendor does not state it as a rule",
       fix="Check the group with `hagroup listgroups` in LunaCM and copy its serial; if the "
           "creating member was removed, re-create the group or update the serial.",
       bad="""
@@ -444,8 +469,9 @@ _SERVER_KEY = re.compile(r"^Server(Name|Port|Htl)(\d+)$", re.IGNORECASE)
 
 @rule("HA111", "server-set-incomplete", Level.WARNING,
       summary="ServerNameNN, ServerPortNN and ServerHtlNN do not come in complete sets",
-      reference="LUNA.md 1.3 (`LunaSA Client`: each server index NN should have Name, Port and "
-                "Htl)",
+      reference="The vendor's configuration file summary lists `ServerNameNN`, `ServerPortNN` "
+                "(1792) and `ServerHtlNN` for each appliance the client reaches.",
+      cites=(sources.CONFIG_FILE_SUMMARY,),
       fix="Give each server index NN all three keys: `ServerNameNN`, `ServerPortNN` (usually "
           "1792) and `ServerHtlNN`.",
       bad="""
@@ -482,8 +508,9 @@ def ha111(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
 
 @rule("HA112", "receive-timeout-slow", Level.NOTE,
       summary="ReceiveTimeout is above 20000 ms in a client with HA groups",
-      reference="LUNA.md 1.3 and 1.4 (`ReceiveTimeout`, default 20000 ms, may already be too "
-                "slow for HA failure detection)",
+      reference="The vendor gives `ReceiveTimeout` a default of 20000 ms and notes that it "
+                "may already be too slow to detect a failed HA member.",
+      cites=(sources.CONFIG_FILE_SUMMARY, sources.HA_LOGGING, sources.HA_FAILOVER),
       fix="Lower `ReceiveTimeout` in `LunaSA Client` to 20000 ms or less, so a dead member is "
           "detected and failed over quickly.",
       bad="""
@@ -514,8 +541,11 @@ def ha112(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
 @rule("HA113", "member-without-export", Level.NOTE,
       summary="The workspace has exports, but none for this member: its policies went "
               "unchecked",
-      reference="LUNA.md 3.6 (member policies the POL rules check) and 2 (the exports that "
-                "show them)",
+      reference="The vendor's HA setup page lists the policies every member needs; lunalint "
+                "checks them only in captures of `slot list` and `partition showpolicies`.",
+      cites=(sources.HA_SETUP, sources.PARTITION_SHOWPOLICIES), basis=sources.INFERRED,
+      basis_note="this is a coverage note about lunalint's own checks: a member without a "
+                 "capture is not a fault, only unchecked",
       fix="Save a LunaCM capture of `slot list` and `partition showpolicies` for this member "
           "next to the others (for example `lunacm > member.lunacm.txt`), or remove the serial "
           "from the group if the partition no longer exists.",

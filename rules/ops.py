@@ -1,4 +1,4 @@
-"""OPS: what captured LunaCM/LunaSH sessions show was done (RULES.md "OPS"; LUNA.md 3.1, 3.5)."""
+"""OPS: what captured LunaCM/LunaSH sessions show was done."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from lunalint.findings import Level
 from lunalint.model.export import Command, Export
+from lunalint.rules import sources
 from lunalint.rules.base import Context, Problem, rule
 from lunalint.versions import Version
 
@@ -53,10 +54,11 @@ def _administrative(command: Command, client: Version | None) -> tuple[str, str]
 
 @rule("OPS401", "admin-on-ha-slot", Level.ERROR, scope="export",
       summary="An administrative command ran while the current slot was an HA virtual slot",
-      reference="LUNA.md 3.1, the vendor's HA troubleshooting page: the HA virtual slot is for "
+      reference="The vendor's HA troubleshooting page: the HA virtual slot is for "
                 "cryptographic operations only; administrative tasks such as `partition "
                 "changepolicy` must run on each member slot (`partition changepw` through the "
-                "HA slot works from HSM Client 10.7.0)",
+                "HA slot works from HSM Client 10.7.0).",
+      cites=(sources.HA_TROUBLESHOOTING,),
       fix="`slot set` to each member partition's physical slot and run the command there, once "
           "per member.",
       bad="""
@@ -87,9 +89,10 @@ def ops401(export: Export, ctx: Context) -> Iterator[Problem]:
 @rule("OPS402", "member-session-before-ha", Level.WARNING, scope="export",
       summary="CKR_ACCESS_ID_ALREADY_EXISTS: a member slot was opened directly before the HA "
               "slot",
-      reference="LUNA.md 3.5, the vendor's HA troubleshooting page: with Secure Trusted "
-                "Channel, a session opened directly on a member slot and not logged out makes "
-                "the HA slot fail with CKR_ACCESS_ID_ALREADY_EXISTS",
+      reference="The vendor's HA troubleshooting page: with Secure Trusted Channel, a "
+                "session opened directly on a member slot and not logged out makes the HA slot "
+                "fail with CKR_ACCESS_ID_ALREADY_EXISTS; HA-only mode prevents it.",
+      cites=(sources.HA_TROUBLESHOOTING, sources.HA_ONLY, sources.STC_CREATE),
       fix="Log out of member slots (`partition logout` on each) before using the HA slot, and "
           "turn `HAOnly` on (`HAOnly = 1;` in `HAConfiguration`) so applications cannot open "
           "member slots at all.",

@@ -1,11 +1,12 @@
-"""POL: partition and HSM policies of HA group members (RULES.md "POL"; LUNA.md 2.1, 2.2, 3.6,
-3.9). Policies are matched by number, never by the name a dump prints."""
+"""POL: partition and HSM policies of HA group members. Policies are matched by number, never
+by the name a dump prints."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 from lunalint.findings import Level
+from lunalint.rules import sources
 from lunalint.rules._workspace import odd_ones, unique
 from lunalint.rules.base import Context, Problem, rule
 from lunalint.workspace import Workspace
@@ -21,7 +22,9 @@ _NAMES = {0: "private key cloning", 4: "secret key cloning", 22: "activation",
 
 @rule("POL301", "member-denies-cloning", Level.ERROR, scope="workspace",
       summary="A member denies private or secret key cloning: its keys will not replicate",
-      reference="LUNA.md 3.6 (all members need partition policies 0 and 4 = 1) and 2.1",
+      reference="The vendor's HA setup page: every member needs partition policies 0 "
+                "(private key cloning) and 4 (secret key cloning) set to 1.",
+      cites=(sources.HA_SETUP, sources.PARTITION_POLICIES),
       fix="Set partition policies 0 and 4 to 1 on the member (`partition changepolicy -policy 0 "
           "-value 1` on the member slot, never on the HA slot).",
       bad="""
@@ -50,7 +53,7 @@ def _policies_off(ws: Workspace, numbers: tuple[int, ...], ped_only: bool = Fals
     """(group, member, number, policy line) for each member policy in ``numbers`` that is 0.
 
     ``ped_only`` also walks the standby members: the vendor requires activation on PED
-    standby members too (LUNA.md 3.9)."""
+    standby members too (vendor page HA Standby Members)."""
     for group in ws.groups:
         for member in group.members + (group.standby if ped_only else ()):
             pset = member.policy_set
@@ -78,8 +81,11 @@ def _intentional_28(pset) -> bool:
 @rule("POL302", "replica-partition", Level.NOTE, scope="workspace",
       summary="A partition allows cloning while Key Management Functions is denied: the "
               "legitimate HA replica design",
-      reference="LUNA.md 2.2, the vendor's security note: cloning policies (0, 4) and Key "
-                "Management Functions (28) are independent; cloning a key in is not creating it",
+      reference="The vendor's pages on cloning and key export and on HA troubleshooting: "
+                "cloning policies (0, 4) and Key Management Functions (28) are independent; "
+                "cloning a key in is not creating it.",
+      cites=(sources.CLONING_KEY_EXPORT, sources.HA_TROUBLESHOOTING,
+             sources.PARTITION_POLICIES),
       fix="Nothing to fix when this partition is an HA replica. If the partition must not hold "
           "keys from the cloning domain at all, set policies 0 and 4 to 0. Owners may record "
           "the design with a waiver.",
@@ -119,7 +125,8 @@ def pol302(ws: Workspace, ctx: Context) -> Iterator[Problem]:
 
 @rule("POL303", "member-policies-differ", Level.WARNING, scope="workspace",
       summary="Members' partition policies differ",
-      reference="LUNA.md 3.6: members should have consistent policies",
+      reference="The vendor's HA setup page: members should have consistent policies.",
+      cites=(sources.HA_SETUP, sources.PARTITION_POLICIES),
       fix="Make the odd member's policy match the others (`partition changepolicy` on the "
           "member slot).",
       bad="""
@@ -168,8 +175,10 @@ def pol303(ws: Workspace, ctx: Context) -> Iterator[Problem]:
 
 @rule("POL304", "ped-member-activation-off", Level.ERROR, scope="workspace",
       summary="A PED-authenticated member has activation (22) or auto-activation (23) off",
-      reference="LUNA.md 3.9: PED-authenticated members of an HA group, standby members "
-                "included, need partition policies 22 and 23 on",
+      reference="The vendor's HA setup and standby pages: PED-authenticated members of an HA "
+                "group, standby members included, need partition policies 22 (activation) and "
+                "23 (auto-activation) on.",
+      cites=(sources.HA_SETUP, sources.HA_STANDBY),
       fix="Turn on partition policies 22 and 23 on the member (`partition changepolicy -policy "
           "22 -value 1`, then 23) and activate the partition.",
       bad="""
@@ -193,8 +202,9 @@ def pol304(ws: Workspace, ctx: Context) -> Iterator[Problem]:
 
 @rule("POL305", "hsm-cloning-off", Level.ERROR, scope="workspace",
       summary="A member's HSM has cloning (HSM policy 7) or network replication (16) off",
-      reference="LUNA.md 3.6: HSM policies 7 (Allow cloning) and 16 (Allow network "
-                "replication) must be on for every member's HSM",
+      reference="The vendor's HA setup page: HSM policies 7 (Allow cloning) and 16 (Allow "
+                "network replication) must be on for every member's HSM.",
+      cites=(sources.HA_SETUP, sources.HSM_POLICIES),
       fix="Turn on HSM policies 7 and 16 (`hsm changepolicy -policy 16 -value 1`; changing 7 "
           "is destructive and zeroizes the HSM, so plan it).",
       bad="   Allow network replication                Off          16        No",
@@ -228,7 +238,9 @@ def pol305(ws: Workspace, ctx: Context) -> Iterator[Problem]:
 
 @rule("POL306", "mixed-authentication", Level.ERROR, scope="workspace",
       summary="Members use different authentication (PW vs PED)",
-      reference="LUNA.md 3.6: all members must use the same authentication type",
+      reference="The vendor's HA setup page: all members must use the same authentication "
+                "type (password or PED).",
+      cites=(sources.HA_SETUP,),
       fix="Rebuild the odd member's partition with the authentication the other members use.",
       bad="""
           Configuration ->        Luna User Partition With SO (PW) ...   (member A)

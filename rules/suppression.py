@@ -1,5 +1,4 @@
-"""LUNALINT-SUP: problems with suppressions themselves (RULES.md "Marking findings as
-intentional or accepted").
+"""LUNALINT-SUP: problems with suppressions themselves (inline directives and waivers).
 
 These findings are not made by a check over the model: ``lunalint.suppress`` makes them after
 every other rule ran, because only then is it known which directive hid which finding. The
@@ -14,11 +13,13 @@ from collections.abc import Iterator
 
 from lunalint.findings import Level
 from lunalint.model import Document
+from lunalint.rules import sources
 from lunalint.rules.base import Context, Problem, rule
 
-_REFERENCE = ("RULES.md, \"Marking findings as intentional or accepted\": a reason is required; "
-              "directives without one, naming an unknown rule, or not used are reported, and "
-              "an expired waiver stops working")
+_REFERENCE = ("lunalint's suppressions (README, \"Suppressions\" and \"Configuration file\"): "
+              "a reason is required; directives without one, naming an unknown "
+              "rule, or not used are reported, and an expired waiver stops working.")
+_OWN = dict(basis=sources.OWN, basis_note="lunalint's own suppression directives and waivers")
 
 
 def _nothing(doc: Document, ctx: Context) -> Iterator[Problem]:
@@ -27,7 +28,7 @@ def _nothing(doc: Document, ctx: Context) -> Iterator[Problem]:
 
 @rule("LUNALINT-SUP001", "suppression-without-reason", Level.WARNING, scope="document",
       summary="An inline `lunalint: ignore[...]` directive gives no reason",
-      reference=_REFERENCE,
+      reference=_REFERENCE, **_OWN,
       fix="Write why the finding is accepted after the closing bracket, for example "
           "`# lunalint: ignore[HA101] lab client, no STC, slots are pinned by serial`.",
       bad="""
@@ -52,7 +53,7 @@ def sup001(doc: Document, ctx: Context) -> Iterator[Problem]:
 @rule("LUNALINT-SUP002", "suppression-unknown-rule", Level.WARNING, scope="document",
       summary="An inline directive names an unknown rule or is not written as "
               "`lunalint: ignore[RULE,...] reason`",
-      reference=_REFERENCE,
+      reference=_REFERENCE, **_OWN,
       fix="Use rule IDs from `lunalint --list-rules`, comma-separated inside the brackets: "
           "`# lunalint: ignore[HA101,HA102] reason`.",
       bad="""
@@ -74,7 +75,7 @@ def sup002(doc: Document, ctx: Context) -> Iterator[Problem]:
 
 @rule("LUNALINT-SUP003", "suppression-unused", Level.WARNING, scope="document",
       summary="An inline directive suppresses nothing",
-      reference=_REFERENCE,
+      reference=_REFERENCE, **_OWN,
       fix="Delete the directive (or the rule ID that is no longer needed): the problem it "
           "accepted is gone, or the directive is not on the finding's line or the line above.",
       bad="""
@@ -97,7 +98,7 @@ def sup003(doc: Document, ctx: Context) -> Iterator[Problem]:
 
 @rule("LUNALINT-SUP004", "waiver-expired", Level.WARNING, scope="document",
       summary="A waiver in the configuration file is past its `expires` date",
-      reference=_REFERENCE,
+      reference=_REFERENCE, **_OWN,
       fix="Fix the findings the waiver hid, or, if the decision still holds, review it and set "
           "a new `expires` date.",
       bad="""

@@ -1,4 +1,4 @@
-"""SYN: file syntax and hygiene (RULES.md "SYN"), over client configurations.
+"""SYN: file syntax and hygiene, over client configurations.
 
 SYN001 covers every document kind: whatever a reader could not read.
 """
@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 from lunalint.findings import Level
 from lunalint.model import ClientConfig, Document, Span
-from lunalint.rules import catalog
+from lunalint.rules import catalog, sources
 from lunalint.rules.base import Context, Problem, rule
 
 
@@ -20,7 +20,11 @@ def _anchor(section: str, key: str = "") -> str:
 
 @rule("SYN001", "parse-error", Level.ERROR, scope="document",
       summary="The file cannot be parsed here",
-      reference="LUNA.md 1.1 (brace syntax), 1.2 (INI syntax), 2 (tool output formats)",
+      reference="The vendor's configuration file summary shows the two forms of the client "
+                "configuration: `Name = {` sections of `Key = value;` entries closed by `}` "
+                "(Chrystoki.conf), and `[Name]` sections of `Key=value` lines (crystoki.ini). "
+                "Captures are read in the shapes LunaCM prints, as the command pages show.",
+      cites=(sources.CONFIG_FILE_SUMMARY, sources.PARTITION_SHOWPOLICIES, sources.HA_REPLACE),
       fix="Correct the line as the message says. Reading resumes at the next line, so later "
           "findings in the same file are still reported.",
       bad="""
@@ -63,8 +67,9 @@ def _place(doc: Document, number: int) -> str:
 
 @rule("SYN002", "tab-character", Level.ERROR,
       summary="A TAB character appears in a client configuration",
-      reference="Vendor documentation, client configuration timeouts page: never put TAB "
-                "characters in Chrystoki.conf or crystoki.ini (LUNA.md 1.1)",
+      reference="The vendor's page on client connection timeouts says TAB characters must "
+                "never appear in Chrystoki.conf or crystoki.ini.",
+      cites=(sources.TIMEOUTS,),
       fix="Replace every TAB with spaces.",
       bad="HAConfiguration = {\n\tHAOnly = 1;\n}",
       good="HAConfiguration = {\n   HAOnly = 1;\n}",
@@ -83,7 +88,11 @@ def syn002(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
 
 @rule("SYN003", "duplicate-key", Level.WARNING,
       summary="A key repeats inside one section",
-      reference="LUNA.md 1.1: how the library treats duplicate keys is not documented",
+      reference="The vendor's configuration file summary gives each key once per section; "
+                "what the library does with a key given twice is not documented.",
+      cites=(sources.CONFIG_FILE_SUMMARY,), basis=sources.INFERRED,
+      basis_note="a repeated key is reported because its effect is undocumented, not because "
+                 "the vendor forbids it",
       fix="Keep one entry for the key and delete the others.",
       bad="HAConfiguration = {\n   HAOnly = 0;\n   HAOnly = 1;\n}",
       good="HAConfiguration = {\n   HAOnly = 1;\n}",
@@ -106,7 +115,11 @@ def syn003(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
 
 @rule("SYN004", "duplicate-section", Level.WARNING,
       summary="A section repeats",
-      reference="LUNA.md 1.1: how the library treats a repeated section is not documented",
+      reference="The vendor's configuration file summary gives each section once; what the "
+                "library does with a section given twice is not documented.",
+      cites=(sources.CONFIG_FILE_SUMMARY,), basis=sources.INFERRED,
+      basis_note="a repeated section is reported because its effect is undocumented, not "
+                 "because the vendor forbids it",
       fix="Merge the repeated section into the first one.",
       bad="Misc = {\n   ToolsDir = /usr/safenet/lunaclient/bin;\n}\n"
           "Misc = {\n   PE1746Enabled = 0;\n}",
@@ -132,7 +145,12 @@ def _count(config: ClientConfig, section) -> int:
 
 @rule("SYN005", "unknown-name", Level.WARNING,
       summary="Unknown key in a catalogued section, or unknown section",
-      reference="LUNA.md 1.3 (sections and keys)",
+      reference="The vendor's configuration file summary lists the sections and keys of the "
+                "client configuration; the CKlog and RSA mechanism remap pages add the `CkLog2` "
+                "keys and the `Misc` remap keys.",
+      cites=(sources.CONFIG_FILE_SUMMARY, sources.HA_LOGGING, sources.CKLOG, sources.RSA_REMAP),
+      basis_note="`haLogToStdout` is accepted because it is seen in real configurations, though "
+                 "no vendor page lists it",
       fix="Correct the spelling (the message suggests the closest known name), or delete the "
           "entry if it is not a Luna setting.",
       bad="HAConfiguration = {\n   AutoReconnectedInterval = 60;\n}",
@@ -165,7 +183,11 @@ def syn005(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
 
 @rule("SYN006", "key-case", Level.NOTE,
       summary="A key is spelled with a case other than the canonical one",
-      reference="LUNA.md 1.1: whether the library matches keys case-sensitively is unsure",
+      reference="The vendor writes keys in mixed case (`HAOnly`, `reconnAtt`, `haLogStatus`) "
+                "and does not say whether the library matches them case-sensitively.",
+      cites=(sources.CONFIG_FILE_SUMMARY,), basis=sources.INFERRED,
+      basis_note="a key in another case may be ignored if the library compares keys exactly; "
+                 "the vendor does not say whether it does",
       fix="Spell the key exactly as the vendor does (the message gives the spelling).",
       bad="HAConfiguration = {\n   ReconnAtt = -1;\n}",
       good="HAConfiguration = {\n   reconnAtt = -1;\n}",
@@ -189,7 +211,11 @@ def syn006(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
 
 @rule("SYN007", "template-syntax", Level.NOTE,
       summary="Template syntax found: the file is checked only where it parses",
-      reference="LUNA.md 5 (real-world variation: ERB, Go/Helm, Nix, shell templates)",
+      reference="Not a vendor matter: real client configurations are often generated from "
+                "templates (ERB, Go/Helm, Nix, shell heredocs).",
+      basis=sources.SEEN,
+      basis_note="template syntax (`<%= %>`, `{{ }}`, `${}`, `@@NAME@@`) is common in public "
+                 "Helm charts, Ansible roles and scripts that write Chrystoki.conf",
       fix="Lint the rendered file as well (for example in CI after rendering the template), "
           "or accept that template lines are checked only partly.",
       bad="LunaSA Client = {\n   ServerName00 = {{ .Values.hsmHost }};\n}",
@@ -208,7 +234,11 @@ def syn007(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
 
 @rule("SYN008", "quoted-or-empty-value", Level.NOTE,
       summary="A value is quoted or empty",
-      reference="LUNA.md 1.1: values are unquoted; `Key = ;` occurs in the wild, validity unsure",
+      reference="Every value in the vendor's configuration file summary is written without "
+                "quotes; an empty value (`Key = ;`) is not described there.",
+      cites=(sources.CONFIG_FILE_SUMMARY,), basis=sources.SEEN,
+      basis_note="quoted and empty values occur in real configurations; whether the library "
+                 "strips quotes or accepts an empty value is not documented",
       fix="Write values without quotes; give the key a value or delete the entry.",
       bad="VirtualToken = {\n   VirtualToken00Label = \"payments\";\n}",
       good="VirtualToken = {\n   VirtualToken00Label = payments;\n}",

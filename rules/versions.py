@@ -1,4 +1,4 @@
-"""VER: client and firmware versions of HA groups (RULES.md "VER"; LUNA.md 3.3, 3.7, 3.8, 4).
+"""VER: client and firmware versions of HA groups.
 
 The client version comes from `facts` in the configuration file, else from the LunaCM banner
 of the captures that list the group's members (when they all agree). Firmware comes from the
@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from lunalint import firmware as fwtable
 from lunalint.findings import Level
+from lunalint.rules import sources
 from lunalint.rules._workspace import odd_ones, unique
 from lunalint.rules.base import Context, Problem, rule
 from lunalint.versions import Version
@@ -40,9 +41,16 @@ def _related(group: Group) -> tuple:
 
 @rule("VER201", "client-older-than-firmware", Level.WARNING, scope="workspace",
       summary="The client is older than the minimum client for a member's firmware",
-      reference="LUNA.md 3.3 (a client older than the members' firmware cannot know what that "
-                "firmware introduced) and 4 (client ↔ firmware table, shipped as data and "
-                "overridable under `facts: firmware:`)",
+      reference="The vendor's HA troubleshooting page: a client older than the members' "
+                "firmware cannot know the features, mechanisms or restrictions that firmware "
+                "introduced. The firmware release notes name the minimum client for some "
+                "firmware lines; lunalint ships them as a table (overridable under `facts: "
+                "firmware:`), each row marked documented or inferred, and the message says "
+                "which.",
+      cites=(sources.HA_TROUBLESHOOTING, sources.FIRMWARE_770, sources.HA_UPDATE_GUIDELINES),
+      basis_note="several rows of the client/firmware table (7.7.1, 7.8.x, 7.9.x) are "
+                 "inferred by lunalint from release notes rather than stated by the vendor; "
+                 "the message names the row's confidence, hence the `warning` level",
       fix="Upgrade the HSM Client on this host to at least the version the message names. If "
           "lunalint has the wrong client version, give the right one in .lunalint.yaml "
           "(`facts: [{path: \"configs/*\", client-version: \"10.7.0\"}]`); teach it a new firmware "
@@ -54,8 +62,8 @@ def _related(group: Group) -> tuple:
       tags=("versions", "ha"), precision="medium", security_severity=4.0)
 def ver201(ws: Workspace, ctx: Context) -> Iterator[Problem]:
     """A client cannot use features, mechanisms or restrictions introduced by firmware newer
-    than itself. The minimum client per firmware line comes from a table (LUNA.md 4) whose
-    rows are marked `doc` or `inferred`; the message says which. Firmware newer than every row
+    than itself. The minimum client per firmware line comes from lunalint's client/firmware
+    table, whose rows are marked `doc` or `inferred`; the message says which. Firmware newer than every row
     of the table is reported as a note, because nothing is known about the client it needs."""
     facts = ws.facts
     found: list[Problem] = []
@@ -96,7 +104,9 @@ def _mixes_cloning_protocols(group: Group) -> bool:
 
 @rule("VER202", "mixed-firmware", Level.WARNING, scope="workspace",
       summary="A group's members run different firmware",
-      reference="LUNA.md 3.7: the vendor recommends the same firmware version on all members",
+      reference="The vendor's HA setup page recommends the same firmware version on all "
+                "members of a group.",
+      cites=(sources.HA_SETUP,),
       fix="Upgrade the odd member to the firmware the other members run.",
       bad="""
           Firmware Version ->     7.7.1   (member 1541234567001)
@@ -125,8 +135,10 @@ def ver202(ws: Workspace, ctx: Context) -> Iterator[Problem]:
 
 @rule("VER203", "mixed-cloning-protocol", Level.ERROR, scope="workspace",
       summary="A group mixes members at firmware 7.7.0 or later with members below 7.7.0",
-      reference="LUNA.md 3.7: the cloning protocol changed in firmware 7.7.0; a group must "
-                "never mix members on both sides",
+      reference="The vendor's guidelines for updating HA members: the cloning protocol "
+                "changed in firmware 7.7.0, and a group must never mix members at 7.7.0 or "
+                "later with members below it.",
+      cites=(sources.HA_UPDATE_GUIDELINES, sources.HA_77_UPDATE, sources.HA_SETUP),
       fix="Upgrade every member below 7.7.0 (or take it out of the group) before the group is "
           "used.",
       bad="""
@@ -174,8 +186,10 @@ def _fips_values(group: Group):
 
 @rule("VER204", "mixed-fips-old-client", Level.ERROR, scope="workspace",
       summary="FIPS and non-FIPS members are mixed with a client older than 10.4.0",
-      reference="LUNA.md 3.6 and 3.8: mixing FIPS and non-FIPS members (HSM policy 12, "
-                "partition policy 43) is allowed only from HSM Client 10.4.0",
+      reference="The vendor's HA setup page: members should have consistent policies, "
+                "particularly HSM policy 12 (Allow non-FIPS algorithms); mixing FIPS and "
+                "non-FIPS members is supported only from HSM Client 10.4.0.",
+      cites=(sources.HA_SETUP, sources.HSM_POLICIES),
       fix="Upgrade the client to 10.4.0 or newer, or make HSM policy 12 / partition policy 43 "
           "the same on every member.",
       bad="""

@@ -97,3 +97,76 @@ def test_fixture_folders_name_registered_rules_and_existing_files(folder):
     names = {p.name for p in folder.iterdir()}
     for name in expected(folder):
         assert str(name).split("/")[0] in names, f"expected.yaml lists missing {name}"
+
+
+# --- vendor citations (issue 14) ------------------------------------------------------------
+
+REPO = Path(__file__).resolve().parent.parent
+SOURCES_COPY = FIXTURES / "reference" / "SOURCES.md"
+SHARED_SOURCES = REPO.parent / "shared" / "reference" / "SOURCES.md"
+INTERNAL_NAMES = ("LUNA.md", "RULES.md", "SOURCES.md")
+
+
+def _known_urls() -> set[str]:
+    import re
+
+    return set(re.findall(r"https://[^\s|)`]+", SOURCES_COPY.read_text(encoding="utf-8")))
+
+
+def test_the_copy_of_the_vendor_page_list_is_current():
+    """The repository keeps a copy of the team's vendor page list so that tests run anywhere;
+    where the shared original is present, the copy must equal it."""
+    if not SHARED_SOURCES.is_file():
+        pytest.skip("the shared reference folder is not next to this checkout")
+    assert SOURCES_COPY.read_text(encoding="utf-8") == SHARED_SOURCES.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)
+def test_rule_cites_a_vendor_page_or_says_what_it_rests_on(rule):
+    from lunalint.rules import sources
+
+    assert rule.basis in sources.BASES
+    if rule.basis == sources.DOCUMENTED:
+        assert rule.cites, f"{rule.id}: documented, but cites no vendor page"
+    else:
+        assert len(rule.basis_note) >= 30, f"{rule.id}: {rule.basis} without a plain statement"
+    if rule.basis == sources.OWN:
+        assert rule.id.startswith("LUNALINT-"), "only lunalint's own rules may cite no vendor"
+    if rule.basis in (sources.SEEN, sources.INFERRED):
+        # A fact the vendor does not state never makes an error by default.
+        assert rule.level.label != "error", f"{rule.id}: {rule.basis} basis at error level"
+    page = rule.help_markdown
+    for cited in rule.cites:
+        assert cited.title in page
+        if cited.url:
+            assert f"]({cited.url})" in page
+    if rule.basis == sources.SEEN:
+        assert "seen in real files" in page
+    if rule.basis == sources.INFERRED:
+        assert "inferred by lunalint" in page
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)
+def test_every_cited_address_is_a_known_vendor_page(rule):
+    """No invented URL: every address a rule cites appears in the vendor page list."""
+    import re
+
+    known = _known_urls()
+    for cited in rule.cites:
+        assert not cited.url or cited.url in known, f"{rule.id}: {cited.url} is not listed"
+    for url in re.findall(r"https?://[^\s)>\]`]+", rule.help_markdown):
+        assert url in known, f"{rule.id}: its help links {url}, which is not listed"
+
+
+def test_every_listed_page_constant_is_known():
+    from lunalint.rules import sources
+
+    known = _known_urls()
+    assert all(page.url in known for page in sources.ALL if page.url)
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)
+def test_user_facing_text_never_names_internal_documents(rule):
+    text = "\n".join((rule.help_markdown, rule.help_text, rule.summary))
+    for name in INTERNAL_NAMES:
+        assert name not in text, f"{rule.id} mentions {name}"
