@@ -10,6 +10,7 @@ from lunalint.findings import Level
 from lunalint.model import ClientConfig
 from lunalint.model.base import Span
 from lunalint.model.config import Entry, HaGroup, ha_groups
+from lunalint.model.export import Export, Field, HaGroupStatus
 from lunalint.rules import sources
 from lunalint.rules.base import Context, Problem, rule
 
@@ -573,3 +574,207 @@ def ha113(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
                 f"no export in the workspace shows member {member.serial} of group "
                 f"`{group.label}`; its partition and HSM policies went unchecked"),
                 anchor=_group_anchor(group.definition, "Members", member.serial))
+
+
+# --- live HA state from `hagroup listgroups` captures ---------------------------------------
+
+def _definitions(status: HaGroupStatus, ctx: Context) -> list:
+    """Workspace groups defined in a client configuration that a listed group is (same label,
+    else same group serial), in workspace order."""
+    workspace = ctx.workspace
+    if workspace is None:
+        return []
+    out = []
+    for group in workspace.groups:
+        d = group.definition
+        if d is None or group.config is None:
+            continue
+        label = d.label.value.strip() if d.label is not None else None
+        sn = d.sn.value.strip() if d.sn is not None else None
+        if (status.label and label == status.label) or (status.serial and sn == status.serial):
+            out.append(group)
+    return out
+
+
+def _listed_groups(status: HaGroupStatus, ctx: Context) -> list:
+    """Workspace groups that are this listed group: its config definitions, and the group the
+    workspace built from the listing itself."""
+    workspace = ctx.workspace
+    found = _definitions(status, ctx)
+    if workspace is not None:
+        found += [g for g in workspace.groups
+                  if g.status is not None and g.status.item is status and g not in found]
+    return found
+
+
+def _related_definitions(statuses, ctx: Context) -> tuple:
+    related: list = []
+    for status in statuses:
+        for group in _definitions(status, ctx):
+            for r in group.related("the client configuration defines this HA group here"):
+                if r not in related:
+                    related.append(r)
+    return tuple(sorted(related, key=lambda r: (r[0], r[1])))
+
+
+def _listings(export: Export) -> list[list[HaGroupStatus]]:
+    """The export's listed groups, one list per `hagroup listgroups` output (the groups of
+    one output share its global settings)."""
+    by_output: dict = {}
+    for status in export.ha_groups:
+        by_output.setdefault((status.command_index, status.settings), []).append(status)
+    return list(by_output.values())
+
+
+def _labels(statuses) -> str:
+    return ", ".join(f"`{s.label or s.serial or '(unnamed)'}`" for s in statuses)
+
+
+def _groups(statuses) -> str:
+    """``HA group `a``` or ``HA groups `a`, `b```."""
+    return f"HA group{'s' if len(statuses) > 1 else ''} {_labels(statuses)}"
+
+
+def _setting_is(f: Field | None, *values: str) -> bool:
+    return f is not None and f.value.strip().casefold() in values
+
+
+@rule("HA114", "live-ha-only-off", Level.WARNING, scope="export",
+      summary="A `hagroup listgroups` capture shows `Only Show HA Slots: no` while HA groups "
+              "exist",
+      reference="The vendor recommends HA-only mode on every HA client: without it, slot "
+                "numbers shift as members fail and recover, and applications can use member "
+                "slots directly. The HA troubleshooting page adds that with Secure Trusted "
+                "Channel a session opened on a member slot makes the HA slot fail with "
+                "CKR_ACCESS_ID_ALREADY_EXISTS. `hagroup listgroups` prints the client's "
+                "setting as `Only Show HA Slots`.",
+      cites=(sources.HA_ONLY, sources.HA_TROUBLESHOOTING, sources.HA_REPLACE),
+      fix="Set `HAOnly = 1;` in the `HAConfiguration` section of the configuration of the "
+          "client that ran LunaCM, restart the applications, then capture `hagroup listgroups` "
+          "again.",
+      bad="""
+          lunacm:>hagroup listgroups
+                      Only Show HA Slots:  no
+                   HA Group Label:  payments""",
+      good="""
+          lunacm:>hagroup listgroups
+                      Only Show HA Slots:  yes
+                   HA Group Label:  payments""",
+      tags=("ha", "reliability", "security", "live-state"), security_severity=6.0,
+      uses_workspace=True)
+def ha114(export: Export, ctx: Context) -> Iterator[Problem]:
+    """The live counterpart of HA101: the capture shows how the client that ran LunaCM is
+    really set, whatever a configuration in the repository says. With HA groups listed and
+    HA-only mode off, applications on that client also see the member partitions' slots. When
+    the client uses Secure Trusted Channel (the configuration defining a listed group has a
+    `Secure Trusted Channel` section, or a member's capture shows partition policy 37 = 1) this
+    is an error. Reported once per listing, on its `Only Show HA Slots` line."""
+    for statuses in _listings(export):
+        setting = statuses[0].only_show_ha_slots_field
+        if not _setting_is(setting, "no", "disabled", "0"):
+            continue
+        stc = False
+        for status in statuses:
+            for group in _listed_groups(status, ctx):
+                if group.config is not None and uses_stc(group.config, ctx):
+                    stc = True
+                for member in group.members:
+                    pset = member.policy_set
+                    policy = pset.policy(STC_POLICY) if pset is not None else None
+                    if policy is not None and policy.value == 1:
+                        stc = True
+        why = ("; this client uses Secure Trusted Channel, where member sessions break the HA "
+               "slot") if stc else ""
+        yield Problem(setting.span, (
+            f"`Only Show HA Slots: {setting.value}` while {_groups(statuses)} "
+            f"exist{'' if len(statuses) > 1 else 's'}: applications on this client also see "
+            f"member slots; set `HAOnly = 1` in `HAConfiguration`{why}"),
+            anchor=f"listgroups/only-show-ha-slots@{_labels(statuses)}",
+            level=Level.ERROR if stc else None, related=_related_definitions(statuses, ctx))
+
+
+@rule("HA115", "live-auto-recovery-off", Level.WARNING, scope="export",
+      summary="A `hagroup listgroups` capture shows HA auto recovery disabled, or a maximum of "
+              "0 retries",
+      reference="The vendor's HA recovery pages: automatic recovery brings a failed member "
+                "back into its group; when it is off, or its retry limit is used up, the member "
+                "stays out until an operator recovers it by hand. `hagroup listgroups` prints "
+                "the client's settings as `HA auto recovery` and `Maximum auto recovery retry`.",
+      cites=(sources.HA_RECOVERY, sources.HA_AUTORECOVERY, sources.HA_REPLACE),
+      fix="Set `reconnAtt` in `HAConfiguration` of the client that ran LunaCM to a number of "
+          "attempts or `-1`, and `AutoReconnectInterval` to 60 or more, then capture "
+          "`hagroup listgroups` again.",
+      bad="""
+          lunacm:>hagroup listgroups
+                        HA auto recovery:  disabled""",
+      good="""
+          lunacm:>hagroup listgroups
+                        HA auto recovery:  enabled
+             Maximum auto recovery retry:  500""",
+      tags=("ha", "reliability", "live-state"), uses_workspace=True)
+def ha115(export: Export, ctx: Context) -> Iterator[Problem]:
+    """The live counterpart of HA102: the capture shows that the client that ran LunaCM does
+    not recover failed members by itself, so a member that fails and comes back stays out of
+    its group and the group runs with less redundancy than intended. `Maximum auto recovery
+    retry: 0` is reported only when auto recovery is not already shown disabled."""
+    for statuses in _listings(export):
+        first = statuses[0]
+        related = _related_definitions(statuses, ctx)
+        auto = first.auto_recovery_field
+        if _setting_is(auto, "disabled", "no", "off"):
+            yield Problem(auto.span, (
+                f"`HA auto recovery: {auto.value}` for {_groups(statuses)}: a failed member "
+                "never rejoins its group by itself; set `reconnAtt` to `-1` or a number of "
+                "attempts"), anchor=f"listgroups/auto-recovery@{_labels(statuses)}",
+                related=related)
+            continue
+        retry = first.max_retry_field
+        if retry is not None and _int(retry.value) == 0:
+            yield Problem(retry.span, (
+                f"`Maximum auto recovery retry: {retry.value}` for {_groups(statuses)}: no "
+                "recovery attempt will be made; set `reconnAtt` to `-1` or a number of "
+                "attempts"),
+                anchor=f"listgroups/max-retry@{_labels(statuses)}", related=related)
+
+
+@rule("HA116", "live-member-down", Level.WARNING, scope="export",
+      summary="A `hagroup listgroups` capture shows a member down, or a group that needs sync",
+      reference="The vendor's HA pages: a member that is down serves nothing until it is "
+                "recovered, and a group whose members are out of sync may answer differently "
+                "depending on the member. `hagroup listgroups` prints each member's status and "
+                "the group's `Needs sync` state.",
+      cites=(sources.HA_REPLACE, sources.HA_RECOVERY, sources.HA_ADD_REMOVE),
+      fix="Bring the member back (fix its appliance or network; without automatic recovery, "
+          "run `hagroup recover`), make sure the group synchronises its objects (`<label> = 1` "
+          "in `HASynchronize`), then capture `hagroup listgroups` again.",
+      bad="""
+          Slot #    Member S/N                      Member Label    Status
+          ======    ==========                      ============    ======
+               0    1541234567001                          pay-a     alive
+               -    1541235567002                          pay-b     down""",
+      good="""
+          Slot #    Member S/N                      Member Label    Status
+          ======    ==========                      ============    ======
+               0    1541234567001                          pay-a     alive
+               1    1541235567002                          pay-b     alive""",
+      tags=("ha", "reliability", "live-state"), uses_workspace=True)
+def ha116(export: Export, ctx: Context) -> Iterator[Problem]:
+    """When the capture was taken the group was running with less redundancy than it was
+    built for (a member down), or its members held different objects (`Needs sync: yes`).
+    Each down member is reported on its row of the member table; a group that needs sync on
+    its `Needs sync` line."""
+    for status in export.ha_groups:
+        name = status.label or status.serial or "(unnamed)"
+        related = _related_definitions((status,), ctx)
+        sync = status.needs_sync_field
+        if _setting_is(sync, "yes", "true", "1"):
+            yield Problem(sync.span, (
+                f"HA group `{name}` needs sync: its members hold different objects, so "
+                "answers depend on the member that serves a call; synchronise the group"),
+                anchor=f"listgroups/{name}/needs-sync", related=related)
+        for member in status.members:
+            if member.down:
+                yield Problem(member.status_span, (
+                    f"member {member.serial} of HA group `{name}` is down: the group has lost "
+                    "a member's redundancy; fix it and run `hagroup recover`"),
+                    anchor=f"listgroups/{name}/{member.serial}/down", related=related)

@@ -384,6 +384,10 @@ class HaMember:
     def alive(self) -> bool:
         return self.status.lower() == "alive"
 
+    @property
+    def down(self) -> bool:
+        return self.status.lower() == "down"
+
 
 @dataclass(frozen=True, slots=True)
 class HaGroupStatus:
@@ -421,6 +425,28 @@ class HaGroupStatus:
     def slot_id(self) -> int | None:
         f = self.field("HA Group Slot ID")
         return int(f.value) if f is not None and f.value.isdigit() else None
+
+    # The listing's global settings and the group's sync state, as LunaCM prints them.
+
+    @property
+    def needs_sync_field(self) -> Field | None:
+        """``Needs sync: yes|no``."""
+        return self.field("Needs sync")
+
+    @property
+    def auto_recovery_field(self) -> Field | None:
+        """``HA auto recovery: enabled|disabled``."""
+        return self.setting("HA auto recovery")
+
+    @property
+    def max_retry_field(self) -> Field | None:
+        """``Maximum auto recovery retry: N``."""
+        return self.setting("Maximum auto recovery retry")
+
+    @property
+    def only_show_ha_slots_field(self) -> Field | None:
+        """``Only Show HA Slots: yes|no`` (HA-only mode of the client that ran LunaCM)."""
+        return self.setting("Only Show HA Slots")
 
 
 @dataclass(frozen=True, slots=True)
