@@ -5,6 +5,7 @@ the :func:`~lunalint.rules.base.rule` decorator; the registry collects them from
 BUILTIN_MODULES = (
     "lunalint.rules.syntax",
     "lunalint.rules.ha",
+    "lunalint.rules.lib",
     "lunalint.rules.versions",
     "lunalint.rules.policies",
     "lunalint.rules.ops",

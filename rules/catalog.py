@@ -1,4 +1,7 @@
-"""Known sections and keys of the client configuration, in canonical spelling (LUNA.md 1.3)."""
+"""Known sections and keys of the client configuration, in canonical spelling.
+
+From the vendor's configuration file summary, HA logging, CKlog and RSA mechanism remap pages
+(see :mod:`lunalint.rules.sources`); `haLogToStdout` is seen in real files only."""
 
 from __future__ import annotations
 
@@ -6,13 +9,14 @@ import difflib
 import re
 
 SECTIONS: dict[str, tuple[str, ...]] = {
-    "Chrystoki2": ("LibUNIX", "LibUNIX64", "LibNT"),
+    "Chrystoki2": ("LibUNIX", "LibUNIX64", "LibNT", "LibHPUX"),
     "Luna": ("DefaultTimeOut", "PEDTimeout1", "PEDTimeout2", "PEDTimeout3",
              "KeypairGenTimeOut", "CloningCommandTimeOut", "CommandTimeOutPedSet"),
     "CardReader": ("RemoteCommand", "LunaG5Slots", "LunaG7Slots"),
     "Misc": ("PE1746Enabled", "ToolsDir", "PartitionPolicyTemplatePath",
              "ProtectedAuthenticationPathFlagStatus", "LoginAllowedOnFMEnabledHSMs",
-             "ValidateHost", "MutexFolder", "PluginModuleDir", "MaxUserIDCount"),
+             "ValidateHost", "MutexFolder", "PluginModuleDir", "MaxUserIDCount",
+             "RSAKeyGenMechRemap", "RSAPre1863KeyGenMechRemap"),
     "LunaSA Client": ("ReceiveTimeout", "SSLConfigFile", "ClientPrivKeyFile", "ClientCertFile",
                       "ServerCAFile", "NetClient", "TCPKeepAlive", "HtlDir", "EnableTLS1_2",
                       "ProbeTimeout"),
@@ -21,8 +25,8 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "VirtualToken": ("VirtualTokenActiveRecovery",),
     "HAConfiguration": ("HAOnly", "reconnAtt", "AutoReconnectInterval", "haLogStatus",
                         "haLogPath", "haLogToStdout", "logLen", "failover_on_deactivation"),
-    "CkLog2": ("Enabled", "LibUNIX", "LibUNIX64", "LoggingMask", "LogToStreams", "NewFormat",
-               "File", "Error"),
+    "CkLog2": ("Enabled", "LibUNIX", "LibUNIX64", "LibNT", "LibHPUX", "LoggingMask",
+               "LogToStreams", "NewFormat", "File", "Error", "FileSize"),
 }
 
 # Keys with a two-digit index, per section: the canonical pattern and its spelling template.
