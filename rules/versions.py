@@ -63,8 +63,8 @@ def _related(group: Group) -> tuple:
 def ver201(ws: Workspace, ctx: Context) -> Iterator[Problem]:
     """A client cannot use features, mechanisms or restrictions introduced by firmware newer
     than itself. The minimum client per firmware line comes from lunalint's client/firmware
-    table, whose rows are marked `doc` or `inferred`; the message says which. Firmware newer than every row
-    of the table is reported as a note, because nothing is known about the client it needs."""
+    table, whose rows are marked `doc` or `inferred`; the message says which. Firmware the
+    table has no row for (Luna 6 and earlier, or newer than every row) is VER205's note."""
     facts = ws.facts
     found: list[Problem] = []
     for group in ws.groups:
@@ -73,23 +73,68 @@ def ver201(ws: Workspace, ctx: Context) -> Iterator[Problem]:
             if fw is None:
                 continue
             version, where = fw
-            anchor = f"{member.serial}/firmware"
-            if fwtable.newer_than_known(version, facts):
-                found.append(Problem(where.span, (
-                    f"member {member.serial} of group `{group.label}` runs firmware {version}, "
-                    "newer than lunalint's client/firmware table knows; check that the HSM "
-                    "Client supports it and add a `firmware:` row under `facts` in "
-                    ".lunalint.yaml"), anchor=anchor, level=Level.NOTE, path=where.path,
-                    related=group.related()))
-                continue
             row = fwtable.row_for(version, facts)
             if row is None or group.client is None or group.client.version >= row.min_client:
                 continue
             found.append(Problem(where.span, (
                 f"member {member.serial} of group `{group.label}` runs firmware {version}, "
                 f"which needs HSM Client {row.min_client} or newer ({row.confidence}); "
-                f"{_client_note(group)}"), anchor=anchor, path=where.path,
+                f"{_client_note(group)}"), anchor=f"{member.serial}/firmware", path=where.path,
                 related=_related(group)))
+    yield from unique(found)
+
+
+@rule("VER205", "firmware-outside-table", Level.NOTE, scope="workspace",
+      summary="A member runs firmware the client/firmware table has no row for: the version "
+              "rules could not check it",
+      reference="The vendor's HA troubleshooting page: a client older than the members' "
+                "firmware cannot know what that firmware introduced. lunalint's client/firmware "
+                "table covers the Luna 7 firmware lines the release notes describe; firmware "
+                "outside it (Luna 6 and earlier, or newer than the table) cannot be judged.",
+      cites=(sources.HA_TROUBLESHOOTING, sources.FIRMWARE_770, sources.HA_UPDATE_GUIDELINES),
+      basis=sources.INFERRED,
+      basis_note="this note says what lunalint could not check; it is not a fault the vendor "
+                 "describes",
+      fix="Check by hand that the HSM Client supports this firmware. To let lunalint check it, "
+          "add a row under `facts` in .lunalint.yaml, for example `{firmware: \"7.10.0\", "
+          "below: \"7.11.0\", min-client: \"10.9.0\"}`.",
+      bad="""
+          Firmware Version ->     6.2.1   (member 1541234567001)""",
+      good="""
+          Firmware Version ->     7.7.1   (member 1541234567001)""",
+      tags=("versions", "ha", "coverage"), precision="high")
+def ver205(ws: Workspace, ctx: Context) -> Iterator[Problem]:
+    """The version rules (VER201 above all) judge a member's firmware against the table of
+    minimum clients per firmware line. Firmware older than the table's first row (Luna 6 and
+    earlier), between its rows, or newer than its last row has no row, so those rules stay
+    silent about it; this note says so, on the firmware line, instead of letting the silence
+    read as "checked". Standby members are included."""
+    facts = ws.facts
+    rows = fwtable.table(facts)
+    if not rows:
+        return
+    first = min(r.start for r in rows)
+    found: list[Problem] = []
+    for group in ws.groups:
+        for member in group.members + group.standby:
+            fw = member.firmware
+            if fw is None:
+                continue
+            version, where = fw
+            if fwtable.row_for(version, facts) is not None:
+                continue
+            if fwtable.newer_than_known(version, facts):
+                why = "newer than lunalint's client/firmware table knows"
+            elif version < first:
+                why = f"older than lunalint's client/firmware table covers (it starts at {first})"
+            else:
+                why = "in no row of lunalint's client/firmware table"
+            found.append(Problem(where.span, (
+                f"member {member.serial} of group `{group.label}` runs firmware {version}, {why}: "
+                "the client version rules could not check it; check that the HSM Client "
+                "supports it and add a `firmware:` row under `facts` in .lunalint.yaml"),
+                anchor=f"{member.serial}/firmware-unknown", path=where.path,
+                related=group.related()))
     yield from unique(found)
 
 

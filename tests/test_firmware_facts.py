@@ -28,8 +28,9 @@ def test_user_rows_extend_and_override_the_table(tmp_path):
     (tmp_path / "Chrystoki.conf").write_text(CONFIG)
     (tmp_path / "members.lunacm.txt").write_text(_capture("7.10.0"))
     _, doc = run_json(".", cwd=tmp_path)
-    notes = [f for f in doc["findings"] if f["rule"] == "VER201"]
-    assert {(f["level"], f["line"]) for f in notes} == {("note", 9), ("note", 19)}
+    notes = [f for f in doc["findings"] if f["rule"] in ("VER201", "VER205")]
+    assert {(f["rule"], f["level"], f["line"]) for f in notes} == {
+        ("VER205", "note", 9), ("VER205", "note", 19)}
     assert "newer than lunalint's client/firmware table knows" in notes[0]["message"]
 
     (tmp_path / ".lunalint.yaml").write_text(
@@ -37,6 +38,7 @@ def test_user_rows_extend_and_override_the_table(tmp_path):
     _, doc = run_json(".", cwd=tmp_path)
     found = [f for f in doc["findings"] if f["rule"] == "VER201"]
     assert {(f["level"], f["line"]) for f in found} == {("warning", 9), ("warning", 19)}
+    assert not [f for f in doc["findings"] if f["rule"] == "VER205"]  # the row covers it now
     assert "needs HSM Client 10.9.0 or newer (user); the client is 10.4.0" in found[0]["message"]
 
     # A user row with the same `from` as a shipped row replaces it.
