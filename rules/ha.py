@@ -560,20 +560,27 @@ def ha113(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
     """Cross-file rules (POL, VER) can check a member only when some capture lists it or
     shows its policies. When the repository keeps captures but none mentions this member, the
     member's cloning, activation and HSM policies were not checked at all. Without any capture
-    in the workspace this rule says nothing: the repository then holds only client configs."""
+    in the workspace this rule says nothing: the repository then holds only client configs.
+    Reported once per group, listing every member no capture shows."""
     workspace = ctx.workspace
     if workspace is None or not workspace.exports:
         return
     for group in workspace.groups_of(config):
         assert group.definition is not None
         members_entry = group.definition.members
-        for member in group.members:
-            if member.has_export or members_entry is None:
-                continue
-            yield Problem(members_entry.span, (
-                f"no export in the workspace shows member {member.serial} of group "
-                f"`{group.label}`; its partition and HSM policies went unchecked"),
-                anchor=_group_anchor(group.definition, "Members", member.serial))
+        if members_entry is None:
+            continue
+        missing = list(dict.fromkeys(m.serial for m in group.members if not m.has_export))
+        if not missing:
+            continue
+        listing = ", ".join(missing)
+        if len(missing) == 1:
+            what = f"member {listing} of group `{group.label}`; its"
+        else:
+            what = f"{len(missing)} members of group `{group.label}` ({listing}); their"
+        yield Problem(members_entry.span, (
+            f"no export in the workspace shows {what} partition and HSM policies went "
+            "unchecked"), anchor=_group_anchor(group.definition, "Members") + "/unexported")
 
 
 # --- live HA state from `hagroup listgroups` captures ---------------------------------------

@@ -39,9 +39,36 @@ def _anchor(section: str, key: str = "") -> str:
 def syn001(doc: Document, ctx: Context) -> Iterator[Problem]:
     """A line (or the whole file) could not be read. The message says in plain words what was
     expected where; entries that could still be understood (for instance an entry missing only
-    its `;`) are kept, so other rules do not report them a second time."""
+    its `;`) are kept, so other rules do not report them a second time.
+
+    A structural fault (a section header that did not parse, a `}` too many) leaves the
+    entries after it outside any section until the next header. Those are reported once, as
+    one finding on the first problem that spans the broken region, with its line range,
+    instead of one finding per entry."""
+    regions: dict[int, list] = {}
     for problem in doc.problems:
-        yield Problem(problem.span, problem.message, anchor=_place(doc, problem.span.line))
+        if problem.region is not None:
+            regions.setdefault(problem.region, []).append(problem)
+    done: set[int] = set()
+    for problem in doc.problems:
+        group = regions.get(problem.region) if problem.region is not None else None
+        if group is None or len(group) == 1:
+            yield Problem(problem.span, problem.message,
+                          anchor=_place(doc, problem.span.line))
+            continue
+        if problem.region in done:
+            continue
+        done.add(problem.region)
+        first, last = group[0], max(group, key=lambda p: (p.span.end_line, p.span.end_column))
+        others = len(group) - 1
+        lines = f"line {first.span.line}" if last.span.end_line == first.span.line else \
+            f"lines {first.span.line}–{last.span.end_line}"
+        yield Problem(first.span.merge(last.span), (
+            f"{first.message}; because of it, {lines} are outside any section and were not "
+            f"checked: the {others} other problem{'s' if others != 1 else ''} there "
+            f"{'follow' if others != 1 else 'follows'} from this one and "
+            f"{'are' if others != 1 else 'is'} not reported one by one; fix this line first"),
+            anchor=_place(doc, first.span.line))
 
 
 _KEY_WORD = re.compile(r"[ \t]*([A-Za-z][A-Za-z0-9_.-]*)[ \t]*=")
@@ -76,14 +103,17 @@ def _place(doc: Document, number: int) -> str:
       tags=("syntax",), security_severity=5.0)
 def syn002(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
     """The vendor states that TAB characters must never appear in these files: the library's
-    reader treats them differently from spaces. Each TAB is reported where it stands."""
+    reader treats them differently from spaces. One finding per line, from its first TAB to
+    its last, saying how many there are."""
     for number, line in enumerate(config.lines, start=1):
         if "\t" not in line:
             continue
-        for m in re.finditer("\t", line):
-            yield Problem(Span(number, m.start() + 1, number, m.start() + 2),
-                          "TAB character; the vendor says these files must never contain TABs: "
-                          "use spaces", anchor="tab:" + _place(config, number)[len("syntax:"):])
+        first, last, count = line.index("\t"), line.rindex("\t"), line.count("\t")
+        what = "a TAB character" if count == 1 else f"{count} TAB characters"
+        yield Problem(Span(number, first + 1, number, last + 2),
+                      f"{what} on this line; the vendor says these files must never contain "
+                      "TABs: use spaces",
+                      anchor="tab:" + _place(config, number)[len("syntax:"):])
 
 
 @rule("SYN003", "duplicate-key", Level.WARNING,

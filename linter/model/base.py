@@ -26,10 +26,16 @@ class Span:
 
 @dataclass(frozen=True, slots=True)
 class SyntaxProblem:
-    """Something a reader could not read; rule SYN001 reports it."""
+    """Something a reader could not read; rule SYN001 reports it.
+
+    ``region`` groups the problems a configuration reader met while no section was open,
+    between two section headers: a broken header and the entries it left outside any section.
+    The first problem of a region is its cause; SYN001 reports the region once.
+    """
 
     span: Span
     message: str
+    region: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

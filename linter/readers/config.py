@@ -256,6 +256,12 @@ def read_config(path: str, text: str, form: str | None = None) -> ClientConfig:
     comments: list[tuple[Span, str]] = []
     templates: list[Span] = []
     current: _Open | None = None
+    region = 0  # which stretch between section headers problems with no open section are in
+
+    def problem(found: SyntaxProblem) -> None:
+        if current is None:
+            found = SyntaxProblem(found.span, found.message, region)
+        problems.append(found)
 
     def close() -> None:
         nonlocal current
@@ -271,8 +277,8 @@ def read_config(path: str, text: str, form: str | None = None) -> ClientConfig:
         try:
             statements = parser.parse(line, number)
         except Exception as error:  # lark's UnexpectedInput, or anything a bad line provokes
-            problem, statements = _explain(parser, form, line, number, error)
-            problems.append(problem)
+            broken, statements = _explain(parser, form, line, number, error)
+            problem(broken)
         for st in statements:
             if st.kind == "comment":
                 comments.append((st.span, st.value))
@@ -284,16 +290,17 @@ def read_config(path: str, text: str, form: str | None = None) -> ClientConfig:
                 close()
                 assert st.name_span is not None
                 current = _Open(st.name, st.span, st.name_span)
+                region += 1
             elif st.kind == "close":
                 if current is None:
-                    problems.append(SyntaxProblem(st.span, "unexpected `}`: no section is open here"))
+                    problem(SyntaxProblem(st.span, "unexpected `}`: no section is open here"))
                 close()
             else:
                 assert st.name_span is not None and st.value_span is not None
                 entry = Entry(st.name, st.value, st.name_span, st.value_span, st.span)
                 if current is None:
                     where = "`Name = { ... }`" if form == "brace" else "a `[Name]` section"
-                    problems.append(SyntaxProblem(st.name_span, (
+                    problem(SyntaxProblem(st.name_span, (
                         f"entry `{st.name}` is outside any section; expected it inside {where}")))
                 else:
                     current.entries.append(entry)
