@@ -278,6 +278,10 @@ def read_config(path: str, text: str, form: str | None = None) -> ClientConfig:
             statements = parser.parse(line, number)
         except Exception as error:  # lark's UnexpectedInput, or anything a bad line provokes
             broken, statements = _explain(parser, form, line, number, error)
+            if form == "ini" and not statements and line.lstrip().startswith("["):
+                # A broken `[Name` header: the entries below belong to the section it meant
+                # to open, not to the one before it; they are left outside any section.
+                close()
             problem(broken)
         for st in statements:
             if st.kind == "comment":
@@ -294,6 +298,7 @@ def read_config(path: str, text: str, form: str | None = None) -> ClientConfig:
             elif st.kind == "close":
                 if current is None:
                     problem(SyntaxProblem(st.span, "unexpected `}`: no section is open here"))
+                    region += 1  # the `}` ends the broken stretch; what follows is another
                 close()
             else:
                 assert st.name_span is not None and st.value_span is not None
