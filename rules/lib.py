@@ -80,7 +80,7 @@ def lib501(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
 
 
 @rule("LIB502", "cklog-without-real-library", Level.WARNING,
-      summary="Chrystoki2 points at the CkLog logger but no CkLog2 entry names the real library",
+      summary="Chrystoki2 points at the CkLog logger but no CkLog2 entry names a library",
       reference=_CKLOG_REFERENCE, cites=(sources.CKLOG, sources.CONFIG_FILE_SUMMARY),
       fix="Add a `CkLog2` section whose library entry names the real Luna library, for example "
           "`CkLog2 = { Enabled = 1; LibUNIX64 = /usr/safenet/lunaclient/lib/libCryptoki2_64.so; "
@@ -100,18 +100,17 @@ def lib501(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
       tags=("library", "correctness"), security_severity=4.0)
 def lib502(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
     """With `Chrystoki2` pointing at the logger, applications load the logger, which finds the
-    real Luna library only through `CkLog2`. Without a `CkLog2` entry naming a library other
-    than the logger, the logger has nothing to pass calls to. A `CkLog2` entry that names the
-    logger itself is LIB501's error and is not counted as the real library here."""
-    real = [e for e in _library_entries(config, "CkLog2") if not is_logger(e.value)]
-    if real:
-        return
+    real Luna library only through `CkLog2`. Without a `CkLog2` library entry, the logger has
+    nothing to pass calls to. A `CkLog2` entry that names the logger itself is LIB501's error,
+    so it is not reported a second time here."""
+    if _library_entries(config, "CkLog2"):
+        return  # a real library (fine), or the logger itself (LIB501's error)
     section = config.section("CkLog2")
     for entry in _library_entries(config, "Chrystoki2"):
         if not is_logger(entry.value):
             continue
         why = ("there is no `CkLog2` section" if section is None else
-               "the `CkLog2` section names no library other than the logger")
+               "the `CkLog2` section names no library")
         yield Problem(entry.value_span, (
             f"`Chrystoki2` `{entry.key}` points at the CkLog logger "
             f"(`{_file_name(entry.value)}`) but {why}, so the logger has no Luna library to "

@@ -14,7 +14,7 @@ def test_examples_show_each_family_and_the_intentional_replica():
     assert code == 1
     findings = doc["findings"]
     families = {f["rule"].rstrip("0123456789") for f in findings}
-    assert {"SYN", "HA", "VER", "POL", "OPS"} <= families
+    assert {"SYN", "HA", "LIB", "VER", "POL", "OPS"} <= families
     assert {f["level"] for f in findings} == {"error", "warning", "note"}
     replica = [f for f in findings if f["rule"] == "POL302"]
     assert replica and all(f["intentional"] and f["level"] == "note" for f in replica)
