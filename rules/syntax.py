@@ -45,30 +45,35 @@ def syn001(doc: Document, ctx: Context) -> Iterator[Problem]:
     entries after it outside any section until the next header. Those are reported once, as
     one finding on the first problem that spans the broken region, with its line range,
     instead of one finding per entry."""
-    regions: dict[int, list] = {}
+    groups: list[list] = []  # [lead, consequences...] in file order
+    open_group: dict[int, list] = {}
     for problem in doc.problems:
+        group = open_group.get(problem.region) if problem.region is not None else None
+        if problem.follows and group is not None:
+            group.append(problem)
+            continue
+        group = [problem]
+        groups.append(group)
         if problem.region is not None:
-            regions.setdefault(problem.region, []).append(problem)
-    done: set[int] = set()
-    for problem in doc.problems:
-        group = regions.get(problem.region) if problem.region is not None else None
-        if group is None or len(group) == 1:
-            yield Problem(problem.span, problem.message,
-                          anchor=_place(doc, problem.span.line))
+            open_group[problem.region] = group
+    for lead, *rest in groups:
+        if not rest:
+            yield Problem(lead.span, lead.message, anchor=_place(doc, lead.span.line))
             continue
-        if problem.region in done:
-            continue
-        done.add(problem.region)
-        first, last = group[0], max(group, key=lambda p: (p.span.end_line, p.span.end_column))
-        others = len(group) - 1
-        lines = f"line {first.span.line}" if last.span.end_line == first.span.line else \
-            f"lines {first.span.line}–{last.span.end_line}"
-        yield Problem(first.span.merge(last.span), (
-            f"{first.message}; because of it, {lines} are outside any section and were not "
-            f"checked: the {others} other problem{'s' if others != 1 else ''} there "
-            f"{'follow' if others != 1 else 'follows'} from this one and "
-            f"{'are' if others != 1 else 'is'} not reported one by one; fix this line first"),
-            anchor=_place(doc, first.span.line))
+        last = max(rest, key=lambda p: (p.span.end_line, p.span.end_column))
+        n = len(rest)
+        lines = f"lines {lead.span.line}–{last.span.end_line}"
+        others = f"the {n} other problems there" if n != 1 else "the other problem there"
+        if lead.follows:  # no cause of its own: entries outside any section from the start
+            message = (f"{lead.message}; {lines} are outside any section and were not checked: "
+                       f"{others} {'have' if n != 1 else 'has'} the same cause and "
+                       f"{'are' if n != 1 else 'is'} not reported one by one")
+        else:
+            message = (f"{lead.message}; because of it, {lines} are outside any section and "
+                       f"were not checked: {others} {'follow' if n != 1 else 'follows'} from "
+                       f"this one and {'are' if n != 1 else 'is'} not reported one by one; fix "
+                       "this line first")
+        yield Problem(lead.span.merge(last.span), message, anchor=_place(doc, lead.span.line))
 
 
 _KEY_WORD = re.compile(r"[ \t]*([A-Za-z][A-Za-z0-9_.-]*)[ \t]*=")

@@ -29,13 +29,15 @@ class SyntaxProblem:
     """Something a reader could not read; rule SYN001 reports it.
 
     ``region`` groups the problems a configuration reader met while no section was open,
-    between two section headers: a broken header and the entries it left outside any section.
-    The first problem of a region is its cause; SYN001 reports the region once.
+    between two section headers. ``follows`` marks a problem that is only the consequence of
+    an earlier one in its region (an entry left outside any section by a broken header, the
+    `}` that was meant to close it); SYN001 reports those with their cause, once.
     """
 
     span: Span
     message: str
     region: int | None = None
+    follows: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -258,9 +258,9 @@ def read_config(path: str, text: str, form: str | None = None) -> ClientConfig:
     current: _Open | None = None
     region = 0  # which stretch between section headers problems with no open section are in
 
-    def problem(found: SyntaxProblem) -> None:
+    def problem(found: SyntaxProblem, follows: bool = False) -> None:
         if current is None:
-            found = SyntaxProblem(found.span, found.message, region)
+            found = SyntaxProblem(found.span, found.message, region, follows)
         problems.append(found)
 
     def close() -> None:
@@ -282,7 +282,8 @@ def read_config(path: str, text: str, form: str | None = None) -> ClientConfig:
                 # A broken `[Name` header: the entries below belong to the section it meant
                 # to open, not to the one before it; they are left outside any section.
                 close()
-            problem(broken)
+            # A lone `{` after a header that lost it is part of the same fault.
+            problem(broken, follows=form == "brace" and line.strip() == "{")
         for st in statements:
             if st.kind == "comment":
                 comments.append((st.span, st.value))
@@ -297,7 +298,8 @@ def read_config(path: str, text: str, form: str | None = None) -> ClientConfig:
                 region += 1
             elif st.kind == "close":
                 if current is None:
-                    problem(SyntaxProblem(st.span, "unexpected `}`: no section is open here"))
+                    problem(SyntaxProblem(st.span, "unexpected `}`: no section is open here"),
+                            follows=True)
                     region += 1  # the `}` ends the broken stretch; what follows is another
                 close()
             else:
@@ -306,7 +308,8 @@ def read_config(path: str, text: str, form: str | None = None) -> ClientConfig:
                 if current is None:
                     where = "`Name = { ... }`" if form == "brace" else "a `[Name]` section"
                     problem(SyntaxProblem(st.name_span, (
-                        f"entry `{st.name}` is outside any section; expected it inside {where}")))
+                        f"entry `{st.name}` is outside any section; expected it inside {where}"
+                    )), follows=True)
                 else:
                     current.entries.append(entry)
     if current is not None and form == "brace":
