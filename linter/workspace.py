@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from lunalint.model.base import Document, Span
 from lunalint.model.config import ClientConfig, HaGroup, ha_groups
@@ -129,6 +130,33 @@ class Workspace:
 
     def groups_of(self, config: ClientConfig) -> tuple[Group, ...]:
         return tuple(g for g in self.groups if g.config is config)
+
+    def groups_listed_as(self, status: HaGroupStatus) -> tuple[Group, ...]:
+        """The groups a `hagroup listgroups` group is: those defined in a client configuration
+        with its label (else its group serial), then the group built from the listing itself
+        when no configuration claimed it. In workspace order."""
+        by_label, by_sn, by_status = self._listing_index
+        found = by_label.get(status.label or "", []) or by_sn.get(status.serial or "", [])
+        own = by_status.get(id(status), [])
+        return tuple(dict.fromkeys([*found, *own]))
+
+    @cached_property
+    def _listing_index(self) -> tuple[dict, dict, dict]:
+        """Config-defined groups by label and by group serial, and groups by the listing they
+        came from: built once, so joining every listing stays linear."""
+        by_label: dict[str, list[Group]] = {}
+        by_sn: dict[str, list[Group]] = {}
+        by_status: dict[int, list[Group]] = {}
+        for group in self.groups:
+            d = group.definition
+            if d is not None and group.config is not None:
+                if d.label is not None and d.label.value.strip():
+                    by_label.setdefault(d.label.value.strip(), []).append(group)
+                if d.sn is not None and d.sn.value.strip():
+                    by_sn.setdefault(d.sn.value.strip(), []).append(group)
+            if group.status is not None:
+                by_status.setdefault(id(group.status.item), []).append(group)
+        return by_label, by_sn, by_status
 
 
 def _serial_key(text: str) -> str:

@@ -585,33 +585,16 @@ def ha113(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
 
 # --- live HA state from `hagroup listgroups` captures ---------------------------------------
 
+def _listed_groups(status: HaGroupStatus, ctx: Context) -> tuple:
+    """The workspace groups a listed group is: its client configuration definitions (same
+    label, else same group serial), and the group the workspace built from the listing."""
+    workspace = ctx.workspace
+    return workspace.groups_listed_as(status) if workspace is not None else ()
+
+
 def _definitions(status: HaGroupStatus, ctx: Context) -> list:
-    """Workspace groups defined in a client configuration that a listed group is (same label,
-    else same group serial), in workspace order."""
-    workspace = ctx.workspace
-    if workspace is None:
-        return []
-    out = []
-    for group in workspace.groups:
-        d = group.definition
-        if d is None or group.config is None:
-            continue
-        label = d.label.value.strip() if d.label is not None else None
-        sn = d.sn.value.strip() if d.sn is not None else None
-        if (status.label and label == status.label) or (status.serial and sn == status.serial):
-            out.append(group)
-    return out
-
-
-def _listed_groups(status: HaGroupStatus, ctx: Context) -> list:
-    """Workspace groups that are this listed group: its config definitions, and the group the
-    workspace built from the listing itself."""
-    workspace = ctx.workspace
-    found = _definitions(status, ctx)
-    if workspace is not None:
-        found += [g for g in workspace.groups
-                  if g.status is not None and g.status.item is status and g not in found]
-    return found
+    return [g for g in _listed_groups(status, ctx)
+            if g.definition is not None and g.config is not None]
 
 
 def _related_definitions(statuses, ctx: Context) -> tuple:
