@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
+import site
 import subprocess
 import sys
+import venv
 from pathlib import Path
 
 import pytest
@@ -34,3 +37,41 @@ def run_json(*args: str, cwd=None, env=None) -> tuple[int, dict]:
     proc = run_cli("--format", "json", *args, cwd=cwd, env=env)
     assert proc.stdout, proc.stderr
     return proc.returncode, json.loads(proc.stdout)
+
+
+def parent_site_dirs() -> list[str]:
+    """The site directories the interpreter running the tests imports from: a venv's own, the
+    base interpreter's when there is no venv (or the venv sees them), and the user site."""
+    dirs = list(site.getsitepackages())
+    if site.ENABLE_USER_SITE:
+        dirs.append(site.getusersitepackages())
+    seen: list[str] = []
+    for d in dirs:
+        if os.path.isdir(d) and d not in seen:
+            seen.append(d)
+    return seen
+
+
+def child_venv(where: Path) -> Path:
+    """A fresh virtual environment that also imports, explicitly, from the site directories of
+    the interpreter running the tests; its python.
+
+    The lunalint under test and its dependencies live wherever ``pip install -e '.[test]'`` put
+    them: the system site-packages, a venv, a venv made inside a venv. ``--system-site-packages``
+    would only add the *base* interpreter's, which inside a venv has no lunalint (or an older
+    one). Instead a ``.pth`` file in the child runs ``site.addsitedir`` on each parent directory,
+    after the child's own site-packages, so what is installed into the child comes first and
+    editable installs (``.pth`` finders) of the parent still work. pip comes from the parent too
+    when it has one, which spares an ``ensurepip`` per venv.
+    """
+    have_pip = importlib.util.find_spec("pip") is not None
+    venv.EnvBuilder(with_pip=not have_pip).create(where)
+    python = where / ("Scripts" if os.name == "nt" else "bin") / "python"
+    assert python.exists()
+    purelib = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True, text=True, check=True).stdout.strip()
+    assert Path(purelib).is_relative_to(where.resolve()) or Path(purelib).is_relative_to(where)
+    lines = "; ".join(f"site.addsitedir({d!r})" for d in parent_site_dirs())
+    (Path(purelib) / "_lunalint_tests_parent_site.pth").write_text(f"import site; {lines}\n")
+    return python

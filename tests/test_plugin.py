@@ -2,9 +2,10 @@
 temporary virtual environment, runs like a built-in rule; a broken plugin is reported and the
 built-in rules still run.
 
-The venvs see the lunalint under test through ``--system-site-packages`` (it is installed there,
-editable, by ``pip install -e '.[test]'``); plugins are installed with ``--no-deps`` so pip never
-replaces it.
+The venvs see the lunalint under test through the site directories of the interpreter running
+the tests, named explicitly (``conftest.child_venv``), so this passes under system Python, in a
+venv and in a venv made inside a venv; plugins are installed with ``--no-deps`` so pip never
+replaces it. The tests share one plugin venv, so xdist runs them on one worker.
 """
 
 from __future__ import annotations
@@ -14,10 +15,13 @@ import os
 import shutil
 import subprocess
 import sys
-import venv
 from pathlib import Path
 
 import pytest
+
+from .conftest import child_venv
+
+pytestmark = pytest.mark.xdist_group("plugin-venv")
 
 ROOT = Path(__file__).resolve().parent.parent
 PLUGIN = ROOT / "examples" / "plugin"
@@ -26,9 +30,14 @@ SCHEMA = Path(__file__).parent / "schemas" / "sarif-schema-2.1.0.json"
 
 
 def make_venv(where: Path) -> Path:
-    venv.EnvBuilder(system_site_packages=True, with_pip=True).create(where)
-    python = where / ("Scripts" if os.name == "nt" else "bin") / "python"
-    assert python.exists()
+    python = child_venv(where)
+    # The child imports the very lunalint under test, not whatever the base interpreter has.
+    probe = subprocess.run([str(python), "-c", "import lunalint, sys; print(lunalint.__file__)"],
+                           capture_output=True, text=True, timeout=120)
+    assert probe.returncode == 0, probe.stderr
+    import lunalint
+
+    assert Path(probe.stdout.strip()) == Path(lunalint.__file__), probe.stdout
     return python
 
 
