@@ -136,6 +136,7 @@ def test_line_endings_keep_positions(tmp_path, ending):
     assert keys(doc, target) == expected
 
 
+@pytest.mark.stress
 def test_ten_megabyte_single_line(tmp_path):
     text = "Luna = {\n   DefaultTimeOut = " + "9" * 10_000_000 + "\n}\n"  # no `;`
     target = write_case(tmp_path, text.encode())
@@ -145,6 +146,7 @@ def test_ten_megabyte_single_line(tmp_path):
     assert len(json.dumps(doc)) < 1_000_000  # the line itself is not echoed
 
 
+@pytest.mark.stress
 def test_a_million_lines(tmp_path):
     body = "Luna = {\n   DefaultTimeOut = 500000;\n" + "   # tuned by ops\n" * 999_996
     text = body + "   DefaultTimeOut = 600000;\n}\n"  # a duplicate key at the very end
@@ -154,6 +156,7 @@ def test_a_million_lines(tmp_path):
     assert [f["line"] for f in findings_for(doc, target)] == [999_999]
 
 
+@pytest.mark.stress
 def test_ten_thousand_nested_braces(tmp_path):
     text = "A = {\n" * 10_000 + "}\n" * 10_001 + "}" * 10_000 + "\n"
     target = write_case(tmp_path, text.encode())
