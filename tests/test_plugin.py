@@ -5,7 +5,8 @@ built-in rules still run.
 The venvs see the lunalint under test through the site directories of the interpreter running
 the tests, named explicitly (``conftest.child_venv``), so this passes under system Python, in a
 venv and in a venv made inside a venv; plugins are installed with ``--no-deps`` so pip never
-replaces it. The tests share one plugin venv, so xdist runs them on one worker.
+replaces it. The tests share one plugin venv (module scope; ``--dist loadscope`` keeps a
+module on one xdist worker, so it is built once).
 """
 
 from __future__ import annotations
@@ -20,8 +21,6 @@ from pathlib import Path
 import pytest
 
 from .conftest import child_venv
-
-pytestmark = pytest.mark.xdist_group("plugin-venv")
 
 ROOT = Path(__file__).resolve().parent.parent
 PLUGIN = ROOT / "examples" / "plugin"
