@@ -158,14 +158,74 @@ def rule(rule_id: str, name: str, level: Level, *, summary: str, reference: str,
          scope: str = "config", bad: str = "", good: str = "", tags: Iterable[str] = (),
          precision: str = "high", security_severity: float = 0.0,
          uses_workspace: bool = False, cites: Iterable[Page] = (),
-         basis: str = sources.DOCUMENTED, basis_note: str = "") -> Callable[[Check], Rule]:
-    """Declare a rule around its check function; the function's docstring is the description."""
+         basis: str = sources.DOCUMENTED, basis_note: str = "",
+         placeholders: str = "decide") -> Callable[[Check], Rule]:
+    """Declare a rule around its check function; the function's docstring is the description.
+
+    ``placeholders`` says how a rule over client configurations meets template placeholders
+    (see :func:`template_aware`): ``"decide"`` (the default) or ``"keep"`` (the rule handles
+    templates itself, or looks only at structure)."""
+    if placeholders not in ("decide", "keep"):
+        raise ValueError(f"rule {rule_id}: placeholders must be 'decide' or 'keep'")
 
     def wrap(check: Check) -> Rule:
         doc = inspect.cleandoc(check.__doc__ or "")
+        if placeholders == "decide" and scope in ("config", "document"):
+            check = template_aware(check, level)
         return Rule(rule_id, name, level, scope, summary, doc, reference, fix, check,
                     inspect.cleandoc(bad) if bad else "", inspect.cleandoc(good) if good else "",
                     tuple(tags), precision, security_severity, uses_workspace=uses_workspace,
                     cites=tuple(cites), basis=basis, basis_note=inspect.cleandoc(basis_note))
 
     return wrap
+
+
+def template_aware(check: Check, default: Level = Level.WARNING) -> Check:
+    """``check`` as it must run on a template: what a placeholder could change is not decided.
+
+    - A problem whose own span holds a placeholder is dropped: its value (or key) is unknown
+      until the template is rendered, so neither "wrong" nor "right" can be said.
+    - In an *open* template (a line that is one placeholder alone may render to any entries,
+      such as another `HAOnly`), a problem is still reported, never as an error, and its message
+      says which line could change it.
+    Files that are not templates are checked as they are.
+    """
+    from lunalint.model.config import ClientConfig
+
+    def checked(subject: Any, ctx: Context) -> Iterable[Problem]:
+        if not isinstance(subject, ClientConfig) or not subject.is_template:
+            yield from check(subject, ctx)
+            return
+        holes = {}
+        for span in subject.template_spans:
+            holes.setdefault(span.line, []).append(span)
+        for problem in check(subject, ctx):
+            if problem.path is None and _holds(problem.span, holes):
+                continue
+            if subject.open and problem.path is None:
+                lines = ", ".join(str(n) for n in subject.open_lines[:3])
+                where = (f"the placeholder alone on line {lines}" if len(subject.open_lines) == 1
+                         else f"the placeholders alone on lines {lines}")
+                if subject.partial and not subject.open_lines:
+                    where = "the rest of the configuration"
+                level = problem.level
+                if (level or default) >= Level.ERROR:
+                    level = Level.WARNING
+                problem = Problem(problem.span, f"{problem.message} (unless {where} renders "
+                                  "entries that change this)", problem.anchor, level,
+                                  problem.related, problem.intentional, problem.path)
+            yield problem
+
+    checked.__doc__ = check.__doc__
+    checked.__name__ = getattr(check, "__name__", "check")
+    checked.__wrapped__ = check  # type: ignore[attr-defined]
+    return checked
+
+
+def _holds(span: Span, holes: dict[int, list[Span]]) -> bool:
+    for line in range(span.line, span.end_line + 1):
+        for hole in holes.get(line, ()):
+            if (line, hole.column) < (span.end_line, span.end_column) \
+                    and (line, hole.end_column) > (span.line, span.column):
+                return True
+    return False

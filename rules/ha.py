@@ -200,7 +200,7 @@ def _group_anchor(group: HaGroup, part: str, serial: str = "") -> str:
              VirtualToken00SN = 11541234567001;
              VirtualToken00Members = 1541234567001, 1541234567002;
           }""",
-      tags=("ha", "reliability"))
+      tags=("ha", "reliability"), placeholders="keep")
 def ha104(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
     """An HA group exists to fail over between members. With one member it adds a layer
     without redundancy; with none, its virtual slot cannot work at all, so that case is an
@@ -208,17 +208,24 @@ def ha104(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
     for group in ha_groups(config):
         if group.members is None:
             continue  # HA108 reports the missing key
+        if group.members.repeated:
+            continue  # inside a template loop: one or more entries, the count is unknown
         distinct = {s.text for s in group.member_serials}
         if len(distinct) >= 2:
             continue
+        placeholder = group.members.templated_value
         if not distinct:
             yield Problem(group.members.span, f"HA group `{group.name}` has no members; its "
                           "virtual slot cannot work. List at least two member serials",
                           anchor=_group_anchor(group, "Members"), level=Level.ERROR)
         else:
+            if placeholder and config.open:
+                continue  # a placeholder line could add members too
+            note = (" (the member list is one template placeholder: if it renders to several "
+                    "serials, this does not apply)") if placeholder else ""
             yield Problem(group.members.span, f"HA group `{group.name}` has only one member "
                           f"(`{next(iter(distinct))}`), so there is nothing to fail over to; "
-                          "add a second member", anchor=_group_anchor(group, "Members"))
+                          f"add a second member{note}", anchor=_group_anchor(group, "Members"))
 
 
 @rule("HA105", "group-not-synchronized", Level.WARNING,

@@ -105,7 +105,7 @@ def _place(doc: Document, number: int) -> str:
       fix="Replace every TAB with spaces.",
       bad="HAConfiguration = {\n\tHAOnly = 1;\n}",
       good="HAConfiguration = {\n   HAOnly = 1;\n}",
-      tags=("syntax",), security_severity=5.0)
+      tags=("syntax",), security_severity=5.0, placeholders="keep")
 def syn002(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
     """The vendor states that TAB characters must never appear in these files: the library's
     reader treats them differently from spaces. One finding per line, from its first TAB to
@@ -254,17 +254,30 @@ def syn006(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
       fix="Lint the rendered file as well (for example in CI after rendering the template), "
           "or accept that template lines are checked only partly.",
       bad="LunaSA Client = {\n   ServerName00 = {{ .Values.hsmHost }};\n}",
-      tags=("template",), security_severity=0.0)
+      tags=("template",), security_severity=0.0, placeholders="keep")
 def syn007(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
-    """Templates (`<%= %>`, `{{ }}`, `${}`, `@@NAME@@`) produce the real configuration only when
-    rendered; values that are template expressions cannot be checked, and directive lines are
-    skipped. Reported once per file, at the first template token."""
-    if config.template_spans:
-        span = config.template_spans[0]
-        token = config.lines[span.line - 1][span.column - 1:span.end_column - 1]
-        yield Problem(span, f"template syntax `{token}`: this file is a template; lunalint checks "
-                            "only what parses and cannot see rendered values",
-                      anchor="template")
+    """Templates (Jinja2, Go and Helm `{{ }}`/`{% %}`, ERB `<%= %>`, shell and envsubst
+    `${VAR}`/`$VAR`, Ruby `#{}`, `@@NAME@@`) produce the real configuration only when rendered.
+    A placeholder is an opaque value: an entry whose key or value holds one still parses, and
+    every check that a placeholder could change stays quiet on it; checks that can still be
+    decided (a literal `HAOnly = 0`, `haLogStatus = enabled` with no log path) still run.
+    Control lines (`{% for %}`, `{{- range }}`, `<% end %>`) are structure: entries inside a
+    loop stand for one or more. Reported once per file, at the first placeholder, naming the
+    syntaxes seen and what cannot be checked."""
+    if not config.template_spans:
+        return
+    span = config.template_spans[0]
+    syntaxes = ", ".join(config.template_syntaxes) or "template"
+    cannot = ["keys and values that hold a placeholder are not checked"]
+    if config.loop_lines:
+        cannot.append("entries inside a loop (line "
+                      f"{', '.join(str(n) for n in config.loop_lines[:3])}) count as one or more")
+    if config.open_lines:
+        cannot.append("a placeholder alone on a line (line "
+                      f"{', '.join(str(n) for n in config.open_lines[:3])}) may add entries, so "
+                      "what is missing is reported as a warning at most")
+    yield Problem(span, f"this file is a template ({syntaxes}); lunalint checks what does not "
+                        f"depend on rendering: {'; '.join(cannot)}", anchor="template")
 
 
 @rule("SYN008", "quoted-or-empty-value", Level.NOTE,

@@ -19,6 +19,16 @@ class Entry:
     key_span: Span
     value_span: Span
     span: Span
+    # Template placeholders (see ``lunalint.readers.template``): the key or the value holds
+    # one, so its rendered text is unknown; ``repeated``: the entry is inside a template loop,
+    # so it stands for one or more entries.
+    templated_key: bool = False
+    templated_value: bool = False
+    repeated: bool = False
+
+    @property
+    def templated(self) -> bool:
+        return self.templated_key or self.templated_value
 
     @property
     def quoted(self) -> bool:
@@ -71,6 +81,25 @@ class ClientConfig(Document):
     sections: tuple[Section, ...]
     comments: tuple[tuple[Span, str], ...] = ()
     template_spans: tuple[Span, ...] = ()
+    # The template syntaxes met (names as ``lunalint.readers.template`` gives them), the lines
+    # that are one placeholder alone (they may render to any entries: the file is "open"), and
+    # the lines that open a template loop.
+    template_syntaxes: tuple[str, ...] = ()
+    open_lines: tuple[int, ...] = ()
+    loop_lines: tuple[int, ...] = ()
+    # A partial configuration: entries gathered from `configurator setValue` calls or another
+    # host, not a whole file; checks that need the whole file (a missing key) do not run.
+    partial: bool = False
+
+    @property
+    def is_template(self) -> bool:
+        return bool(self.template_spans or self.template_syntaxes)
+
+    @property
+    def open(self) -> bool:
+        """True when a key this file lacks might still come from a template placeholder, or
+        the file is a partial configuration."""
+        return bool(self.open_lines) or self.partial
 
     @property
     def kind(self) -> str:

@@ -14,6 +14,7 @@ agree on every line they both accept.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from functools import cache
@@ -22,6 +23,7 @@ from typing import Any
 from lunalint import grammars
 from lunalint.model.base import Span, SyntaxProblem
 from lunalint.model.config import _SECRET_KEY, ClientConfig, Entry, Section
+from lunalint.readers import template
 
 BRACE_GRAMMAR = "chrystoki.lark"
 INI_GRAMMAR = "crystoki_ini.lark"
@@ -57,6 +59,8 @@ class _Statement:
     name_span: Span | None = None
     value: str = ""
     value_span: Span | None = None
+    templated_key: bool = False
+    templated_value: bool = False
 
 
 class _LineTransformer:
@@ -269,21 +273,47 @@ def read_config(path: str, text: str, form: str | None = None) -> ClientConfig:
             sections.append(current.freeze())
             current = None
 
+    syntaxes: dict[str, None] = {}
+    open_lines: list[int] = []
+    loop_lines: list[int] = []
+    blocks: list[str] = []  # open template blocks, innermost last: "loop" or "block"
+
     for number, line in enumerate(lines, start=1):
-        for m in _TEMPLATE_TOKEN.finditer(line):
-            templates.append(Span(number, m.start() + 1, number, m.end() + 1))
-        if _TEMPLATE_DIRECTIVE.match(line):
+        found = template.placeholders(line)
+        for start, end, syntax in found:
+            templates.append(Span(number, start + 1, number, end + 1))
+            syntaxes.setdefault(syntax)
+        if found:
+            ctl = template.control(line)
+            if ctl is not None:  # structure, not an entry
+                if ctl.action in ("loop", "block"):
+                    blocks.append(ctl.action)
+                    if ctl.action == "loop":
+                        loop_lines.append(number)
+                elif ctl.action == "end" and blocks:
+                    blocks.pop()
+                continue
+            if template.alone(line):
+                open_lines.append(number)
+                continue
+        elif _TEMPLATE_DIRECTIVE.match(line):
             continue
+        parsed = template.mask(line, found)
         try:
-            statements = parser.parse(line, number)
+            statements = parser.parse(parsed, number)
         except Exception as error:  # lark's UnexpectedInput, or anything a bad line provokes
-            broken, statements = _explain(parser, form, line, number, error)
+            broken, statements = _explain(parser, form, parsed, number, error)
+            if found:
+                broken = dataclasses.replace(broken, message=_unfill(broken.message))
             if form == "ini" and not statements and line.lstrip().startswith("["):
                 # A broken `[Name` header: the entries below belong to the section it meant
                 # to open, not to the one before it; they are left outside any section.
                 close()
             # A lone `{` after a header that lost it is part of the same fault.
             problem(broken, follows=form == "brace" and line.strip() == "{")
+        if found:
+            statements = [_restore(st, line, found) for st in statements]
+        in_loop = "loop" in blocks
         for st in statements:
             if st.kind == "comment":
                 comments.append((st.span, st.value))
@@ -304,7 +334,8 @@ def read_config(path: str, text: str, form: str | None = None) -> ClientConfig:
                 close()
             else:
                 assert st.name_span is not None and st.value_span is not None
-                entry = Entry(st.name, st.value, st.name_span, st.value_span, st.span)
+                entry = Entry(st.name, st.value, st.name_span, st.value_span, st.span,
+                              st.templated_key, st.templated_value, in_loop)
                 if current is None:
                     where = "`Name = { ... }`" if form == "brace" else "a `[Name]` section"
                     problem(SyntaxProblem(st.name_span, (
@@ -321,7 +352,34 @@ def read_config(path: str, text: str, form: str | None = None) -> ClientConfig:
     close()
     return ClientConfig(path=path, lines=tuple(lines), problems=tuple(problems), form=form,
                         sections=tuple(sections), comments=tuple(comments),
-                        template_spans=tuple(templates))
+                        template_spans=tuple(templates), template_syntaxes=tuple(syntaxes),
+                        open_lines=tuple(open_lines), loop_lines=tuple(loop_lines))
+
+
+def _unfill(message: str) -> str:
+    return re.sub(f"{template.FILL}+", "<placeholder>", message)
+
+
+def _restore(st: _Statement, line: str, found: list[tuple[int, int, str]]) -> _Statement:
+    """``st`` parsed from the masked line, with its texts taken from the real line and the
+    parts that hold a placeholder marked."""
+    def text(span: Span | None) -> str:
+        return line[span.column - 1:span.end_column - 1] if span is not None else ""
+
+    def holds(span: Span | None) -> bool:
+        return span is not None and any(start < span.end_column - 1 and end > span.column - 1
+                                        for start, end, _ in found)
+
+    if st.kind == "comment":
+        st.value = text(st.span)
+        return st
+    if st.name_span is not None:
+        st.name = text(st.name_span)
+        st.templated_key = holds(st.name_span)
+    if st.kind == "entry" and st.value_span is not None:
+        st.value = text(st.value_span)
+        st.templated_value = holds(st.value_span)
+    return st
 
 
 def _explain(parser: _LineParser, form: str, line: str, number: int,

@@ -1,0 +1,139 @@
+"""Template syntax in client configurations: placeholders and control lines.
+
+Most Luna client configurations in repositories are templates: Helm/Go and Jinja2
+(``{{ .Values.x }}``, ``{%- for %}``, ``{# #}``), ERB (``<%= @ip %>``, ``<% end %>``), shell and
+envsubst (``${HSM}``, ``$HSM``), Ruby interpolation (``#{ip}``) and ``@@NAME@@`` tokens.
+
+- A **placeholder** is an opaque value. The reader replaces it, for parsing only, with as many
+  neutral characters as it is long, so a key or a value holding one parses and every column
+  stays where it is; the model keeps the original text and marks what is templated.
+- A **control line** (``{% for %}``, ``{{- range }}``, ``{{- end }}``, ``<% end %>``,
+  ``<% x.each do |y| %>``, ``{{- if }}``…) is structure, not an entry. Loops are tracked: an
+  entry inside a loop stands for "one or more" entries.
+- A line that is nothing but a placeholder (``{{ .Values.extra }}``, ``<%= @more %>``) may
+  render to any number of lines: the file is then **open**, and rules that report a missing
+  key say that the placeholder may supply it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# What a placeholder is replaced with while parsing: a private-use character, which no key,
+# value or grammar token uses and which lark's terminals accept as ordinary text.
+FILL = "\ue000"
+
+# The syntaxes, by name, each with the pattern of one placeholder. Order matters: the first
+# alternative that matches at a position wins (`{{` before `{`, `${` before `$`).
+_SYNTAXES = (
+    ("Jinja2/Go/Helm", r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}"),
+    ("ERB", r"<%.*?%>"),
+    ("shell/envsubst", r"\$\{[^}\n]*\}|\$[A-Za-z_][A-Za-z0-9_]*|\$\([^)\n]*\)"),
+    ("Ruby", r"#\{[^}\n]*\}"),
+    ("@@token@@", r"@@[A-Za-z0-9_.-]+@@"),
+)
+_PLACEHOLDER = re.compile("|".join(f"(?P<s{i}>{p})" for i, (_, p) in enumerate(_SYNTAXES)))
+_CHEAP = ("{{", "{%", "{#", "<%", "$", "#{", "@@")
+
+# Control lines: the whole line is one directive.
+_JINJA_CTL = re.compile(r"^[ \t]*\{%-?\s*(?P<w>\w+)\b.*?-?%\}[ \t\r]*$")
+_GO_CTL = re.compile(r"^[ \t]*\{\{-?\s*(?:/\*.*?\*/\s*)?(?P<w>if|else|end|range|with|define|"
+                     r"template|block|include|/\*)\b.*?-?\}\}[ \t\r]*$|"
+                     r"^[ \t]*\{\{-?\s*/\*.*\*/\s*-?\}\}[ \t\r]*$|^[ \t]*\{#.*#\}[ \t\r]*$")
+_ERB_CTL = re.compile(r"^[ \t]*<%(?![=#])-?\s*(?P<body>.*?)\s*-?%>[ \t\r]*$|^[ \t]*<%#.*%>[ \t\r]*$")
+_ALONE = re.compile(r"^[ \t]*(?:\{\{.*\}\}|<%=.*%>|\$\{[^}]*\}|\$[A-Za-z_]\w*)[ \t\r]*$")
+
+_LOOP_OPEN_JINJA = {"for"}
+_BLOCK_OPEN_JINJA = {"for", "if", "macro", "block", "call", "filter", "set_block", "raw", "with"}
+_BLOCK_CLOSE_JINJA = re.compile(r"^end\w*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Control:
+    """What a control line does to the structure: open a loop, open another block, close the
+    innermost one, or nothing (``else``, an include, a comment)."""
+
+    action: str  # "loop" | "block" | "end" | "none"
+
+
+def has_template_syntax(text: str) -> bool:
+    """Cheap check before any regex: can ``text`` hold template syntax at all?"""
+    return any(token in text for token in _CHEAP)
+
+
+def control(line: str) -> Control | None:
+    """The directive of a control line, or None when ``line`` is not one."""
+    if "{%" in line:
+        m = _JINJA_CTL.match(line)
+        if m:
+            word = m.group("w")
+            if word in _LOOP_OPEN_JINJA:
+                return Control("loop")
+            if _BLOCK_CLOSE_JINJA.match(word):
+                return Control("end")
+            if word in _BLOCK_OPEN_JINJA and not (word == "set" and "=" in line):
+                return Control("block")
+            return Control("none")
+    if "{{" in line or "{#" in line:
+        m = _GO_CTL.match(line)
+        if m:
+            word = m.groupdict().get("w") or ""
+            if word == "range":
+                return Control("loop")
+            if word == "end":
+                return Control("end")
+            if word in ("if", "with", "define", "block"):
+                return Control("block")
+            return Control("none")
+    if "<%" in line:
+        m = _ERB_CTL.match(line)
+        if m:
+            body = (m.group("body") or "").strip()
+            if re.match(r"end\b", body):
+                return Control("end")
+            if re.search(r"\.(each|each_with_index|times|map|each_pair)\b.*\bdo\b|^(for|while|until)\b",
+                         body):
+                return Control("loop")
+            if re.match(r"(if|unless|case)\b", body) or re.search(r"\bdo\b\s*(\|[^|]*\|)?\s*$", body):
+                return Control("block")
+            return Control("none")
+    return None
+
+
+def alone(line: str) -> bool:
+    """True when ``line`` is nothing but one placeholder (it may render to any lines)."""
+    return bool(_ALONE.match(line)) and control(line) is None
+
+
+def placeholders(line: str) -> list[tuple[int, int, str]]:
+    """``(start, end, syntax)`` of every placeholder on ``line`` (0-based, end exclusive)."""
+    if not has_template_syntax(line):
+        return []
+    out = []
+    for m in _PLACEHOLDER.finditer(line):
+        index = int(m.lastgroup[1:])  # type: ignore[index]
+        if index == 3 and _comment_hash(line, m.start()):
+            continue
+        out.append((m.start(), m.end(), _SYNTAXES[index][0]))
+    return out
+
+
+def _comment_hash(line: str, at: int) -> bool:
+    """`#{` at the start of a line (after blanks) is a Ruby interpolation only when the line
+    also holds `=`; a `#` comment that happens to start with `{` stays a comment."""
+    return "=" not in line[:at] and line[:at].strip() == "" and "=" not in line[at:]
+
+
+def mask(line: str, found: list[tuple[int, int, str]]) -> str:
+    """``line`` with each placeholder replaced by as many :data:`FILL` characters."""
+    if not found:
+        return line
+    parts = []
+    last = 0
+    for start, end, _ in found:
+        parts.append(line[last:start])
+        parts.append(FILL * (end - start))
+        last = end
+    parts.append(line[last:])
+    return "".join(parts)
