@@ -152,7 +152,8 @@ def _files(top: str, skipped: list[tuple[str, str]]) -> Iterator[str]:
 
 
 def _worth_reading(name: str) -> bool:
-    if discover.CONFIG_NAME.match(name) or discover.EXPORT_NAME.search(name):
+    if discover.CONFIG_NAME.match(name) or discover.EXPORT_NAME.search(name) \
+            or discover.SNIFF_NAMES.match(name):
         return True
     return os.path.splitext(name)[1].lower() in discover.SNIFF_EXTENSIONS
 

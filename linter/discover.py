@@ -1,10 +1,7 @@
-"""Find the files to lint and tell what each one is: a client configuration (brace or INI
-form), a LunaCM/LunaSH capture, or neither.
-
-Files named on the command line are always read; when they are neither kind they are listed
-as skipped (never silently). Directories are walked without following symbolic links
-(so link loops cannot hang a run), skipping VCS and tool folders; there a file is taken when
-its name is a known one or its extension is a text one and its content sniffs as Luna.
+"""Tell what a file is: a client configuration (brace or INI form, or a template of one), a
+LunaCM/LunaSH capture, a host that may embed them (a script, a runbook, a YAML file), or
+neither — from its name and content. Walking and opening files is :mod:`lunalint.confine`'s
+job; this module only looks at names and text it is given.
 """
 
 from __future__ import annotations
@@ -14,11 +11,16 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-SKIP_DIRS = frozenset({".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", "node_modules",
-                       "__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache"})
-CONFIG_NAME = re.compile(r"(?i)^(chrystoki[\w.-]*\.conf|crystoki[\w.-]*\.ini)$")
+# A template of the file keeps its name and adds the template's extension
+# (`Chrystoki.conf.j2`, `Chrystoki.conf.erb`, `crystoki.ini.tmpl`).
+TEMPLATE_SUFFIX = r"(?:\.(?:j2|jinja2?|erb|tpl|tmpl|template|tt|in|mustache|hbs|gotmpl))?"
+CONFIG_NAME = re.compile(rf"(?i)^(chrystoki[\w.-]*\.conf|crystoki[\w.-]*\.ini){TEMPLATE_SUFFIX}$")
 EXPORT_NAME = re.compile(r"(?i)\.(lunacm|lunash)\.(txt|log)$")
-SNIFF_EXTENSIONS = frozenset({".conf", ".ini", ".txt", ".log", ".cfg", ".out", ".md"})
+SNIFF_EXTENSIONS = frozenset({".conf", ".ini", ".txt", ".log", ".cfg", ".out", ".md",
+                              ".markdown", ".sh", ".bash", ".ksh", ".zsh", ".yaml", ".yml",
+                              ".tpl", ".tmpl", ".j2", ".dockerfile", ".containerfile"})
+# Files without a telling extension that may write a Luna file (Dockerfiles, entrypoints).
+SNIFF_NAMES = re.compile(r"(?i)^(dockerfile|containerfile)([.-].*)?$|^[\w.-]*entrypoint[\w.-]*$")
 SNIFF_BYTES = 65536
 
 _SECTIONS = (r"Chrystoki2|Luna|CardReader|Misc|LunaSA Client|Secure Trusted Channel|VirtualToken"
@@ -34,44 +36,6 @@ _EXPORT_CONTENT = re.compile(
     r"^\s*HA Group Label\s*:|^\s*Slot Id\s*->)")
 
 
-@dataclass(frozen=True, slots=True)
-class Target:
-    path: str  # as given or found (OS form)
-    explicit: bool  # named on the command line
-    kind: str | None = None  # "config"/"export" when the configuration file's kinds say so
-
-
-def walk(paths: list[str], kind_of: Callable[[str], str | None] | None = None,
-         ) -> tuple[list[Target], list[str]]:
-    """Targets under ``paths`` in a stable order, and the paths that do not exist."""
-    targets: list[Target] = []
-    missing: list[str] = []
-    seen: set[str] = set()
-    for given in paths:
-        if not os.path.lexists(given):
-            missing.append(given)
-            continue
-        if os.path.isdir(given) and not os.path.islink(given.rstrip("/\\") or given):
-            for root, dirs, files in os.walk(given, followlinks=False):
-                dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.endswith(".egg-info"))
-                for name in sorted(files):
-                    full = os.path.join(root, name)
-                    if full not in seen and (_worth_reading(name)
-                                             or (kind_of is not None and kind_of(full))):
-                        seen.add(full)
-                        targets.append(Target(full, False))
-        elif given not in seen:
-            seen.add(given)
-            targets.append(Target(given, True))
-    return targets, missing
-
-
-def _worth_reading(name: str) -> bool:
-    if CONFIG_NAME.match(name) or EXPORT_NAME.search(name):
-        return True
-    return os.path.splitext(name)[1].lower() in SNIFF_EXTENSIONS
-
-
 def classify(path: str, text: str, hint: str | None = None) -> tuple[str | None, str | None]:
     """``("config", "brace"|"ini")``, ``("export", None)`` or ``(None, None)``.
 
@@ -84,9 +48,9 @@ def classify(path: str, text: str, hint: str | None = None) -> tuple[str | None,
     if hint == "export":
         return "export", None
     if hint == "config":
-        return "config", sniff_form(head) or ("ini" if name.lower().endswith(".ini") else "brace")
+        return "config", sniff_form(head) or ("ini" if _ini_name(name) else "brace")
     if CONFIG_NAME.match(name):
-        return "config", sniff_form(head) or ("ini" if name.lower().endswith(".ini") else "brace")
+        return "config", sniff_form(head) or ("ini" if _ini_name(name) else "brace")
     if EXPORT_NAME.search(name):
         return "export", None
     if _EXPORT_CONTENT.search(head):
@@ -94,3 +58,19 @@ def classify(path: str, text: str, hint: str | None = None) -> tuple[str | None,
     if _CONFIG_CONTENT.search(head):
         return "config", sniff_form(head) or "brace"
     return None, None
+
+
+def _ini_name(name: str) -> bool:
+    m = CONFIG_NAME.match(name)
+    return bool(m) and m.group(1).lower().endswith(".ini")
+
+
+def embeds(path: str, kind: str | None) -> bool:
+    """True when ``path`` is read as a host of embedded Luna parts (a script, a Markdown
+    runbook, a YAML file) rather than as a Luna file itself: its name is not a Luna name."""
+    from lunalint.readers.embedded import host_kind
+
+    name = os.path.basename(path)
+    if CONFIG_NAME.match(name) or EXPORT_NAME.search(name):
+        return False
+    return host_kind(path) is not None

@@ -16,7 +16,7 @@ from typing import Any
 
 from lunalint import confine, discover, redact, source
 from lunalint.findings import Finding, Level, Location
-from lunalint.model.base import Document, Span, SyntaxProblem
+from lunalint.model.base import Document, Host, Span, SyntaxProblem, flatten
 from lunalint.model.config import ClientConfig
 from lunalint.rules.base import Context, Problem, Rule
 
@@ -97,7 +97,12 @@ def document_from(loaded: source.Loaded, path: str, shown: str,
         if not explicit and loaded.encoding == "binary" and not _luna_name(path):
             return None  # a binary file met while walking a tree is simply not ours
         return Unreadable(shown, (), (SyntaxProblem(Span(1, 1, 1, 1), loaded.problem or ""),))
+    hint = kind
     kind, form = discover.classify(path, loaded.text, kind)
+    if hint is None and discover.embeds(path, kind):
+        host = _host(path, shown, loaded.text)
+        if host is not None or kind is None:
+            return host
     if kind is None:
         return None
     if kind == "config":
@@ -112,6 +117,31 @@ def document_from(loaded: source.Loaded, path: str, shown: str,
         problems = (SyntaxProblem(Span(1, 1, 1, 1), loaded.problem),) + doc.problems
         doc = _with_problems(doc, problems)
     return doc
+
+
+def _host(path: str, shown: str, text: str) -> Document | None:
+    """The Luna parts embedded in a script, a Markdown runbook or a YAML file, or None."""
+    from lunalint.readers import embedded
+
+    if not embedded.may_hold(text):
+        return None
+    from lunalint.readers.config import config_from_calls, read_config, split_lines
+
+    lines = split_lines(text)
+    found, calls = embedded.find(path, text, lines)
+    parts: list[Document] = []
+    for part in found:
+        if part.kind == "config":
+            parts.append(read_config(shown, part.text, part.form))
+        else:
+            from lunalint.readers.export import read_export
+
+            parts.append(read_export(shown, part.text))
+    if calls:
+        parts.append(config_from_calls(shown, lines, calls))
+    if not parts:
+        return None
+    return Host(shown, tuple(lines), (), parts=tuple(parts))
 
 
 def _luna_name(path: str) -> bool:
@@ -219,19 +249,41 @@ def _finding(rule: Rule, problem: Problem, path: str) -> Finding:
 def attach_excerpts(findings: list[Finding], documents: list[Document]) -> list[Finding]:
     """Give each finding the text of its first line, secret values masked (``lunalint.redact``
     knows which). Messages and anchors are scrubbed later, at the output boundary."""
-    by_path = {doc.path: doc for doc in documents}
-    secrets: dict[str, redact.Secrets] = {}
+    by_path: dict[str, list[Document]] = {}
+    for doc in documents:
+        by_path.setdefault(doc.path, []).append(doc)
+    sources: dict[str, tuple[tuple[str, ...], redact.Secrets]] = {}
     out = []
     for f in findings:
-        doc = by_path.get(f.path)
-        if doc is None or not 0 < f.span.line <= len(doc.lines):
+        docs = by_path.get(f.path)
+        if not docs:
             out.append(f)
             continue
-        if doc.path not in secrets:
-            secrets[doc.path] = redact.secrets_of(doc)
-        line = secrets[doc.path].mask_line(f.span.line, doc.lines[f.span.line - 1])
-        out.append(dataclasses.replace(f, excerpt=line))
+        if f.path not in sources:
+            sources[f.path] = _excerpt_source(docs)
+        lines, secrets = sources[f.path]
+        if not 0 < f.span.line <= len(lines):
+            out.append(f)
+            continue
+        out.append(dataclasses.replace(f, excerpt=secrets.mask_line(f.span.line,
+                                                                    lines[f.span.line - 1])))
     return out
+
+
+def _excerpt_source(docs: list[Document]) -> tuple[tuple[str, ...], redact.Secrets]:
+    """The lines findings on a file quote, and the secrets to mask in them. A host's own
+    lines are quoted (its parts only see their share), masked with every part's secrets."""
+    host = next((d for d in docs if isinstance(d, Host)), None)
+    parts = flatten(docs)
+    try:
+        found = [redact.secrets_of(p) for p in parts]
+    except Exception:  # never let a secret out because finding it failed: hide the lines
+        lines = (host or docs[0]).lines
+        return lines, redact.Secrets({n: ((0, len(line)),) for n, line in enumerate(lines, 1)})
+    lines = host.lines if host is not None else max(parts, key=lambda p: len(p.lines)).lines
+    if len(found) == 1:
+        return lines, found[0]
+    return lines, redact.merge(found)
 
 
 def masked_line(doc: Document, number: int) -> str:
@@ -272,16 +324,16 @@ def _lint_one(target: confine.Target, shown: str, rules: list[Rule], ctx: Contex
             frozenset()
     if doc is None:
         return None, [], frozenset()
-    try:
-        secrets = redact.secrets_of(doc)
-    except Exception:  # never let a secret out because finding it failed: hide the file's lines
-        secrets = redact.Secrets({n: ((0, len(line)),) for n, line in enumerate(doc.lines, 1)})
-    findings = [f for rule in rules if not rule.needs_workspace and _applies(rule, doc)
-                for f in _run_one(rule, doc, doc.path, ctx)]
-    by_line = dict(enumerate(doc.lines, start=1))
-    findings = [dataclasses.replace(f, excerpt=secrets.mask_line(f.span.line, by_line[f.span.line]))
-                if f.span.line in by_line and f.path == doc.path else f for f in findings]
-    return doc, findings, secrets.values
+    findings = [f for part in (doc.parts if isinstance(doc, Host) else (doc,))
+                for rule in rules if not rule.needs_workspace and _applies(rule, part)
+                for f in _run_one(rule, part, part.path, ctx)]
+    lines, secrets = _excerpt_source([doc])
+    findings = [dataclasses.replace(f, excerpt=secrets.mask_line(f.span.line,
+                                                                 lines[f.span.line - 1]))
+                if 0 < f.span.line <= len(lines) and f.path == doc.path else f
+                for f in findings]
+    values = secrets.values
+    return doc, findings, frozenset(values)
 
 
 def _broken(shown: str, stage: str, error: Exception) -> Document:
@@ -456,7 +508,7 @@ def _context_documents(root: str | None, targets: list[confine.Target],
     docs, secrets = [], set()
     for doc, _, values in _lint_all(items, [], ctx, jobs, keep=True, project=root):
         secrets |= values
-        if doc is not None and doc.kind in ("config", "export"):
+        if doc is not None and doc.kind in ("config", "export", "host"):
             docs.append(doc)
     return docs, secrets
 
@@ -466,14 +518,15 @@ def _link_and_run(rules: list[Rule], documents: list[Document], context: list[Do
     """Build the workspace from every model, then run the rules that read it."""
     from lunalint.workspace import build
 
-    everything = [*documents, *context]
+    everything = flatten([*documents, *context])
     try:
         workspace = build(everything, root, ctx.facts)
     except Exception as error:  # linking must not sink the per-file findings
         anchor = documents[0].path if documents else "."
         return [_internal(anchor, "the link stage", error)], None
     linked = Context(facts=ctx.facts, workspace=workspace)
-    return attach_excerpts(run_rules(rules, documents, linked), everything), workspace
+    return attach_excerpts(run_rules(rules, flatten(documents), linked),
+                           [*documents, *context]), workspace
 
 
 def _empty_dirs(paths: list[str], documents: list[Document],

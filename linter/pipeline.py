@@ -17,7 +17,7 @@ from typing import Any
 
 from lunalint import confine, redact
 from lunalint.findings import Finding, Level
-from lunalint.model.base import Document
+from lunalint.model.base import Document, flatten
 
 
 class PipelineError(Exception):
@@ -83,7 +83,7 @@ def run(options: Options) -> Outcome:
     # Levels first, so a waiver or directive hides a finding whatever its level; then
     # suppressions, which add their own findings (LUNALINT-SUP*).
     findings = suppress.apply(
-        suppress.apply_levels(result.findings, cfg.levels), result.documents, cfg,
+        suppress.apply_levels(result.findings, cfg.levels), flatten(result.documents), cfg,
         known=options.known_rules, selected={r.id for r in options.rules},
         inline=options.inline_suppressions,
         settings_path=suppress.display(cfg.source) if cfg.source else "")

@@ -129,6 +129,17 @@ def secrets_of(doc: Document) -> Secrets:
 _PIECES = re.compile(r"[{}()\[\];,=\"']+")
 
 
+def merge(found: list[Secrets]) -> Secrets:
+    """The secrets of several parts of one file (ranges are in the file's own positions)."""
+    ranges: dict[int, list[tuple[int, int]]] = {}
+    values: set[str] = set()
+    for secrets in found:
+        values |= secrets.values
+        for number, spans in secrets.ranges.items():
+            ranges.setdefault(number, []).extend(spans)
+    return Secrets({n: _merge(spans) for n, spans in ranges.items()}, frozenset(values))
+
+
 def _secret_key(key: str) -> bool:
     return bool(SECRET_KEY.search(key))
 

@@ -193,14 +193,22 @@ def template_aware(check: Check, default: Level = Level.WARNING) -> Check:
     from lunalint.model.config import ClientConfig
 
     def checked(subject: Any, ctx: Context) -> Iterable[Problem]:
-        if not isinstance(subject, ClientConfig) or not subject.is_template:
+        if not isinstance(subject, ClientConfig) or not (subject.is_template or subject.partial):
             yield from check(subject, ctx)
             return
+        if subject.partial:  # one entry per call: only what one entry decides is reported
+            entries = [e.span for s in subject.sections for e in s.entries]
+            headers = {s.header_span for s in subject.sections}
         holes = {}
         for span in subject.template_spans:
             holes.setdefault(span.line, []).append(span)
         for problem in check(subject, ctx):
             if problem.path is None and _holds(problem.span, holes):
+                continue
+            if subject.partial and problem.path is None:
+                if problem.span in headers or not any(_within(problem.span, e) for e in entries):
+                    continue
+                yield problem
                 continue
             if subject.open and problem.path is None:
                 lines = ", ".join(str(n) for n in subject.open_lines[:3])
@@ -220,6 +228,11 @@ def template_aware(check: Check, default: Level = Level.WARNING) -> Check:
     checked.__name__ = getattr(check, "__name__", "check")
     checked.__wrapped__ = check  # type: ignore[attr-defined]
     return checked
+
+
+def _within(span: Span, outer: Span) -> bool:
+    return (outer.line, outer.column) <= (span.line, span.column) \
+        and (span.end_line, span.end_column) <= (outer.end_line, outer.end_column)
 
 
 def _holds(span: Span, holes: dict[int, list[Span]]) -> bool:

@@ -256,6 +256,8 @@ def ha105(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
     """Automatic synchronisation copies key objects to a member that rejoins the group. When
     the group's label has no `HASynchronize` entry set to 1, a recovered member can miss
     objects created while it was away, and operations that land on it fail."""
+    if config.partial:
+        return  # needs the whole file: what a partial configuration lacks is unknown
     for group in ha_groups(config):
         if group.label is None or not group.label.value.strip():
             continue  # HA108 reports the missing label
@@ -319,6 +321,8 @@ def ha107(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
     """The HA log is where failover and recovery events are recorded. Turning it on without a
     destination looks like logging is set up while nothing is written, which is found out only
     when the log is needed after an incident."""
+    if config.partial:
+        return  # needs the whole file: what a partial configuration lacks is unknown
     status = config.get("HAConfiguration", "haLogStatus")
     if status is None or status.value.strip().casefold() != "enabled":
         return
@@ -462,8 +466,8 @@ def ha110(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
         if group.sn is None or not group.sn.value.strip().isdigit():
             continue
         serials = [s.text for s in group.member_serials]
-        if not serials:
-            continue
+        if not serials or (group.members is not None and group.members.templated_value):
+            continue  # no members, or a placeholder: the comparison cannot be decided
         sn = group.sn.value.strip()
         if any(sn == "1" + s for s in serials):
             continue
@@ -498,6 +502,8 @@ def ha111(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
     HTL flag. An incomplete set is usually a copy-paste slip, leaving a server the client
     cannot reach or reaches on an unintended port. Reported once per index, at its first
     entry."""
+    if config.partial:
+        return  # needs the whole file: what a partial configuration lacks is unknown
     by_index: dict[str, dict[str, Entry]] = {}
     for entry in config.entries("LunaSA Client"):
         m = _SERVER_KEY.match(entry.key)

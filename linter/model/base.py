@@ -53,6 +53,30 @@ class Document:
         raise NotImplementedError
 
 
+@dataclass(frozen=True, slots=True)
+class Host(Document):
+    """A file that is not itself a Luna file but embeds some (a shell script's heredocs, a
+    Markdown runbook's fenced blocks, a Helm or Ansible YAML block, `configurator` calls).
+    Each part is a configuration or a capture with the host's own line and column numbers."""
+
+    parts: tuple[Document, ...] = ()
+
+    @property
+    def kind(self) -> str:
+        return "host"
+
+
+def flatten(documents) -> list[Document]:
+    """``documents`` with every :class:`Host` replaced by its parts."""
+    out: list[Document] = []
+    for doc in documents:
+        if isinstance(doc, Host):
+            out.extend(doc.parts)
+        else:
+            out.append(doc)
+    return out
+
+
 def split_items(value: str, span: Span) -> tuple[tuple[str, Span], ...]:
     """The comma-separated items of a one-line ``value`` that starts at ``span``, trimmed,
     each with its own span (``"a, b"`` → ``("a", …), ("b", …)``); empty items are dropped."""

@@ -447,3 +447,31 @@ def _last_key(before: str) -> str | None:
 
 def _shorten(text: str, limit: int = 30) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def config_from_calls(path: str, lines: list[str], calls) -> ClientConfig:
+    """A partial configuration from `configurator setValue` calls (``calls`` are
+    :class:`lunalint.readers.embedded.SetValue`), each call one entry at its host position."""
+    sections: dict[str, _Open] = {}
+    for call in calls:
+        line = call.line
+        name_span = Span(line, call.section_at[0] + 1, line, call.section_at[1] + 1)
+        key_span = Span(line, call.key_at[0] + 1, line, call.key_at[1] + 1)
+        value_span = Span(line, call.value_at[0] + 1, line, call.value_at[1] + 1)
+        span = Span(line, call.call[0] + 1, line, call.call[1] + 1)
+        found = template.placeholders(call.value)
+        open_ = sections.get(call.section.casefold())
+        if open_ is None:
+            open_ = sections[call.section.casefold()] = _Open(call.section, name_span, name_span)
+        open_.entries.append(Entry(call.key, call.value, key_span, value_span, span,
+                                   bool(template.placeholders(call.key)), bool(found), False))
+    templates = tuple(Span(c.line, c.value_at[0] + s + 1, c.line, c.value_at[0] + e + 1)
+                      for c in calls for s, e, _ in template.placeholders(c.value))
+    comments = tuple((Span(n, line.index("#") + 1, n, len(line) + 1), line[line.index("#"):])
+                     for n, line in enumerate(lines, start=1)
+                     if line.lstrip().startswith("#") and "lunalint" in line)
+    return ClientConfig(path=path, lines=tuple(lines), problems=(), form="brace",
+                        sections=tuple(o.freeze() for o in sections.values()),
+                        comments=comments, template_spans=templates,
+                        template_syntaxes=("shell/envsubst",) if templates else (),
+                        partial=True)
