@@ -144,7 +144,7 @@ def test_template_directives_are_skipped_and_marked():
             "LunaSA Client = {\n   ServerName00 = {{ .Values.host }};\n}\n")
     cfg = read_config("c.conf", text)
     assert cfg.problems == ()
-    assert cfg.template_spans[0] == Span(1, 1, 1, 3)
+    assert cfg.template_spans[0] == Span(1, 1, 1, 13)  # the whole `<% if @ha %>`
     assert cfg.get("LunaSA Client", "ServerName00").value == "{{ .Values.host }}"
 
 

@@ -21,3 +21,13 @@ def test_examples_show_each_family_and_the_intentional_replica():
     assert "cloning a key in is not creating it" in replica[0]["message"]
     assert all(f["path"].startswith("examples/") for f in findings)
     assert not any(f["rule"] == "LUNALINT-INTERNAL" for f in findings)
+
+
+def test_examples_include_a_template_and_a_runbook():
+    """The Helm named template and the Markdown runbook are linted on their own lines."""
+    code, doc = run_json("examples/", cwd=ROOT)
+    by_path = {}
+    for f in doc["findings"]:
+        by_path.setdefault(f["path"], set()).add(f["rule"])
+    assert {"SYN007", "HA101", "HA107"} <= by_path["examples/helm/templates/_chrystoki.tpl"]
+    assert "HA104" in by_path["examples/runbook/payments-runbook.md"]

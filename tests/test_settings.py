@@ -125,10 +125,10 @@ def test_include_and_exclude(repo):
 
 
 def test_kinds_globs_make_unusual_names_configs(repo):
-    write(repo, "templates/client.j2", HA_ZERO)
-    write(repo, ".lunalint.yaml", "select: [HA101]\nkinds:\n  configs: ['*.j2']\n")
+    write(repo, "templates/client.luna", HA_ZERO)
+    write(repo, ".lunalint.yaml", "select: [HA101]\nkinds:\n  configs: ['*.luna']\n")
     code, doc = run_json("templates", cwd=repo)
-    assert [f["path"] for f in doc["findings"]] == ["templates/client.j2"]
+    assert [f["path"] for f in doc["findings"]] == ["templates/client.luna"]
     write(repo, ".lunalint.yaml", "select: [HA101]\n")
     proc = run_cli("--format", "json", "templates", cwd=repo)
     assert '"findings": []' in proc.stdout

@@ -470,7 +470,10 @@ def config_from_calls(path: str, lines: list[str], calls) -> ClientConfig:
     comments = tuple((Span(n, line.index("#") + 1, n, len(line) + 1), line[line.index("#"):])
                      for n, line in enumerate(lines, start=1)
                      if line.lstrip().startswith("#") and "lunalint" in line)
-    return ClientConfig(path=path, lines=tuple(lines), problems=(), form="brace",
+    calls_on = {c.line for c in calls} | {span.line for span, _ in comments}
+    # Only the call lines belong to this configuration (a host's other lines are not its own).
+    own = tuple(line if n in calls_on else "" for n, line in enumerate(lines, start=1))
+    return ClientConfig(path=path, lines=own, problems=(), form="brace",
                         sections=tuple(o.freeze() for o in sections.values()),
                         comments=comments, template_spans=templates,
                         template_syntaxes=("shell/envsubst",) if templates else (),

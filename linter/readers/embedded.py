@@ -163,7 +163,8 @@ def _fenced(lines: list[str]) -> list[Part]:
 
     `<!-- lunalint: ignore[...] reason -->` comments in the Markdown carry inline
     suppressions for a block: the directive is given to the part as a `#` comment."""
-    parts = []
+    blocks: dict[tuple[str, str | None], dict[int, str]] = {}  # config blocks, per form
+    parts: list[Part] = []
     i = 0
     while i < len(lines):
         m = _FENCE.match(lines[i])
@@ -179,16 +180,22 @@ def _fenced(lines: list[str]) -> list[Part]:
                 break
             body[j] = lines[j]
             j += 1
-        if body:
-            for k in range(i - 1, max(-1, i - 4), -1):  # directives just above the fence
+        part = _config_part(lines, body, f"fenced block on line {i + 1}") if body else None
+        if part is not None:
+            # Directives just above the fence carry over: the nearest on the fence line itself
+            # (so it covers the block's first line), earlier ones where they stand.
+            k, target = i - 1, i
+            while k >= 0 and _MD_DIRECTIVE.match(lines[k]):
                 d = _MD_DIRECTIVE.match(lines[k])
-                if d is None:
-                    break
-                body[k] = f"{d.group('lead')}# {d.group('body')}"
-            part = _config_part(lines, body, f"fenced block on line {i + 1}")
-            if part is not None:
-                parts.append(part)
+                body[target] = f"# {d.group('body')}"
+                target, k = k, k - 1
+            if part.kind == "config":  # a runbook shows one file in pieces: join them
+                blocks.setdefault(("config", part.form), {}).update(body)
+            else:
+                parts.append(Part(part.kind, part.form, _blank(len(lines), body), part.origin))
         i = j + 1
+    for (kind, form), body in blocks.items():
+        parts.insert(0, Part(kind, form, _blank(len(lines), body), "fenced blocks"))
     return parts
 
 
