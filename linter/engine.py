@@ -466,7 +466,9 @@ def _lint_scope(paths: list[str], root: str | None, rules: list[Rule],
         secrets |= values
         findings.extend(found)
         if doc is None:
-            if target.explicit:
+            # A named script, runbook or YAML file without Luna content is simply not one of
+            # ours (the hook names every chart template); any other named file is reported.
+            if target.explicit and not discover.embeds(target.path, None):
                 skipped.append(shown)
             continue
         documents.append(doc)

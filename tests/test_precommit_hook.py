@@ -59,6 +59,10 @@ def test_hook_fails_on_bad_config_and_passes_once_fixed(tmp_path):
     ("Chrystoki.conf", True), ("etc/chrystoki.CONF", True), ("win/CRYSTOKI.ini", True),
     ("audit/pay-a.lunacm.txt", True), ("audit/HSM-A.LunaSH.TXT", True),
     ("etc/Chrystoki.conf.bak", False), ("notes.txt", False), ("xChrystoki.conf", False),
+    # templates of the Luna files, and Helm chart templates (issue 13)
+    ("roles/luna/templates/Chrystoki.conf.j2", True), ("templates/Chrystoki.conf.erb", True),
+    ("chart/templates/_chrystoki.tpl", True), ("chart/templates/configmap.yaml", True),
+    ("crystoki.ini.tmpl", True), ("chart/values.yaml", False),
 ])
 def test_hook_files_pattern(path, taken):
     import re
