@@ -311,3 +311,11 @@ def test_every_format_is_in_the_help():
     out = run_cli("--help").stdout
     for fmt in FORMATS:
         assert fmt in out
+
+
+@pytest.mark.parametrize("fmt", ["junit", "gitlab"])
+def test_new_formats_are_byte_identical_across_runs_and_jobs(fmt):
+    """No times, no ordering from workers: CI can diff two reports."""
+    one = run_cli("--format", fmt, "--jobs", "1", "examples", cwd=REPO)
+    two = run_cli("--format", fmt, "--jobs", "2", "examples", cwd=REPO)
+    assert one.stdout and one.stdout == two.stdout
