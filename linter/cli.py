@@ -8,10 +8,12 @@ and errors go to stderr.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 
 from lunalint import __version__
+from lunalint.reporters import FORMATS
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -34,6 +36,16 @@ def _jobs(value: str) -> int:
     return n or (os.cpu_count() or 1)
 
 
+def _report(value: str) -> tuple[str, str]:
+    fmt, sep, path = value.partition(":")
+    if not sep or not path:
+        raise argparse.ArgumentTypeError(f"expected FORMAT:FILE, got {value!r}")
+    if fmt not in FORMATS:
+        raise argparse.ArgumentTypeError(
+            f"unknown format {fmt!r} in {value!r} (choose from {', '.join(FORMATS)})")
+    return fmt, path
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="lunalint",
@@ -43,9 +55,13 @@ def build_parser() -> argparse.ArgumentParser:
                "configuration error.")
     p.add_argument("paths", nargs="*", metavar="PATH",
                    help="files or directories to lint (default: the current directory)")
-    p.add_argument("--format", choices=("text", "json", "sarif", "github"), default="text",
+    p.add_argument("--format", "--output-format", choices=FORMATS, default="text",
                    help="report format (default: text)")
-    p.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE, not stdout")
+    p.add_argument("--output", "-o", metavar="FILE",
+                   help="write the report to FILE, not stdout (the summary goes to stderr)")
+    p.add_argument("--report", action="append", type=_report, default=[], metavar="FORMAT:FILE",
+                   help="also write a report in FORMAT to FILE, from the same run; repeatable "
+                        "(e.g. --report sarif:lunalint.sarif)")
     p.add_argument("--config", metavar="FILE", help="configuration file (.lunalint.yaml)")
     p.add_argument("--select", action="append", type=_csv, default=[], metavar="RULES",
                    help="only these rules or prefixes, comma-separated (e.g. HA,SYN001)")
@@ -53,6 +69,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="skip these rules or prefixes, comma-separated")
     p.add_argument("--fail-on", choices=("error", "warning", "note", "never"), default=None,
                    help="lowest level that makes the exit status 1 (default: warning)")
+    p.add_argument("--exit-zero", action="store_true",
+                   help="exit 0 even when there are findings (same as --fail-on never)")
+    p.add_argument("--statistics", action="store_true",
+                   help="print how many findings each rule reported (text or json), not the "
+                        "findings")
+    p.add_argument("--quiet", "-q", action="store_true",
+                   help="print only the findings, no summary")
     p.add_argument("--include-suppressed", action="store_true",
                    help="also show suppressed findings, marked as such")
     p.add_argument("--no-inline-suppressions", action="store_true",
@@ -63,7 +86,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="SARIF automationDetails.id suffix (lunalint/NAME)")
     p.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                    help="colour in text output (auto: only on a terminal, never with NO_COLOR)")
-    p.add_argument("--list-rules", action="store_true", help="list the rules and exit")
+    p.add_argument("--no-color", dest="color", action="store_const", const="never",
+                   help="no colour (same as --color never)")
+    p.add_argument("--list-rules", action="store_true",
+                   help="list the rules (those --select/--ignore choose) and exit; "
+                        "text or json")
     p.add_argument("--explain", metavar="RULE", help="print a rule's full help and exit")
     p.add_argument("--jobs", "-j", type=_jobs, default=None, metavar="N",
                    help="worker processes (default: all cores for many files, 1 for a few; "
@@ -105,7 +132,11 @@ def _run(args: argparse.Namespace) -> int:
     for notice in registry.notices:
         print(f"lunalint: warning: {notice}", file=sys.stderr)
     if args.list_rules:
-        _write(_rule_table(registry), args.output)
+        if args.format not in ("text", "json"):
+            raise UsageError("--list-rules prints text or json, not " + args.format)
+        chosen = select_rules(registry, [w for ws in args.select for w in ws],
+                              [w for ws in args.ignore for w in ws])
+        _write(_rule_json(chosen) if args.format == "json" else _rule_table(chosen), args.output)
         return EXIT_OK
     if args.explain:
         rule = registry.get(args.explain)
@@ -113,6 +144,12 @@ def _run(args: argparse.Namespace) -> int:
             raise UsageError(f"unknown rule {args.explain!r} (see --list-rules)")
         _write(rule.help_markdown, args.output)
         return EXIT_OK
+    if args.statistics and args.format not in ("text", "json"):
+        raise UsageError("--statistics prints text or json, not " + args.format)
+    targets = [args.output] + [path for _fmt, path in args.report]
+    named = [os.path.abspath(t) for t in targets if t]
+    if len(set(named)) != len(named):
+        raise UsageError("two reports would be written to the same file")
     cfg = _settings(args, registry)
     cli_select = [w for ws in args.select for w in ws]
     # --select on the command line replaces the file's select and ignore; --ignore adds.
@@ -121,7 +158,7 @@ def _run(args: argparse.Namespace) -> int:
                          + ([] if cli_select else list(cfg.ignore)))
     from lunalint import pipeline
     from lunalint.findings import Level
-    from lunalint.reporters import Report, renderer
+    from lunalint.reporters import Report, renderer, statistics_renderer, summary_line
 
     paths = args.paths or ["."]
     options = pipeline.Options(
@@ -150,12 +187,20 @@ def _run(args: argparse.Namespace) -> int:
     report = Report(outcome.shown(args.include_suppressed), outcome.files,
                     suppressed=outcome.suppressed, rules=rules,
                     notices=registry.notices + outcome.notices,
-                    srcroot=_srcroot(), category=args.category, color=_color(args),
-                    fixed=outcome.fixed, redactor=outcome.redactor)
-    _write(renderer(args.format)(report), args.output)
+                    srcroot=_srcroot(), category=args.category, color=False,
+                    fixed=outcome.fixed, redactor=outcome.redactor,
+                    paths=[doc.path for doc in outcome.documents], summary=not args.quiet)
+    # Every report comes from this one outcome and goes through the same redacting renderer.
+    for fmt, path in args.report:
+        _write(renderer(fmt)(report), path)
+    render = statistics_renderer(args.format) if args.statistics else renderer(args.format)
+    _write(render(dataclasses.replace(report, color=_color(args))), args.output)
+    if args.output and not args.quiet:
+        # The report went to a file: say on stderr what it holds, so a failing hook says why.
+        print(f"lunalint: {summary_line(report)}", file=sys.stderr)
     if outcome.missing:
         return EXIT_USAGE
-    fail_on = args.fail_on or cfg.fail_on or "warning"
+    fail_on = "never" if args.exit_zero else args.fail_on or cfg.fail_on or "warning"
     if fail_on == "never":
         return EXIT_OK
     return EXIT_FINDINGS if outcome.failing(Level.parse(fail_on)) else EXIT_OK
@@ -198,12 +243,20 @@ def _srcroot() -> str:
         probe = parent
 
 
-def _rule_table(registry) -> str:
+def _rule_table(rules) -> str:
     rows = [("ID", "LEVEL", "NAME", "DESCRIPTION")]
-    rows += [(r.id, r.level.label, r.name, r.summary) for r in registry.sorted()]
+    rows += [(r.id, r.level.label, r.name, r.summary) for r in rules]
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     return "".join(f"{a:<{widths[0]}}  {b:<{widths[1]}}  {c:<{widths[2]}}  {d}\n"
                    for a, b, c, d in rows)
+
+
+def _rule_json(rules) -> str:
+    import json
+
+    doc = [{"id": r.id, "name": r.name, "level": r.level.label, "summary": r.summary,
+            "help_uri": r.help_uri} for r in rules]
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
 def _write(text: str, output: str | None) -> None:

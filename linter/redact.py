@@ -270,7 +270,9 @@ def _escaped_forms(value: str) -> set[str]:
     import json
 
     forms = {json.dumps(value, ensure_ascii=False)[1:-1], json.dumps(value)[1:-1],
-             html.escape(value, quote=True), html.escape(value, quote=False)}
+             html.escape(value, quote=True), html.escape(value, quote=False),
+             # XML attributes as ElementTree writes them (JUnit): `"` escaped, `'` not
+             html.escape(value, quote=False).replace('"', "&quot;").replace("\n", "&#10;")}
     forms.add(value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
               .replace(":", "%3A").replace(",", "%2C"))
     return forms

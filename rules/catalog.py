@@ -75,3 +75,50 @@ def key_suggestions(section: str) -> list[str]:
     for _pattern, template in INDEXED.get(section, ()):
         names.append(template.format("00") if "{}" in template else template + "00")
     return names
+
+
+# Misspellings an edit-distance guess cannot fix (no close neighbour, or a wrong one: difflib
+# offers `ServerHtl00` for `ServerHost00`), per section: the key as typed, matched without
+# regard to case, and the key meant. `{}` stands for a two-digit index. Sources: the typos
+# named in issue 11 and LUNA.md 1.3, and LunaCM's own labels for the same settings
+# (`hagroup listgroups`, LUNA.md 2: "HA auto recovery", "Maximum auto recovery retry",
+# "Auto recovery poll interval", "HA logging", "Only Show HA Slots") written as one word.
+TYPOS: dict[str, dict[str, str]] = {
+    "HAConfiguration": {
+        "HAAutoRecover": "reconnAtt",  # auto-recovery is on when reconnAtt is not 0
+        "HAAutoRecovery": "reconnAtt",
+        "AutoRecovery": "reconnAtt",
+        "MaxAutoRecoveryRetry": "reconnAtt",
+        "HARecoveryInterval": "AutoReconnectInterval",
+        "AutoRecoveryPollInterval": "AutoReconnectInterval",
+        "HALogging": "haLogStatus",
+        "HALogFile": "haLogPath",
+        "OnlyShowHASlots": "HAOnly",
+    },
+    "LunaSA Client": {
+        "ServerTimeout": "ReceiveTimeout",
+        "ServerHost{}": "ServerName{}",  # ServerNameNN holds the appliance's host name or IP
+        "ServerIP{}": "ServerName{}",
+        "ServerAddress{}": "ServerName{}",
+    },
+}
+
+
+def _typo_patterns() -> dict[str, tuple[tuple[re.Pattern[str], str], ...]]:
+    return {section: tuple(
+        (re.compile("^" + re.escape(typo).replace(r"\{\}", r"(\d+)") + "$", re.IGNORECASE),
+         meant) for typo, meant in table.items())
+        for section, table in TYPOS.items()}
+
+
+_TYPOS = _typo_patterns()
+
+
+def suggest_key(section: str, key: str) -> str | None:
+    """The key probably meant by unknown ``key`` in ``section`` (canonical name): a known
+    misspelling first, else the closest known key, else None."""
+    for pattern, meant in _TYPOS.get(section, ()):
+        m = pattern.match(key)
+        if m:
+            return meant.format(*m.groups())
+    return closest(key, key_suggestions(section))

@@ -209,7 +209,7 @@ def syn005(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
         for entry in section.entries:
             if catalog.canonical_key(canonical, entry.key) is not None:
                 continue
-            guess = catalog.closest(entry.key, catalog.key_suggestions(canonical))
+            guess = catalog.suggest_key(canonical, entry.key)
             hint = f"; did you mean `{guess}`?" if guess else ""
             yield Problem(entry.key_span,
                           f"unknown key `{entry.key}` in section `{section.name}`{hint}",

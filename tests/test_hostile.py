@@ -16,9 +16,10 @@ import subprocess
 
 import pytest
 
+from lunalint.reporters import FORMATS  # every registered format, new ones included
+
 from .conftest import FIXTURES, run_cli
 
-FORMATS = ("text", "json", "sarif", "github")
 CONFIG = """VirtualToken = {
    VirtualToken00Label = payments;
    VirtualToken00SN = 1541234567;

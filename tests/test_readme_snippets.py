@@ -59,7 +59,7 @@ def validate_sarif(path: Path) -> dict:
 
 def test_every_snippet_is_tested():
     tested = {"pre-commit-config", "pre-commit-sarif", "github-workflow", "sarif-cli",
-              "plugin-entry-point", "plugin-install"}
+              "gitlab-ci", "plugin-entry-point", "plugin-install"}
     assert set(SNIPPETS) == tested
     # Every code block in the section is a marked snippet.
     assert integrations().count("```") == 2 * len(SNIPPETS)
@@ -111,6 +111,28 @@ def test_sarif_cli_snippet(tmp_path):
     assert proc.returncode == 0, proc.stderr
     doc = validate_sarif(ws / "lunalint.sarif")
     assert doc["runs"][0]["automationDetails"]["id"] == "lunalint/hsm-configs"
+
+
+def test_gitlab_ci_snippet(tmp_path, user_venv):
+    """The job's script on a checkout holding examples/ (the venv stands for its pip install):
+    the job fails on the examples' findings and leaves both reports GitLab collects."""
+    job = yaml.safe_load(snippet("gitlab-ci", "yaml"))["lunalint"]
+    install, *commands = job["script"]
+    assert install == "python -m pip install lunalint"
+    ws = workspace(tmp_path)
+    proc = bash("\n".join(commands), ws, user_venv)
+    assert proc.returncode == 1, proc.stderr
+    assert "error POL301" in proc.stdout  # the job log keeps the text report
+    assert job["artifacts"]["when"] == "always"  # a failing job still uploads them
+    reports = job["artifacts"]["reports"]
+    issues = json.loads((ws / reports["codequality"]).read_text(encoding="utf-8"))
+    assert {"description", "check_name", "fingerprint", "severity", "location"} <= set(issues[0])
+    assert ("POL301", "examples/legacy/legacy-members.lunacm.txt") in {
+        (i["check_name"], i["location"]["path"]) for i in issues}
+    xmlschema = pytest.importorskip("xmlschema")
+    junit = (ws / reports["junit"]).read_text(encoding="utf-8")
+    xmlschema.XMLSchema(str(Path(__file__).parent / "schemas" / "junit-10.xsd")).validate(junit)
+    assert 'type="POL301"' in junit
 
 
 def test_plugin_entry_point_snippet_matches_the_example():

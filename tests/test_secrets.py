@@ -16,6 +16,7 @@ import pytest
 
 from lunalint import engine, redact
 from lunalint.readers.config import read_config
+from lunalint.reporters import FORMATS  # every registered format, new ones included
 
 from .conftest import SAMPLES, run_cli
 
@@ -86,7 +87,6 @@ Command Result : No Error
 """
 
 PLANTED = re.compile(r"PLANT[ -](?:brace|ini|cap)[ -]\d")
-FORMATS = ("text", "json", "sarif", "github")
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from importlib import import_module
 from lunalint.findings import Finding, Level
 from lunalint.redact import Redactor
 
-FORMATS = ("text", "json", "sarif", "github")
+FORMATS = ("text", "json", "sarif", "github", "junit", "gitlab")
 
 
 @dataclass
@@ -27,6 +27,8 @@ class Report:
     category: str = ""  # SARIF automationDetails.id suffix
     color: bool = False
     fixed: list[str] = field(default_factory=list)  # baseline entries no longer found
+    paths: list[str] = field(default_factory=list)  # every linted file (JUnit: one testcase each)
+    summary: bool = True  # text: end with the one-line summary (off with --quiet)
     # The redaction boundary: every rendered report passes through it (see ``renderer``).
     redactor: Redactor = field(default_factory=Redactor)
 
@@ -44,13 +46,35 @@ def renderer(name: str) -> Callable[[Report], str]:
     forms the format escapes them to), whatever the format's own code does."""
     if name not in FORMATS:
         raise ValueError(f"unknown format {name!r}")
-    render = import_module(f"lunalint.reporters.{name}").render
+    return _through_boundary(import_module(f"lunalint.reporters.{name}").render)
 
+
+def statistics_renderer(name: str) -> Callable[[Report], str]:
+    """``--statistics``: findings counted per rule, as ``text`` or ``json``, through the same
+    redaction boundary as every report."""
+    from lunalint.reporters import statistics
+
+    renders = {"text": statistics.render_text, "json": statistics.render_json}
+    if name not in renders:
+        raise ValueError(f"--statistics has no {name!r} form")
+    return _through_boundary(renders[name])
+
+
+def summary_line(report: Report) -> str:
+    """The one-line summary of the text format (what ``--output`` also prints on stderr),
+    redacted like a report."""
+    from lunalint.reporters import text
+
+    return _through_boundary(text.summary)(report)
+
+
+def _through_boundary(render: Callable[[Report], str]) -> Callable[[Report], str]:
     def redacted(report: Report) -> str:
         clean = dataclasses.replace(
             report, findings=report.redactor.findings(report.findings),
             notices=[report.redactor.text(n) for n in report.notices],
-            fixed=[report.redactor.text(f) for f in report.fixed])
+            fixed=[report.redactor.text(f) for f in report.fixed],
+            paths=[report.redactor.text(p) for p in report.paths])
         return report.redactor.output(render(clean))
 
     return redacted

@@ -42,24 +42,32 @@ def render(report: Report) -> str:
             for rel in f.related:
                 out.append(f"    {paint(_DIM, f'{rel.path}:{rel.span.line}:{rel.span.column}:')}"
                            f" {rel.message}")
+    if not report.summary:
+        return "".join(line + "\n" for line in out)
+    if out:
+        out.append("")
+    out.append(summary(report))
+    return "\n".join(out) + "\n"
+
+
+def summary(report: Report) -> str:
+    """``Found N problems (…) in K of M files.`` or ``No problems found in M files.``, then
+    suppressed and fixed baseline entries."""
     counts = report.counts()
     total = sum(counts.values())
     if total:
         parts = ", ".join(f"{n} {name}{'s' if n != 1 else ''}" for name, n in counts.items() if n)
         files = len({f.path for f in report.findings if f.suppression is None})
-        summary = (f"Found {total} problem{'s' if total != 1 else ''} ({parts}) in {files} of "
-                   f"{report.files} file{'s' if report.files != 1 else ''}.")
+        line = (f"Found {total} problem{'s' if total != 1 else ''} ({parts}) in {files} of "
+                f"{report.files} file{'s' if report.files != 1 else ''}.")
     else:
-        summary = f"No problems found in {report.files} file{'s' if report.files != 1 else ''}."
+        line = f"No problems found in {report.files} file{'s' if report.files != 1 else ''}."
     if report.suppressed:
-        summary += f" {report.suppressed} suppressed."
+        line += f" {report.suppressed} suppressed."
     if report.fixed:
-        summary += f" {len(report.fixed)} baseline entr{'ies' if len(report.fixed) != 1 else 'y'}" \
-                   " no longer found (fixed): " + ", ".join(report.fixed) + "."
-    if out:
-        out.append("")
-    out.append(summary)
-    return "\n".join(out) + "\n"
+        line += f" {len(report.fixed)} baseline entr{'ies' if len(report.fixed) != 1 else 'y'}" \
+                " no longer found (fixed): " + ", ".join(report.fixed) + "."
+    return line
 
 
 # Excerpts of very long lines (minified or binary-ish files, a 10 MB single line) show a
