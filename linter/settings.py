@@ -53,6 +53,7 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import re
+import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -168,6 +169,7 @@ class _Glob:
     Each DFA state is the set of token positions the glob can be at after the characters
     read so far (a Thompson NFA simulated by subsets); a new state costs O(glob length) once
     and is remembered, so a match is O(path length x glob length) at worst, linear in each.
+    New states are added under a lock, so threads may share a glob.
     """
 
     _MAX_STATES = 4096  # remembered DFA states per glob before starting afresh
@@ -180,24 +182,8 @@ class _Glob:
                 break
             prefix.append(arg)
         self._prefix = "".join(prefix)  # a quick reject: `configs/**` and `vendor/**`
-        self._reset()
-
-    def _reset(self) -> None:
-        self._ids: dict[frozenset[int], int] = {}
-        self._sets: list[frozenset[int]] = []
-        self._moves: list[dict[str, int]] = []
-        self._accepts: list[bool] = []
-        self._dead = self._state(frozenset())
-        self._start = self._state(self._closure([0]))
-
-    def _state(self, positions: frozenset[int]) -> int:
-        found = self._ids.get(positions)
-        if found is None:
-            found = self._ids[positions] = len(self._sets)
-            self._sets.append(positions)
-            self._moves.append({})
-            self._accepts.append(len(self.tokens) in positions)
-        return found
+        self._lock = threading.Lock()
+        self._dfa = _Dfa(self._closure([0]), len(tokens))
 
     def _closure(self, positions: list[int]) -> frozenset[int]:
         out: set[int] = set()
@@ -215,10 +201,10 @@ class _Glob:
                     positions.extend((i + 1, arg))
         return frozenset(out)
 
-    def _step(self, state: int, char: str) -> int:
+    def _step(self, dfa: _Dfa, state: int, char: str) -> int:
         reached: list[int] = []
         tokens, end = self.tokens, len(self.tokens)
-        for i in self._sets[state]:
+        for i in dfa.sets[state]:
             if i >= end:
                 continue
             kind, arg = tokens[i]
@@ -233,22 +219,49 @@ class _Glob:
                 reached.append(i)
             elif kind == _ONE or (kind == _CLASS and arg(char)):
                 reached.append(i + 1)
-        target = self._state(self._closure(reached))
-        self._moves[state][char] = target
+        positions = self._closure(reached)
+        with self._lock:
+            target = dfa.state(positions)
+            dfa.moves[state][char] = target
         return target
 
     def match(self, text: str) -> bool:
         if not text.startswith(self._prefix):
             return False
-        if len(self._sets) > self._MAX_STATES:
-            self._reset()
-        state, dead, moves = self._start, self._dead, self._moves
+        dfa = self._dfa
+        if len(dfa.sets) > self._MAX_STATES:
+            dfa = self._dfa = _Dfa(dfa.sets[dfa.start], len(self.tokens))
+        state, moves = dfa.start, dfa.moves
         for char in text:
             following = moves[state].get(char)
-            state = self._step(state, char) if following is None else following
-            if state == dead:
+            state = self._step(dfa, state, char) if following is None else following
+            if state == _Dfa.DEAD:
                 return False
-        return self._accepts[state]
+        return dfa.accepts[state]
+
+
+class _Dfa:
+    """The states found so far: position sets, their ids, moves and whether each accepts."""
+
+    DEAD = 0  # the empty set: no way to match any more
+
+    def __init__(self, start: frozenset[int], end: int) -> None:
+        self.end = end
+        self.ids: dict[frozenset[int], int] = {}
+        self.sets: list[frozenset[int]] = []
+        self.moves: list[dict[str, int]] = []
+        self.accepts: list[bool] = []
+        self.state(frozenset())
+        self.start = self.state(start)
+
+    def state(self, positions: frozenset[int]) -> int:
+        found = self.ids.get(positions)
+        if found is None:
+            found = self.ids[positions] = len(self.sets)
+            self.sets.append(positions)
+            self.moves.append({})
+            self.accepts.append(self.end in positions)
+        return found
 
 
 def _char_class(glob: str, i: int) -> tuple[Any, int] | None:
