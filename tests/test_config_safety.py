@@ -4,12 +4,16 @@ are each a one-line error naming file and line, exit 2; globs match in linear ti
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as settings_hypothesis
+from hypothesis import strategies as st
 
 from lunalint import settings
 
@@ -284,3 +288,43 @@ def test_long_values_are_cut_in_messages(tmp_path):
     err = _one_line_error(run_cli("Chrystoki.conf", cwd=project), ".lunalint.yaml:1: ")
     assert len(err) < 300
 
+
+
+def _reference_regex(glob: str) -> "re.Pattern[str]":
+    """The documented semantics as a backtracking regex (fine for tiny inputs)."""
+    out, i = [], 0
+    while i < len(glob):
+        if glob.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif glob.startswith("**", i):
+            out.append(".*")
+            while glob.startswith("*", i):
+                i += 1
+        elif glob[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif glob[i] == "?":
+            out.append("[^/]")
+            i += 1
+        elif glob.startswith("[!", i):
+            end = glob.index("]", i + 3)
+            out.append(f"[^/{re.escape(glob[i + 2:end])}]")
+            i = end + 1
+        elif glob[i] == "[":
+            end = glob.index("]", i + 2)
+            out.append(f"(?!/)[{re.escape(glob[i + 1:end])}]")
+            i = end + 1
+        else:
+            out.append(re.escape(glob[i]))
+            i += 1
+    return re.compile("".join(out) + r"\Z", re.S)
+
+
+@settings_hypothesis(max_examples=400, deadline=None)
+@given(glob=st.lists(st.sampled_from(["a", "b", "/", "*", "**", "**/", "?", "[ab]", "[!a]"]),
+                     min_size=1, max_size=7).map("".join),
+       path=st.text(alphabet="ab/", max_size=10))
+def test_the_linear_matcher_agrees_with_the_documented_semantics(glob, path):
+    matcher = settings.compile_glob(glob)
+    assert matcher.match(path) is bool(_reference_regex(glob).match(path)), (glob, path)
