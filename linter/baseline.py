@@ -3,12 +3,25 @@
 A finding is keyed by rule, repository-relative path and logical anchor (section/key, or
 serial/policy number) — never by line number — so moving lines around keeps the baseline
 valid. Keys are counted, so two identical findings need two baseline entries.
+
+A baseline is input like any other (it sits in the repository, so a pull request can change
+it), and reading it is bounded: at most 16 MiB and 100,000 entries, containers and strings
+counted before parsing, and each ``count`` a whole number from 1 to 1,000,000. Anything else
+is a one-line :class:`BaselineError` (never clamped: a wrong baseline would hide findings).
+Entries no longer found are reported once per entry with their count, never expanded.
+
+It is written atomically (a temporary file in the same directory, then ``os.replace``) and
+only over a regular file: a symbolic link, directory, FIFO, device or socket at the target is
+refused with :class:`BaselineWriteError`.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import stat
+import tempfile
 from collections import Counter
 from dataclasses import replace
 
@@ -16,10 +29,19 @@ from lunalint import __version__
 from lunalint.findings import Finding, Suppression
 
 FORMAT = 1
+MAX_BYTES = 16 << 20      # a real entry is about 150 bytes: some 100,000 entries
+MAX_ENTRIES = 100_000
+MAX_COUNT = 1_000_000     # identical findings one entry may stand for
+MAX_FIELD = 4096          # characters in a rule, path or anchor
+_KEYS = {"rule", "path", "anchor", "count"}
 
 
 class BaselineError(Exception):
     """The baseline file cannot be read or is not a lunalint baseline."""
+
+
+class BaselineWriteError(OSError):
+    """The baseline cannot be written where asked; ``strerror`` says why in a few words."""
 
 
 def _rel(path: str, root: str) -> str:
@@ -35,48 +57,153 @@ def key(finding: Finding, root: str) -> tuple[str, str, str]:
     return (finding.rule, _rel(finding.path, root), finding.anchor or finding.message)
 
 
+# --------------------------------------------------------------------------- writing
+
 def write(path: str, findings: list[Finding], root: str) -> int:
-    """Write the unsuppressed ``findings`` to ``path``; returns how many were recorded."""
+    """Write the unsuppressed ``findings`` to ``path``; returns how many were recorded.
+
+    Raises :class:`BaselineWriteError` (an ``OSError``) when ``path`` exists and is not a
+    regular file, and ``OSError`` when writing fails; the old file is then left as it was.
+    """
     counts = Counter(key(f, root) for f in findings if f.suppression is None)
     entries = [{"rule": r, "path": p, "anchor": a, "count": n}
                for (r, p, a), n in sorted(counts.items())]
     doc = {"lunalint_baseline": FORMAT, "version": __version__, "findings": entries}
-    tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8", newline="\n") as handle:
-        json.dump(doc, handle, indent=2, ensure_ascii=False)
-        handle.write("\n")
-    os.replace(tmp, path)
+    text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    _replace_regular_file(path, text.encode("utf-8"))
     return sum(counts.values())
 
 
-def load(path: str) -> Counter:
+def _replace_regular_file(path: str, data: bytes) -> None:
+    """Write ``data`` to a temporary file next to ``path`` and rename it over ``path``."""
+    existing = _regular_or_missing(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.",
+                               suffix=".tmp")
     try:
-        with open(path, encoding="utf-8") as handle:
-            doc = json.load(handle)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        # mkstemp makes the file 0600; keep the old file's mode, else what open() would give
+        os.chmod(tmp, stat.S_IMODE(existing.st_mode) if existing else 0o666 & ~_umask())
+        _regular_or_missing(path)  # again, just before replacing: it may have changed
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _regular_or_missing(path: str) -> os.stat_result | None:
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    if stat.S_ISREG(info.st_mode):
+        return info
+    kind = ("a symbolic link" if stat.S_ISLNK(info.st_mode)
+            else "a directory" if stat.S_ISDIR(info.st_mode)
+            else "a FIFO (named pipe)" if stat.S_ISFIFO(info.st_mode)
+            else "a device" if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode)
+            else "a socket" if stat.S_ISSOCK(info.st_mode) else "not a regular file")
+    raise BaselineWriteError(errno.EEXIST, f"it is {kind}; a baseline is written only to a "
+                                           "new or regular file")
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+# --------------------------------------------------------------------------- reading
+
+def load(path: str) -> Counter:
+    """The entries of the baseline at ``path`` as ``(rule, path, anchor) -> count``."""
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_BYTES + 1)
     except OSError as error:
         raise BaselineError(f"cannot read baseline {path}: {error.strerror or error}") from None
+    if len(raw) > MAX_BYTES:
+        raise BaselineError(f"{path}: larger than {MAX_BYTES >> 20} MiB, too large for a "
+                            "lunalint baseline; write it again with --write-baseline")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        raise BaselineError(f"{path}:{line}: not a lunalint baseline (not UTF-8)") from None
+    # Every JSON object or array costs memory when parsed; a real baseline has one object per
+    # entry and one array, so many more (`[[],[],...]`) is refused before parsing.
+    if text.count("{") + text.count("[") > 2 * MAX_ENTRIES + 16 \
+            or text.count('"') > 24 * MAX_ENTRIES:
+        raise BaselineError(f"{path}: not a lunalint baseline (far more values than "
+                            f"{MAX_ENTRIES} entries hold)")
+    try:
+        doc = json.loads(text)
     except json.JSONDecodeError as error:
         raise BaselineError(f"{path}:{error.lineno}: not a lunalint baseline (invalid JSON: "
                             f"{error.msg})") from None
+    except RecursionError:
+        raise BaselineError(f"{path}: not a lunalint baseline (nested too deeply)") from None
+    except ValueError as error:  # e.g. an integer of more than 4,300 digits
+        raise BaselineError(f"{path}: not a lunalint baseline ({_first_line(error)})") \
+            from None
     if not isinstance(doc, dict) or doc.get("lunalint_baseline") != FORMAT \
             or not isinstance(doc.get("findings"), list):
         raise BaselineError(f"{path}: not a lunalint baseline (format {FORMAT} expected)")
+    if len(doc["findings"]) > MAX_ENTRIES:
+        raise BaselineError(f"{path}: more than {MAX_ENTRIES} entries, too many for a "
+                            "lunalint baseline")
     counts: Counter = Counter()
-    for item in doc["findings"]:
-        try:
-            counts[(str(item["rule"]), str(item["path"]), str(item["anchor"]))] += int(
-                item.get("count", 1))
-        except (KeyError, TypeError, ValueError):
-            raise BaselineError(f"{path}: malformed entry {item!r}") from None
+    for index, item in enumerate(doc["findings"], start=1):
+        rule, where, anchor, count = _entry(item, f"{path}: entry {index}")
+        counts[(rule, where, anchor)] += count
+        if counts[(rule, where, anchor)] > MAX_COUNT:
+            raise BaselineError(f"{path}: entry {index}: more than {MAX_COUNT} findings "
+                                "recorded for one rule, path and anchor")
     return counts
 
+
+def _entry(item: object, where: str) -> tuple[str, str, str, int]:
+    """One entry, checked; the message never repeats its values (they may be secrets)."""
+    if not isinstance(item, dict):
+        raise BaselineError(f"{where}: malformed entry (an object with rule, path, anchor "
+                            "and count expected)")
+    unknown = set(item) - _KEYS
+    if unknown:
+        raise BaselineError(f"{where}: malformed entry (unknown key "
+                            f"{sorted(map(str, unknown))[0][:40]!r})")
+    fields = []
+    for name in ("rule", "path", "anchor"):
+        value = item.get(name)
+        if not isinstance(value, str) or len(value) > MAX_FIELD:
+            raise BaselineError(f"{where}: malformed entry (`{name}` must be a string of at "
+                                f"most {MAX_FIELD} characters)")
+        fields.append(value)
+    count = item.get("count", 1)
+    if type(count) is not int or not 1 <= count <= MAX_COUNT:
+        raise BaselineError(f"{where}: malformed entry (`count` must be a whole number from 1 "
+                            f"to {MAX_COUNT})")
+    return fields[0], fields[1], fields[2], count
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).splitlines()[0][:120] if str(error) else type(error).__name__
+
+
+# --------------------------------------------------------------------------- applying
 
 def apply(findings: list[Finding], known: Counter, root: str, baseline_path: str,
           linted: list[str] | None = None) -> tuple[list[Finding], list[str]]:
     """Mark findings recorded in the baseline as suppressed (kind external).
 
     Returns the findings and the baseline entries of the ``linted`` files (all files when
-    None) that matched nothing, now fixed, as ``RULE path anchor`` strings.
+    None) that matched nothing, now fixed, as ``RULE path anchor`` strings (one per entry,
+    with `` (N times)`` when more than one of its findings is gone).
     """
     scope = None if linted is None else {_rel(p, root) for p in linted}
     left = Counter(known)
@@ -89,6 +216,7 @@ def apply(findings: list[Finding], known: Counter, root: str, baseline_path: str
                 "external", f"recorded in baseline {os.path.basename(baseline_path)}",
                 baseline_path))
         out.append(f)
-    fixed = [f"{r} {p} {a}" for (r, p, a), n in sorted(left.items()) for _ in range(n)
-             if scope is None or p in scope]
+    fixed = [f"{r} {p} {a}" + (f" ({n} times)" if n > 1 else "")
+             for (r, p, a), n in sorted(left.items())
+             if n > 0 and (scope is None or p in scope)]
     return out, fixed

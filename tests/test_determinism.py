@@ -101,8 +101,8 @@ def test_parallel_cold_cache_builds_are_safe(tmp_path):
     assert all(p.returncode == 0 for p in procs), [e for _, e in outs]
     assert len({o for o, _ in outs}) == 1
     assert not any(e for _, e in outs)
-    pickles = sorted(cache.glob("*.pickle"))
-    assert pickles, "no parser was cached"
+    cached = sorted(cache.glob("*.lark.json"))
+    assert cached, "no parser was cached"
     assert not list(cache.glob(".tmp-*")), "a temporary file was left behind"
     again = subprocess.run([sys.executable, "-m", "lunalint", "--format", "json", "--fail-on",
                             "never", "."], cwd=target, env=env, capture_output=True)
@@ -116,8 +116,8 @@ def test_a_corrupt_cache_is_rebuilt(tmp_path):
     target.write_text("Misc = { ToolsDir = /x; }\nLuna = {\n  DefaultTimeOut = 1;\n}\n")
     first = subprocess.run([sys.executable, "-m", "lunalint", "--format", "json", str(target)],
                            env=env, capture_output=True)
-    for pickle in cache.glob("*.pickle"):
-        pickle.write_bytes(b"\x80\x04garbage")
+    for cached in cache.glob("*.lark.json"):
+        cached.write_bytes(b"\x80\x04garbage")
     second = subprocess.run([sys.executable, "-m", "lunalint", "--format", "json", str(target)],
                             env=env, capture_output=True)
     assert second.stdout == first.stdout

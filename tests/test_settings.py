@@ -137,7 +137,7 @@ def test_kinds_globs_make_unusual_names_configs(repo):
 def test_facts_for_matching_files(tmp_path):
     path = write(tmp_path, ".lunalint.yaml",
                  "facts:\n  - path: 'prod/**'\n    client-version: '10.4.0'\n"
-                 "  - path: 'prod/new/*'\n    client-version: 10.7\n")
+                 "  - path: 'prod/new/*'\n    client-version: \"10.7\"\n")
     cfg = settings.load(str(path), KNOWN)
     assert cfg.facts_for(str(tmp_path / "prod" / "a" / "Chrystoki.conf")) == {
         "client-version": "10.4.0"}
