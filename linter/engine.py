@@ -406,7 +406,7 @@ def lint(paths: list[str], rules: list[Rule], *, facts: dict[str, Any] | None = 
          cwd: str | None = None, jobs: int | None = None, missing_ok: bool = False,
          accept: Callable[[str], bool] | None = None,
          kind_of: Callable[[str], str | None] | None = None,
-         root: str | None = None) -> Result:
+         root: str | None = None, embedded: bool = True) -> Result:
     """Lint ``paths`` (files or directories) with ``rules``; raises nothing for bad input.
 
     ``jobs`` is the number of worker processes (None: :func:`default_jobs`). A path that does
@@ -428,7 +428,7 @@ def lint(paths: list[str], rules: list[Rule], *, facts: dict[str, Any] | None = 
     total = Result([], [], missing=missing)
     for scope in confine.scopes([p for p in paths if p not in missing], root):
         part = _lint_scope(list(scope.paths), scope.root, rules, facts, cwd, jobs, accept,
-                           kind_of)
+                           kind_of, embedded)
         total.findings.extend(part.findings)
         total.documents.extend(part.documents)
         total.skipped.extend(part.skipped)
@@ -442,9 +442,11 @@ def lint(paths: list[str], rules: list[Rule], *, facts: dict[str, Any] | None = 
 def _lint_scope(paths: list[str], root: str | None, rules: list[Rule],
                 facts: dict[str, Any] | None, cwd: str | None, jobs: int | None,
                 accept: Callable[[str], bool] | None,
-                kind_of: Callable[[str], str | None] | None) -> Result:
+                kind_of: Callable[[str], str | None] | None, embedded: bool = True) -> Result:
     walked = confine.walk(paths, kind_of, root)
     targets = walked.targets
+    if not embedded:  # scripts, runbooks and YAML met while walking are not read
+        targets = [t for t in targets if t.explicit or not discover.embeds(t.path, None)]
     if accept is not None:
         targets = [t for t in targets if t.explicit or accept(t.path)]
     if kind_of is not None:

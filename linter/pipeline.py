@@ -78,7 +78,8 @@ def run(options: Options) -> Outcome:
     result = engine.lint(options.paths, options.rules, jobs=options.jobs, missing_ok=True,
                          facts=_facts(cfg), cwd=options.cwd,
                          accept=cfg.accepts if filtered else None,
-                         kind_of=cfg.kind_of if kinds else None, root=root)
+                         kind_of=cfg.kind_of if kinds else None, root=root,
+                         embedded=cfg.embedded)
     redactor = redact.Redactor(result.secrets)
     # Levels first, so a waiver or directive hides a finding whatever its level; then
     # suppressions, which add their own findings (LUNALINT-SUP*).

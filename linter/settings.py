@@ -69,7 +69,7 @@ MAX_GLOB = 1024           # characters in one glob
 _VERSION = re.compile(r"^[0-9]{1,6}(?:\.[0-9]{1,6}){0,3}\Z")  # ASCII digits, bounded
 FACT_KEYS = {"client-version": _VERSION}
 _TOP_KEYS = ("select", "ignore", "level", "fail-on", "include", "exclude", "kinds", "facts",
-             "waivers")
+             "waivers", "embedded")
 _WAIVER_KEYS = ("rule", "path", "anchor", "reason", "expires")
 
 
@@ -119,6 +119,8 @@ class Settings:
     facts: tuple[FactRule, ...] = ()
     waivers: tuple[Waiver, ...] = ()
     firmware: tuple[dict[str, str], ...] = ()  # rows extending data/firmware.yaml
+    # Look inside scripts, Dockerfiles, Markdown and YAML met while walking (issue 13).
+    embedded: bool = True
 
     def relative(self, path: str) -> str:
         """``path`` relative to the configuration's directory, with ``/``."""
@@ -715,6 +717,7 @@ class _Checker:
             facts=self.facts(data),
             waivers=self.waivers(data, source),
             firmware=self.firmware(data),
+            embedded=self.flag(data, "embedded", True),
         )
 
     # -- helpers
@@ -773,6 +776,12 @@ class _Checker:
                 if sub not in allowed:
                     raise self.fail((key, str(sub)), f"unknown key {_short(sub)} in `{key}` "
                                                      f"(known keys: {', '.join(allowed)})")
+        return value
+
+    def flag(self, data: dict, key: str, default: bool) -> bool:
+        value = data.get(key, default)
+        if not isinstance(value, bool):
+            raise self.fail((key,), f"`{key}` must be true or false, not {_short(value)}")
         return value
 
     def choice(self, data: dict, key: str, choices: tuple[str, ...]) -> str | None:

@@ -162,3 +162,22 @@ def test_hook_runs_on_templates_and_hosts(report):
                    "helm/templates/_chrystoki.tpl", cwd=root)
     paths = {f["path"] for f in json.loads(proc.stdout)["findings"]}
     assert paths == {"scripts/bootstrap.sh", "helm/templates/_chrystoki.tpl"}
+
+
+def test_embedded_scanning_can_be_turned_off(report):
+    root, _, _ = report
+    (root / ".lunalint.yaml").write_text("embedded: false\n", encoding="utf-8")
+    try:
+        proc = run_cli("--format", "json", "--fail-on", "never", ".", cwd=root)
+        paths = {f["path"] for f in json.loads(proc.stdout)["findings"]}
+        assert "scripts/bootstrap.sh" not in paths and "docs/runbook.md" not in paths
+        assert "helm/templates/_chrystoki.tpl" not in paths  # a YAML-kind host
+        assert "puppet/templates/Chrystoki.conf.erb" in paths  # templates are Luna files
+        # named, a host is still read
+        proc = run_cli("--format", "json", "--fail-on", "never", "scripts/bootstrap.sh", cwd=root)
+        assert json.loads(proc.stdout)["findings"]
+        (root / ".lunalint.yaml").write_text("embedded: maybe\n", encoding="utf-8")
+        proc = run_cli(".", cwd=root)
+        assert proc.returncode == 2 and "`embedded` must be true or false" in proc.stderr
+    finally:
+        (root / ".lunalint.yaml").unlink()
