@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 from lunalint.findings import Level
 from lunalint.model import ClientConfig, Document, Span
+from lunalint.model.base import invisible_chars, show_char, show_invisible
 from lunalint.rules import catalog, sources
 from lunalint.rules.base import Context, Problem, rule
 
@@ -163,19 +164,17 @@ def syn003(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
 def syn004(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
     """Configurations assembled from fragments often repeat a section. Whether the library
     merges the repeats or reads only one of them is undocumented."""
-    seen = {}
+    seen: dict[str, tuple[object, int]] = {}  # folded name → (first section, repeats so far)
     for section in config.sections:
-        first = seen.setdefault(section.name.casefold(), section)
-        if first is not section:
+        folded = section.name.casefold()
+        first, count = seen.get(folded, (section, -1))
+        seen[folded] = (first, count + 1)
+        if count >= 0:
             yield Problem(section.header_span, (
                 f"section `{section.name}` repeats (first on line {first.header_span.line}); "
                 "merge the two: whether the library reads both is undocumented"),
-                anchor=_anchor(section.name) + f"#{_count(config, section)}",
+                anchor=_anchor(section.name) + f"#{count + 1}",
                 related=((None, first.header_span, "first definition"),))
-
-
-def _count(config: ClientConfig, section) -> int:
-    return [s for s in config.sections if s.name.casefold() == section.name.casefold()].index(section)
 
 
 @rule("SYN005", "unknown-name", Level.WARNING,
@@ -195,8 +194,18 @@ def syn005(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
     """A misspelt key is silently ignored by the library, so the setting it was meant to make
     never takes effect (for example `AutoReconnectedInterval` leaves the recovery interval at
     its default). Sections whose keys are free-form (`HASynchronize`, `HARecovery`) or not
-    catalogued (`REST`, `XTC`, …) are not checked key by key."""
+    catalogued (`REST`, `XTC`, …) are not checked key by key, except for invisible characters:
+    a zero-width space, a bidi control or a byte-order mark inside a section name or key makes a
+    name that looks right in an editor and is not, in every section."""
     for section in config.sections:
+        hidden = _hidden(section.name, section.name_span, "section name", section.name)
+        if hidden is not None:
+            yield hidden
+            continue
+        for entry in section.entries:
+            hidden = _hidden(entry.key, entry.key_span, "key", section.name)
+            if hidden is not None:
+                yield hidden
         canonical = catalog.canonical_section(section.name)
         if canonical is None:
             guess = catalog.closest(section.name, catalog.ALL_SECTIONS)
@@ -207,13 +216,33 @@ def syn005(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
         if canonical not in catalog.SECTIONS:
             continue
         for entry in section.entries:
-            if catalog.canonical_key(canonical, entry.key) is not None:
+            if catalog.canonical_key(canonical, entry.key) is not None \
+                    or invisible_chars(entry.key):
                 continue
             guess = catalog.suggest_key(canonical, entry.key)
             hint = f"; did you mean `{guess}`?" if guess else ""
             yield Problem(entry.key_span,
                           f"unknown key `{entry.key}` in section `{section.name}`{hint}",
                           anchor=_anchor(section.name, entry.key))
+
+
+def _hidden(name: str, span: Span, what: str, section: str) -> Problem | None:
+    """A problem at the first invisible character of a section name or key, or None."""
+    found = invisible_chars(name)
+    if not found:
+        return None
+    offset, ch = found[0]
+    shown = show_invisible(name)
+    column = span.column + offset
+    more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+    visible = "".join(c for c in name if not invisible_chars(c))
+    where = f"section `{shown}`" if what == "section name" else \
+        f"key `{shown}` in section `{show_invisible(section)}`"
+    anchor = _anchor(show_invisible(section)) if what == "section name" else \
+        _anchor(show_invisible(section), shown)
+    return Problem(Span(span.line, column, span.line, column + 1), (
+        f"{where} holds an invisible character, {show_char(ch)}, at column {column}{more}: "
+        f"the {what} looks like `{visible}` but is not; delete the character"), anchor=anchor)
 
 
 @rule("SYN006", "key-case", Level.NOTE,

@@ -6,15 +6,19 @@ line: a TAB is one column, and terminal colour codes (ANSI escape sequences), wh
 reader strips before it reads a line, still occupy their columns, so a span points at the same
 characters an editor shows.
 
-All objects are frozen. Dictionaries offered for lookup (``PolicySet.policies``,
-``Export.partitions``, ...) are built on each access from the stored tuples.
+All objects are frozen. Dictionaries offered for lookup (``Export.partitions``, ...) are built
+on each access from the stored tuples; ``PolicySet.policies`` and ``HsmPolicies.policies``,
+which rules consult once per policy number, are built once.
+
+Numbers (slot ids, policy numbers and values, codes) are ASCII digits of bounded length
+(:func:`~lunalint.model.base.ascii_int`); anything else is text.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from lunalint.model.base import Document, Span
+from lunalint.model.base import Document, Span, ascii_int
 from lunalint.versions import Version
 
 
@@ -200,6 +204,7 @@ class PolicySet:
     slot: Slot | None
     command_index: int | None
     elided: bool = False
+    _by_number: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def serial(self) -> str | None:
@@ -211,12 +216,17 @@ class PolicySet:
 
     @property
     def policies(self) -> dict[int, PolicyValue]:
-        """Policy number → value; when a number repeats, the last line wins."""
-        return {p.number: p for p in self.policy_values}
+        """Policy number → value; when a number repeats, the last line wins. Built once:
+        treat it as read-only."""
+        if "policies" not in self._by_number:
+            self._by_number["policies"] = {p.number: p for p in self.policy_values}
+        return self._by_number["policies"]
 
     @property
     def capabilities(self) -> dict[int, PolicyValue]:
-        return {p.number: p for p in self.capability_values}
+        if "capabilities" not in self._by_number:
+            self._by_number["capabilities"] = {p.number: p for p in self.capability_values}
+        return self._by_number["capabilities"]
 
     partition_policies = policies
     partition_capabilities = capabilities
@@ -249,10 +259,7 @@ class HsmPolicy:
             return 1
         if v in {"off", "false", "no", "disabled"}:
             return 0
-        try:
-            return int(v)
-        except ValueError:
-            return None
+        return ascii_int(v, signed=True)
 
     @property
     def enabled(self) -> bool | None:
@@ -274,6 +281,7 @@ class HsmPolicies:
     slot: Slot | None
     command_index: int | None
     elided: bool = False
+    _by_code: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def label_field(self) -> Field | None:
@@ -304,11 +312,18 @@ class HsmPolicies:
 
     @property
     def policies(self) -> dict[int, HsmPolicy]:
-        return {p.code: p for p in self.policy_values if p.code is not None}
+        """Policy code → policy (built once: treat it as read-only)."""
+        if "policies" not in self._by_code:
+            self._by_code["policies"] = {p.code: p for p in self.policy_values
+                                         if p.code is not None}
+        return self._by_code["policies"]
 
     @property
     def capabilities(self) -> dict[int, HsmPolicy]:
-        return {p.code: p for p in self.capability_values if p.code is not None}
+        if "capabilities" not in self._by_code:
+            self._by_code["capabilities"] = {p.code: p for p in self.capability_values
+                                             if p.code is not None}
+        return self._by_code["capabilities"]
 
     def policy(self, code: int) -> HsmPolicy | None:
         return self.policies.get(code)
@@ -424,7 +439,7 @@ class HaGroupStatus:
     @property
     def slot_id(self) -> int | None:
         f = self.field("HA Group Slot ID")
-        return int(f.value) if f is not None and f.value.isdigit() else None
+        return ascii_int(f.value) if f is not None else None
 
     # The listing's global settings and the group's sync state, as LunaCM prints them.
 
