@@ -17,6 +17,7 @@ Numbers (slot ids, policy numbers and values, codes) are ASCII digits of bounded
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from lunalint.model.base import Document, Span, ascii_int
 from lunalint.versions import Version
@@ -36,13 +37,33 @@ class Field:
         return self.key_span.merge(self.value_span)
 
 
-def _find(fields: tuple[Field, ...], *names: str) -> Field | None:
-    """The last field whose key is one of ``names`` (case-insensitive)."""
-    wanted = {n.casefold() for n in names}
-    for f in reversed(fields):
-        if f.key.casefold() in wanted:
-            return f
-    return None
+def _find(fields: tuple[Field, ...], *names: str, index: dict | None = None) -> Field | None:
+    """The last field whose key is one of ``names`` (case-insensitive).
+
+    ``index`` is the owner's cache (an empty dict on first use): it is filled once with each
+    folded key's last field and its position, so that a block of many fields costs one pass,
+    not one per lookup."""
+    if index is None:
+        wanted = {n.casefold() for n in names}
+        for f in reversed(fields):
+            if f.key.casefold() in wanted:
+                return f
+        return None
+    if not index:
+        index[""] = None  # marks the index as built, even for no fields
+        for i, f in enumerate(fields):
+            index[f.key.casefold()] = (i, f)
+    best = None
+    for name in names:
+        hit = index.get(name.casefold())
+        if hit is not None and (best is None or hit[0] > best[0]):
+            best = hit
+    return best[1] if best is not None else None
+
+
+def _index_field() -> Any:
+    """A per-object cache for :func:`_find`, excluded from init, repr and comparison."""
+    return field(default_factory=dict, init=False, repr=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,10 +82,11 @@ class Slot:
     authentication: str | None  # "PW" or "PED", from the Configuration text
     authentication_span: Span | None
     command_index: int | None  # the command whose output listed it; None for start-up
+    _keys: dict = _index_field()
 
     def field(self, name: str) -> Field | None:
         """The field ``name``, or ``HSM <name>`` when the slot prints it that way."""
-        return _find(self.fields, name, f"HSM {name}")
+        return _find(self.fields, name, f"HSM {name}", index=self._keys)
 
     def _value(self, name: str) -> str | None:
         f = self.field(name)
@@ -282,18 +304,21 @@ class HsmPolicies:
     command_index: int | None
     elided: bool = False
     _by_code: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    _keys: dict = _index_field()
 
     @property
     def label_field(self) -> Field | None:
-        return _find(self.fields, "HSM Label", "Label")
+        return _find(self.fields, "HSM Label", "Label", index=self._keys)
 
     @property
     def serial_field(self) -> Field | None:
-        return _find(self.fields, "Serial #", "Serial Number", "HSM Serial Number")
+        return _find(self.fields, "Serial #", "Serial Number", "HSM Serial Number",
+                     index=self._keys)
 
     @property
     def firmware_field(self) -> Field | None:
-        return _find(self.fields, "Firmware", "Firmware Version", "HSM Firmware Version")
+        return _find(self.fields, "Firmware", "Firmware Version", "HSM Firmware Version",
+                     index=self._keys)
 
     @property
     def label(self) -> str | None:
@@ -336,12 +361,13 @@ class HsmInfo:
     fields: tuple[Field, ...]
     span: Span
     command_index: int | None
+    _keys: dict = _index_field()
 
     def field(self, name: str) -> Field | None:
-        return _find(self.fields, name)
+        return _find(self.fields, name, index=self._keys)
 
     def _value(self, *names: str) -> str | None:
-        f = _find(self.fields, *names)
+        f = _find(self.fields, *names, index=self._keys)
         return f.value if f is not None and f.value else None
 
     @property
@@ -359,7 +385,7 @@ class HsmInfo:
 
     @property
     def firmware_field(self) -> Field | None:
-        return _find(self.fields, "Firmware")
+        return _find(self.fields, "Firmware", index=self._keys)
 
     @property
     def model(self) -> str | None:
@@ -415,12 +441,14 @@ class HaGroupStatus:
     standby_serials: tuple[SerialRef, ...]  # from `Standby Members:` (`<none>` → empty)
     span: Span
     command_index: int | None
+    _keys: dict = _index_field()
+    _setting_keys: dict = _index_field()
 
     def field(self, name: str) -> Field | None:
-        return _find(self.fields, name)
+        return _find(self.fields, name, index=self._keys)
 
     def setting(self, name: str) -> Field | None:
-        return _find(self.settings, name)
+        return _find(self.settings, name, index=self._setting_keys)
 
     @property
     def label_field(self) -> Field | None:
