@@ -6,7 +6,8 @@ the CPU time of a run on a tiny input (interpreter start-up and imports). Linear
 quadratic work quadruples. The bound (3x) is generous for noise and there is no absolute time
 limit anywhere. Sizes are chosen so that each case takes a few seconds on a loaded 2-core machine.
 
-Shapes: a flood of `A = {` lines (SYN001/SYN004), one section repeated thousands of times
+Shapes: long runs of blanks inside keys, names and table rows (regular expressions that
+rescanned the run from each blank), a flood of `A = {` lines (SYN001/SYN004), one section repeated thousands of times
 (SYN004 counted the repeats by rescanning), a capture of thousands of repeated sessions (POL302
 collected every group per policy set; `Workspace.groups_of` scanned every group), and a
 workspace of thousands of HA groups with incomplete definitions, listed in a capture along
@@ -65,6 +66,25 @@ def many_groups(n: int) -> dict[str, str]:
             "captures/estate.lunacm.txt": "lunacm:>hagroup listgroups\n\n" + "".join(listing)}
 
 
+def blank_runs(n: int) -> dict[str, str]:
+    """Lines with runs of n blanks where a key, a name or a table cell ends (regular
+    expressions that looked ahead past the run from every blank in it took quadratic time, one
+    that searched for the last key cubic)."""
+    gap = " " * n
+    return {
+        "Chrystoki.conf": (f"Misc = {{\n   Tools{gap}Dir = /opt/luna\n"
+                           f"   x{gap}y = 1 = 2\n   PE1746Enabled = 0;\n}}\n"),
+        "crystoki.ini": f"[Misc]\nTools{gap}Dir=C:\\luna\nk{gap}\n",
+        "captures/site.lunacm.txt": (
+            f"   Serial{gap}Number -> 1\n   HSM{gap}Label: a\n"
+            "lunacm:>partition showpolicies\n   Partition Policies\n"
+            f"      1: Allow{gap}wrapping : 1\n      2: Allow{gap}x\n\n"
+            "[hsm-a] lunash:>hsm showpolicies\n"
+            "   Description                              Value        Code      Destructive\n"
+            f"   Allow{gap}cloning{gap}On{gap}7{gap}Yes\n   Allow x{gap}\n"),
+    }
+
+
 def _cpu_of_run(tmp: Path, files: dict[str, str], name: str) -> float:
     """CPU seconds (user + system) of one lunalint run over ``files`` in a fresh git tree."""
     root = tmp / name
@@ -89,6 +109,7 @@ def _cpu_of_run(tmp: Path, files: dict[str, str], name: str) -> float:
     (repeated_sections, 6000, 10),
     (repeated_sessions, 250, 1),
     (many_groups, 2000, 4),
+    (blank_runs, 3000, 10),
 ])
 def test_cost_grows_linearly(tmp_path, shape, n, small):
     base = _cpu_of_run(tmp_path, shape(small), "base")
