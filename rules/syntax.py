@@ -76,7 +76,8 @@ def syn001(doc: Document, ctx: Context) -> Iterator[Problem]:
                        f"were not checked: {others} {'follow' if n != 1 else 'follows'} from "
                        f"this one and {'are' if n != 1 else 'is'} not reported one by one; fix "
                        "this line first")
-        yield Problem(lead.span.merge(last.span), message, anchor=_place(doc, lead.span.line, starts))
+        yield Problem(lead.span.merge(last.span), message,
+                      anchor=_place(doc, lead.span.line, starts))
 
 
 _KEY_WORD = re.compile(r"[ \t]*([A-Za-z][A-Za-z0-9_.-]*)[ \t]*=")
