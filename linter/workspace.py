@@ -151,7 +151,8 @@ class Workspace:
         by_label, by_sn, by_status = self._listing_index
         found = by_label.get(status.label or "", []) or by_sn.get(status.serial or "", [])
         own = by_status.get(id(status), [])
-        return tuple(dict.fromkeys([*found, *own]))
+        # by identity: hashing a Group hashes its whole configuration
+        return tuple({id(g): g for g in [*found, *own]}.values())
 
     @cached_property
     def _listing_index(self) -> tuple[dict, dict, dict]:

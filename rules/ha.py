@@ -645,10 +645,12 @@ def _definitions(status: HaGroupStatus, ctx: Context) -> list:
 
 def _related_definitions(statuses, ctx: Context) -> tuple:
     related: list = []
+    seen: set = set()  # a set, not a scan of the list: one listing may name thousands of groups
     for status in statuses:
         for group in _definitions(status, ctx):
             for r in group.related("the client configuration defines this HA group here"):
-                if r not in related:
+                if r not in seen:
+                    seen.add(r)
                     related.append(r)
     return tuple(sorted(related, key=lambda r: (r[0], r[1])))
 
