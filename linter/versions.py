@@ -4,6 +4,10 @@ Only the dotted release numbers take part in comparisons: the build suffix (``-4
 for display but ignored, so ``10.4.0-417 == 10.4.0``. Missing trailing parts count as zero
 (``7.7 == 7.7.0``). A version also compares with a string, which is parsed first:
 ``version >= "10.7.0"``.
+
+Release numbers are ASCII digits, at most ``MAX_DIGITS`` each and ``MAX_PARTS`` of them; a text
+whose version is written with other digits (``7.٧.1``, ``7.²``) or is longer is no version
+(None), never a traceback or a misread prefix.
 """
 
 from __future__ import annotations
@@ -12,7 +16,12 @@ import re
 from dataclasses import dataclass, field
 from functools import total_ordering
 
-_VERSION = re.compile(r"[vV]?(?P<release>\d+(?:\.\d+)*)(?:[-+_.](?P<build>[0-9A-Za-z][\w.]*))?")
+from lunalint.chars import MAX_DIGITS
+
+_VERSION = re.compile(
+    r"[vV]?(?P<release>[0-9]+(?:\.[0-9]+)*)(?:[-+_.](?P<build>[0-9A-Za-z][\w.]*))?")
+_FIND = re.compile(r"(?<![\w.])[vV]?[0-9]+(?:\.[0-9]+)+(?:-[0-9A-Za-z]+)?")
+MAX_PARTS = 8
 
 
 @total_ordering
@@ -27,16 +36,22 @@ class Version:
     @classmethod
     def parse(cls, text: str) -> Version | None:
         """The version at the start of ``text`` (after an optional ``v``), or None."""
-        m = _VERSION.match(text.strip())
+        text = text.strip()
+        m = _VERSION.match(text)
         if m is None:
             return None
-        release = tuple(int(p) for p in m.group("release").split("."))
-        return cls(release, m.group("build"), m.group(0))
+        parts = m.group("release").split(".")
+        if len(parts) > MAX_PARTS or any(len(p) > MAX_DIGITS for p in parts):
+            return None
+        after = text[m.end():m.end() + 2]  # what follows: `7.٧` or `7²` is not version 7
+        if any(ch.isdigit() and ch > "9" for ch in after):
+            return None
+        return cls(tuple(int(p) for p in parts), m.group("build"), m.group(0))
 
     @classmethod
     def find(cls, text: str) -> tuple[Version, int, int] | None:
         """The first version-looking run (``N.N`` or longer) in ``text`` with its offsets."""
-        m = re.search(r"(?<![\w.])[vV]?\d+(?:\.\d+)+(?:-[0-9A-Za-z]+)?", text)
+        m = _FIND.search(text)
         if m is None:
             return None
         found = cls.parse(m.group(0))

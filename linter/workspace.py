@@ -127,9 +127,22 @@ class Workspace:
     exports: tuple[Export, ...]
     groups: tuple[Group, ...]
     facts: dict = field(default_factory=dict, compare=False)
+    # Groups by the identity of the config that defines them, built once: per-file rules ask
+    # for each config's groups, and scanning every group each time is quadratic in the estate.
+    _by_config: dict[int, tuple[Group, ...]] = field(default_factory=dict, init=False,
+                                                     repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        index: dict[int, list[Group]] = {}
+        for group in self.groups:
+            if group.config is not None:
+                index.setdefault(id(group.config), []).append(group)
+        self._by_config.update({k: tuple(v) for k, v in index.items()})
 
     def groups_of(self, config: ClientConfig) -> tuple[Group, ...]:
-        return tuple(g for g in self.groups if g.config is config)
+        found = self._by_config.get(id(config), ())
+        # ids are only unique among live objects: check that the group's config is this one
+        return found if found and found[0].config is config else ()
 
     def groups_listed_as(self, status: HaGroupStatus) -> tuple[Group, ...]:
         """The groups a `hagroup listgroups` group is: those defined in a client configuration
@@ -138,7 +151,8 @@ class Workspace:
         by_label, by_sn, by_status = self._listing_index
         found = by_label.get(status.label or "", []) or by_sn.get(status.serial or "", [])
         own = by_status.get(id(status), [])
-        return tuple(dict.fromkeys([*found, *own]))
+        # by identity: hashing a Group hashes its whole configuration
+        return tuple({id(g): g for g in [*found, *own]}.values())
 
     @cached_property
     def _listing_index(self) -> tuple[dict, dict, dict]:
@@ -163,12 +177,16 @@ def _serial_key(text: str) -> str:
     return text.strip()
 
 
-def _hsm_owner(serial: str, hsms: dict[str, Sourced]) -> Sourced | None:
-    """The HSM whose serial is the longest prefix of ``serial`` (``hsms`` is by serial)."""
-    for end in range(len(serial), 0, -1):
-        found = hsms.get(serial[:end])
-        if found is not None:
-            return found
+def _hsm_owner(serial: str, hsms: dict[str, Sourced],
+               lengths: tuple[int, ...]) -> Sourced | None:
+    """The HSM whose serial is the longest prefix of ``serial`` (``hsms`` is by serial;
+    ``lengths`` holds the distinct lengths of its keys, longest first): one lookup per length
+    an HSM serial has, not one per prefix, so a long serial costs no more than a short one."""
+    for end in lengths:
+        if end <= len(serial):
+            found = hsms.get(serial[:end])
+            if found is not None:
+                return found
     return None
 
 
@@ -226,10 +244,12 @@ def build(documents: Iterable[Document], root: str = ".", facts: dict | None = N
                 # the partition in the current slot.
                 slot_hsm[_serial_key(hp.slot.serial)] = Sourced(export.path, hp)
 
+    lengths = tuple(sorted({len(s) for s in hsms if s}, reverse=True))
+
     def member(serial: str, listed: Where) -> Member:
         key = _serial_key(serial)
         return Member(key, listed, partitions.get(key), policies.get(key),
-                      _hsm_owner(key, hsms) or slot_hsm.get(key))
+                      _hsm_owner(key, hsms, lengths) or slot_hsm.get(key))
 
     groups: list[Group] = []
     claimed: set[int] = set()

@@ -1,5 +1,5 @@
 """Helpers shared by the cross-file rule families (VER, POL): walking groups and members,
-picking the odd member out, and keeping one finding per place."""
+picking the odd member out, keeping one finding per place, and capping related locations."""
 
 from __future__ import annotations
 
@@ -44,3 +44,18 @@ def unique(problems: Iterable[Problem]) -> Iterator[Problem]:
             seen.add(key)
             yield p
 
+
+
+# A finding lists at most this many related locations; the message says how many were left out.
+MAX_RELATED = 20
+
+
+def capped(message: str, related: list | tuple) -> tuple[str, tuple]:
+    """``message`` and ``related`` with at most :data:`MAX_RELATED` related locations; when
+    some are left out, the message says how many (a capture that repeats a session thousands
+    of times must not give each finding thousands of locations)."""
+    if len(related) <= MAX_RELATED:
+        return message, tuple(related)
+    more = len(related) - MAX_RELATED
+    return (f"{message} (related locations: the first {MAX_RELATED} are listed, and {more} "
+            "more)", tuple(related[:MAX_RELATED]))

@@ -31,9 +31,9 @@ SECTIONS: dict[str, tuple[str, ...]] = {
 
 # Keys with a two-digit index, per section: the canonical pattern and its spelling template.
 INDEXED: dict[str, tuple[tuple[re.Pattern[str], str], ...]] = {
-    "LunaSA Client": tuple((re.compile(rf"^Server{part}(\d+)$", re.IGNORECASE), f"Server{part}")
+    "LunaSA Client": tuple((re.compile(rf"^Server{part}([0-9]+)$", re.IGNORECASE), f"Server{part}")
                            for part in ("Name", "Port", "Htl")),
-    "VirtualToken": tuple((re.compile(rf"^VirtualToken(\d+){part}$", re.IGNORECASE),
+    "VirtualToken": tuple((re.compile(rf"^VirtualToken([0-9]+){part}$", re.IGNORECASE),
                            f"VirtualToken{{}}{part}")
                           for part in ("Label", "SN", "Members", "StandbyMembers")),
 }

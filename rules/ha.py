@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 from lunalint.findings import Level
 from lunalint.model import ClientConfig
-from lunalint.model.base import Span
+from lunalint.model.base import Span, ascii_int, is_ascii_digits, number_trouble
 from lunalint.model.config import Entry, HaGroup, ha_groups
 from lunalint.model.export import Export, Field, HaGroupStatus
 from lunalint.rules import sources
@@ -96,10 +96,14 @@ def _ha_place(config: ClientConfig, key: str):
 
 
 def _int(text: str) -> int | None:
-    text = text.strip()
-    if re.fullmatch(r"[+-]?\d+", text):
-        return int(text)
-    return None
+    """The integer value of a config value: ASCII digits with an optional sign, bounded."""
+    return ascii_int(text.strip(), signed=True)
+
+
+def _not_a_number(entry: Entry) -> str:
+    """`` (why)`` when the value looks numeric but is not read as a number, else ``""``."""
+    why = number_trouble(entry.value)
+    return f" ({why})" if why else ""
 
 
 @rule("HA102", "auto-recovery-off", Level.WARNING,
@@ -140,6 +144,11 @@ def ha102(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
         yield Problem(span, "`reconnAtt = 0` turns automatic HA recovery off, so a failed member "
                       "never rejoins its group by itself; set it to `-1` or a number of attempts",
                       anchor="HAConfiguration/reconnAtt")
+    elif _int(entry.value) is None and _not_a_number(entry):
+        yield Problem(entry.span, (
+            f"`reconnAtt` is `{entry.value}`, which is not a number the client reads"
+            f"{_not_a_number(entry)}, so automatic HA recovery may be off; write `-1` or a "
+            "number of attempts in ASCII digits"), anchor="HAConfiguration/reconnAtt")
 
 
 @rule("HA103", "reconnect-interval-invalid", Level.ERROR,
@@ -168,7 +177,7 @@ def ha103(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
     value = _int(entry.value)
     if value is None:
         yield Problem(entry.span, f"`AutoReconnectInterval` is `{entry.value}`, not a whole "
-                      "number of seconds; use an integer of at least 60",
+                      f"number of seconds{_not_a_number(entry)}; use an integer of at least 60",
                       anchor="HAConfiguration/AutoReconnectInterval")
     elif value < 60:
         yield Problem(entry.span, f"`AutoReconnectInterval = {value}` is below the 60-second "
@@ -337,14 +346,25 @@ def ha107(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
                   anchor="HAConfiguration/haLogStatus")
 
 
-def _group_header(config: ClientConfig, group: HaGroup) -> Span:
-    """The header of the `VirtualToken` section holding the group's first entry."""
+def _group_header(config: ClientConfig, group: HaGroup,
+                  headers: dict[int, Span] | None = None) -> Span:
+    """The header of the `VirtualToken` section holding the group's first entry.
+
+    ``headers`` (from :func:`_entry_headers`) maps entries to their section's header, so that
+    many groups cost one pass over the entries, not one each."""
     first = group.anchor_entry
-    for section in config.sections_named("VirtualToken"):
-        if first is not None and any(e is first for e in section.entries):
-            return section.header_span
+    if headers is None:
+        headers = _entry_headers(config)
+    if first is not None and id(first) in headers:
+        return headers[id(first)]
     section = config.section("VirtualToken")
     return section.header_span if section is not None else Span(1, 1, 1, 1)
+
+
+def _entry_headers(config: ClientConfig) -> dict[int, Span]:
+    """Each `VirtualToken` entry (by identity) → the header of its section."""
+    return {id(e): section.header_span for section in config.sections_named("VirtualToken")
+            for e in section.entries}
 
 
 @rule("HA108", "group-incomplete", Level.ERROR,
@@ -371,25 +391,32 @@ def ha108(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
     """The client builds an HA group from the three keys sharing one index. A missing key, or a
     serial with a letter in it (often `O` typed for `0`), leaves a group the client cannot
     build or a member it cannot find."""
+    headers = None
     for group in ha_groups(config):
         missing = [part for part in ("Label", "SN", "Members") if getattr(
             group, part.lower() if part != "SN" else "sn") is None]
         if missing:
+            if headers is None:
+                headers = _entry_headers(config)
             names = ", ".join(f"`VirtualToken{group.index}{part}`" for part in missing)
-            yield Problem(_group_header(config, group),
+            yield Problem(_group_header(config, group, headers),
                           f"HA group index {group.index} ({group.name}) lacks {names}; a group "
                           "needs a label, a serial and members",
                           anchor=_group_anchor(group, "") + "/incomplete")
-        if group.sn is not None and not group.sn.value.strip().isdigit():
+        if group.sn is not None and not is_ascii_digits(group.sn.value.strip(), None):
+            why = number_trouble(group.sn.value)
             yield Problem(group.sn.span, f"group serial `VirtualToken{group.index}SN` is "
-                          f"`{group.sn.value}`; a serial must be digits only",
+                          f"`{group.sn.value}`; a serial must be ASCII digits only"
+                          + (f" ({why})" if why else ""),
                           anchor=_group_anchor(group, "SN"))
         for part, serials in (("Members", group.member_serials),
                               ("StandbyMembers", group.standby_serials)):
             for serial in serials:
-                if not (serial.text.isdigit() and serial.text.isascii()):
+                if not is_ascii_digits(serial.text, None):
+                    why = number_trouble(serial.text)
                     yield Problem(serial.span, f"member serial `{serial.text}` in "
-                                  f"`VirtualToken{group.index}{part}` is not all digits",
+                                  f"`VirtualToken{group.index}{part}` is not all digits"
+                                  + (f" ({why})" if why else ""),
                                   anchor=_group_anchor(group, part, serial.text))
 
 
@@ -463,7 +490,7 @@ def ha110(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
     matches none of the listed members usually means the creating member was removed or the
     file was edited by hand; the group may not be the one LunaCM shows."""
     for group in ha_groups(config):
-        if group.sn is None or not group.sn.value.strip().isdigit():
+        if group.sn is None or not is_ascii_digits(group.sn.value.strip(), None):
             continue
         serials = [s.text for s in group.member_serials]
         if not serials or (group.members is not None and group.members.templated_value):
@@ -476,7 +503,7 @@ def ha110(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
                       "`hagroup listgroups`", anchor=_group_anchor(group, "SN"))
 
 
-_SERVER_KEY = re.compile(r"^Server(Name|Port|Htl)(\d+)$", re.IGNORECASE)
+_SERVER_KEY = re.compile(r"^Server(Name|Port|Htl)([0-9]+)$", re.IGNORECASE)
 
 
 @rule("HA111", "server-set-incomplete", Level.WARNING,
@@ -550,6 +577,12 @@ def ha112(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
         yield Problem(entry.span, f"`ReceiveTimeout = {value}` ms delays HA failure detection "
                       "beyond the 20000 ms default; consider 20000 or less",
                       anchor="LunaSA Client/ReceiveTimeout")
+    elif value is None and _not_a_number(entry):
+        yield Problem(entry.span, (
+            f"`ReceiveTimeout` is `{entry.value}`, which is not a number the client reads"
+            f"{_not_a_number(entry)}; HA failure detection then runs with a timeout nobody "
+            "chose: write the milliseconds in ASCII digits, 20000 or less"),
+            anchor="LunaSA Client/ReceiveTimeout")
 
 
 @rule("HA113", "member-without-export", Level.NOTE,
@@ -612,10 +645,12 @@ def _definitions(status: HaGroupStatus, ctx: Context) -> list:
 
 def _related_definitions(statuses, ctx: Context) -> tuple:
     related: list = []
+    seen: set = set()  # a set, not a scan of the list: one listing may name thousands of groups
     for status in statuses:
         for group in _definitions(status, ctx):
             for r in group.related("the client configuration defines this HA group here"):
-                if r not in related:
+                if r not in seen:
+                    seen.add(r)
                     related.append(r)
     return tuple(sorted(related, key=lambda r: (r[0], r[1])))
 

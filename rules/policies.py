@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from lunalint.findings import Level
 from lunalint.rules import sources
-from lunalint.rules._workspace import odd_ones, unique
+from lunalint.rules._workspace import capped, odd_ones, unique
 from lunalint.rules.base import Context, Problem, rule
 from lunalint.workspace import Workspace
 
@@ -106,20 +106,28 @@ def pol302(ws: Workspace, ctx: Context) -> Iterator[Problem]:
     for group in ws.groups:
         for member in group.members:
             groups_of.setdefault(member.serial, []).append(group)
+    related_of: dict[str, list] = {}  # per serial, computed once: a serial may have many sets
+
+    def related(serial: str) -> list:
+        if serial not in related_of:
+            related_of[serial] = sorted({r for g in groups_of.get(serial, ())
+                                         for r in g.related()}, key=lambda r: (r[0], r[1]))
+        return related_of[serial]
+
     for export in ws.exports:
         for pset in export.policy_sets:
             if pset.ha_virtual or not _intentional_28(pset):
                 continue
             kmf = pset.policy(KEY_MANAGEMENT)
             who = f"partition {pset.serial}" if pset.serial else "this partition"
-            related = sorted({r for g in groups_of.get(pset.serial or "", ())
-                              for r in g.related()}, key=lambda r: (r[0], r[1]))
-            found.append(Problem(kmf.span, (
+            message, where = capped(
                 f"{who} allows cloning but denies Key Management Functions (policy 28 = 0): "
                 "keys can be cloned in and out by HA but not created here; this is the "
-                "legitimate HA replica design, since cloning a key in is not creating it"),
-                anchor=f"{pset.serial or 'unknown'}/policy-28", intentional=True,
-                path=export.path, related=tuple(related)))
+                "legitimate HA replica design, since cloning a key in is not creating it",
+                related(pset.serial or ""))
+            found.append(Problem(kmf.span, message,
+                                 anchor=f"{pset.serial or 'unknown'}/policy-28",
+                                 intentional=True, path=export.path, related=where))
     yield from unique(found)
 
 

@@ -5,11 +5,13 @@ SYN001 covers every document kind: whatever a reader could not read.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterator
 
 from lunalint.findings import Level
 from lunalint.model import ClientConfig, Document, Span
+from lunalint.model.base import invisible_chars, show_char, show_invisible
 from lunalint.rules import catalog, sources
 from lunalint.rules.base import Context, Problem, rule
 
@@ -45,6 +47,7 @@ def syn001(doc: Document, ctx: Context) -> Iterator[Problem]:
     entries after it outside any section until the next header. Those are reported once, as
     one finding on the first problem that spans the broken region, with its line range,
     instead of one finding per entry."""
+    starts = _section_starts(doc)
     groups: list[list] = []  # [lead, consequences...] in file order
     open_group: dict[int, list] = {}
     for problem in doc.problems:
@@ -58,7 +61,7 @@ def syn001(doc: Document, ctx: Context) -> Iterator[Problem]:
             open_group[problem.region] = group
     for lead, *rest in groups:
         if not rest:
-            yield Problem(lead.span, lead.message, anchor=_place(doc, lead.span.line))
+            yield Problem(lead.span, lead.message, anchor=_place(doc, lead.span.line, starts))
             continue
         last = max(rest, key=lambda p: (p.span.end_line, p.span.end_column))
         n = len(rest)
@@ -73,23 +76,32 @@ def syn001(doc: Document, ctx: Context) -> Iterator[Problem]:
                        f"were not checked: {others} {'follow' if n != 1 else 'follows'} from "
                        f"this one and {'are' if n != 1 else 'is'} not reported one by one; fix "
                        "this line first")
-        yield Problem(lead.span.merge(last.span), message, anchor=_place(doc, lead.span.line))
+        yield Problem(lead.span.merge(last.span), message,
+                      anchor=_place(doc, lead.span.line, starts))
 
 
 _KEY_WORD = re.compile(r"[ \t]*([A-Za-z][A-Za-z0-9_.-]*)[ \t]*=")
 
 
-def _place(doc: Document, number: int) -> str:
+def _section_starts(doc: Document) -> tuple[list[int], list[str]]:
+    """Header lines of a configuration's sections (in file order) and their names, for
+    :func:`_place` to find a line's section by bisection instead of a scan per line."""
+    if not isinstance(doc, ClientConfig):
+        return [], []
+    return [s.header_span.line for s in doc.sections], [s.name for s in doc.sections]
+
+
+def _place(doc: Document, number: int,
+           starts: tuple[list[int], list[str]] | None = None) -> str:
     """A structural anchor for line ``number``: ``syntax:SECTION/KEY`` when the line starts
     with a key, else ``syntax:SECTION/line-N`` (N counted from the section's header), never the
     line's text (it may hold a secret, and text makes a poor key for baselines)."""
     section, start = "", 0
-    if isinstance(doc, ClientConfig):
-        for s in doc.sections:
-            if s.header_span.line <= number:
-                section, start = s.name, s.header_span.line
-            else:
-                break
+    lines, names = starts if starts is not None else _section_starts(doc)
+    # The last section whose header is on or before the line (headers come in file order).
+    at = bisect.bisect_right(lines, number) - 1
+    if at >= 0:
+        section, start = names[at], lines[at]
     if not 0 < number <= len(doc.lines):
         return f"syntax:{section}/end" if section else "syntax:end"
     m = _KEY_WORD.match(doc.lines[number - 1])
@@ -110,15 +122,17 @@ def syn002(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
     """The vendor states that TAB characters must never appear in these files: the library's
     reader treats them differently from spaces. One finding per line, from its first TAB to
     its last, saying how many there are."""
+    starts = None
     for number, line in enumerate(config.lines, start=1):
         if "\t" not in line:
             continue
+        starts = starts or _section_starts(config)
         first, last, count = line.index("\t"), line.rindex("\t"), line.count("\t")
         what = "a TAB character" if count == 1 else f"{count} TAB characters"
         yield Problem(Span(number, first + 1, number, last + 2),
                       f"{what} on this line; the vendor says these files must never contain "
                       "TABs: use spaces",
-                      anchor="tab:" + _place(config, number)[len("syntax:"):])
+                      anchor="tab:" + _place(config, number, starts)[len("syntax:"):])
 
 
 @rule("SYN003", "duplicate-key", Level.WARNING,
@@ -163,19 +177,17 @@ def syn003(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
 def syn004(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
     """Configurations assembled from fragments often repeat a section. Whether the library
     merges the repeats or reads only one of them is undocumented."""
-    seen = {}
+    seen: dict[str, tuple[object, int]] = {}  # folded name → (first section, repeats so far)
     for section in config.sections:
-        first = seen.setdefault(section.name.casefold(), section)
-        if first is not section:
+        folded = section.name.casefold()
+        first, count = seen.get(folded, (section, -1))
+        seen[folded] = (first, count + 1)
+        if count >= 0:
             yield Problem(section.header_span, (
                 f"section `{section.name}` repeats (first on line {first.header_span.line}); "
                 "merge the two: whether the library reads both is undocumented"),
-                anchor=_anchor(section.name) + f"#{_count(config, section)}",
+                anchor=_anchor(section.name) + f"#{count + 1}",
                 related=((None, first.header_span, "first definition"),))
-
-
-def _count(config: ClientConfig, section) -> int:
-    return [s for s in config.sections if s.name.casefold() == section.name.casefold()].index(section)
 
 
 @rule("SYN005", "unknown-name", Level.WARNING,
@@ -195,8 +207,18 @@ def syn005(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
     """A misspelt key is silently ignored by the library, so the setting it was meant to make
     never takes effect (for example `AutoReconnectedInterval` leaves the recovery interval at
     its default). Sections whose keys are free-form (`HASynchronize`, `HARecovery`) or not
-    catalogued (`REST`, `XTC`, …) are not checked key by key."""
+    catalogued (`REST`, `XTC`, …) are not checked key by key, except for invisible characters:
+    a zero-width space, a bidi control or a byte-order mark inside a section name or key makes a
+    name that looks right in an editor and is not, in every section."""
     for section in config.sections:
+        hidden = _hidden(section.name, section.name_span, "section name", section.name)
+        if hidden is not None:
+            yield hidden
+            continue
+        for entry in section.entries:
+            hidden = _hidden(entry.key, entry.key_span, "key", section.name)
+            if hidden is not None:
+                yield hidden
         canonical = catalog.canonical_section(section.name)
         if canonical is None:
             guess = catalog.closest(section.name, catalog.ALL_SECTIONS)
@@ -207,13 +229,33 @@ def syn005(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
         if canonical not in catalog.SECTIONS:
             continue
         for entry in section.entries:
-            if catalog.canonical_key(canonical, entry.key) is not None:
+            if catalog.canonical_key(canonical, entry.key) is not None \
+                    or invisible_chars(entry.key):
                 continue
             guess = catalog.suggest_key(canonical, entry.key)
             hint = f"; did you mean `{guess}`?" if guess else ""
             yield Problem(entry.key_span,
                           f"unknown key `{entry.key}` in section `{section.name}`{hint}",
                           anchor=_anchor(section.name, entry.key))
+
+
+def _hidden(name: str, span: Span, what: str, section: str) -> Problem | None:
+    """A problem at the first invisible character of a section name or key, or None."""
+    found = invisible_chars(name)
+    if not found:
+        return None
+    offset, ch = found[0]
+    shown = show_invisible(name)
+    column = span.column + offset
+    more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+    visible = "".join(c for c in name if not invisible_chars(c))
+    where = f"section `{shown}`" if what == "section name" else \
+        f"key `{shown}` in section `{show_invisible(section)}`"
+    anchor = _anchor(show_invisible(section)) if what == "section name" else \
+        _anchor(show_invisible(section), shown)
+    return Problem(Span(span.line, column, span.line, column + 1), (
+        f"{where} holds an invisible character, {show_char(ch)}, at column {column}{more}: "
+        f"the {what} looks like `{visible}` but is not; delete the character"), anchor=anchor)
 
 
 @rule("SYN006", "key-case", Level.NOTE,

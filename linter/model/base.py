@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# Numbers and invisible characters, shared by readers, model, rules and the link stage.
+from lunalint.chars import (MAX_DIGITS, ascii_hex, ascii_int, invisible_chars,  # noqa: F401
+                            is_ascii_digits, number_trouble, show_char, show_invisible)
+
 
 @dataclass(frozen=True, slots=True, order=True)
 class Span:
@@ -89,3 +93,4 @@ def split_items(value: str, span: Span) -> tuple[tuple[str, Span], ...]:
             out.append((text, Span(span.line, col, span.line, col + len(text))))
         offset += len(part) + 1
     return tuple(out)
+

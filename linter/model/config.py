@@ -47,7 +47,8 @@ class Section:
     header_span: Span
     name_span: Span
     entries: tuple[Entry, ...]
-    _index: dict[str, tuple[Entry, ...]] = field(default_factory=dict, repr=False, compare=False)
+    _index: dict[str, tuple[Entry, ...]] = field(default_factory=dict, init=False, repr=False,
+                                                 compare=False)
 
     def __post_init__(self) -> None:
         index: dict[str, list[Entry]] = {}
@@ -90,6 +91,16 @@ class ClientConfig(Document):
     # A partial configuration: entries gathered from `configurator setValue` calls or another
     # host, not a whole file; checks that need the whole file (a missing key) do not run.
     partial: bool = False
+    # Sections by folded name, built once: rules look sections up by name many times, and a
+    # file may repeat a section thousands of times.
+    _by_name: dict[str, tuple[Section, ...]] = field(default_factory=dict, init=False,
+                                                     repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        index: dict[str, list[Section]] = {}
+        for section in self.sections:
+            index.setdefault(section.name.casefold(), []).append(section)
+        self._by_name.update({k: tuple(v) for k, v in index.items()})
 
     @property
     def is_template(self) -> bool:
@@ -106,8 +117,7 @@ class ClientConfig(Document):
         return "config"
 
     def sections_named(self, name: str) -> tuple[Section, ...]:
-        folded = name.casefold()
-        return tuple(s for s in self.sections if s.name.casefold() == folded)
+        return self._by_name.get(name.casefold(), ())
 
     def section(self, name: str) -> Section | None:
         """The first section called ``name`` (case-insensitive), or None."""
@@ -127,7 +137,8 @@ class ClientConfig(Document):
         return None
 
 
-_GROUP_KEY = re.compile(r"^VirtualToken(\d+)(Label|SN|Members|StandbyMembers)$", re.IGNORECASE)
+_GROUP_KEY = re.compile(r"^VirtualToken([0-9]+)(Label|SN|Members|StandbyMembers)$",
+                        re.IGNORECASE)
 _PART_NAMES = {"label": "Label", "sn": "SN", "members": "Members",
                "standbymembers": "StandbyMembers"}
 

@@ -6,15 +6,20 @@ line: a TAB is one column, and terminal colour codes (ANSI escape sequences), wh
 reader strips before it reads a line, still occupy their columns, so a span points at the same
 characters an editor shows.
 
-All objects are frozen. Dictionaries offered for lookup (``PolicySet.policies``,
-``Export.partitions``, ...) are built on each access from the stored tuples.
+All objects are frozen. Dictionaries offered for lookup (``Export.partitions``, ...) are built
+on each access from the stored tuples; ``PolicySet.policies`` and ``HsmPolicies.policies``,
+which rules consult once per policy number, are built once.
+
+Numbers (slot ids, policy numbers and values, codes) are ASCII digits of bounded length
+(:func:`~lunalint.model.base.ascii_int`); anything else is text.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
-from lunalint.model.base import Document, Span
+from lunalint.model.base import Document, Span, ascii_int
 from lunalint.versions import Version
 
 
@@ -32,13 +37,33 @@ class Field:
         return self.key_span.merge(self.value_span)
 
 
-def _find(fields: tuple[Field, ...], *names: str) -> Field | None:
-    """The last field whose key is one of ``names`` (case-insensitive)."""
-    wanted = {n.casefold() for n in names}
-    for f in reversed(fields):
-        if f.key.casefold() in wanted:
-            return f
-    return None
+def _find(fields: tuple[Field, ...], *names: str, index: dict | None = None) -> Field | None:
+    """The last field whose key is one of ``names`` (case-insensitive).
+
+    ``index`` is the owner's cache (an empty dict on first use): it is filled once with each
+    folded key's last field and its position, so that a block of many fields costs one pass,
+    not one per lookup."""
+    if index is None:
+        wanted = {n.casefold() for n in names}
+        for f in reversed(fields):
+            if f.key.casefold() in wanted:
+                return f
+        return None
+    if not index:
+        index[""] = None  # marks the index as built, even for no fields
+        for i, f in enumerate(fields):
+            index[f.key.casefold()] = (i, f)
+    best = None
+    for name in names:
+        hit = index.get(name.casefold())
+        if hit is not None and (best is None or hit[0] > best[0]):
+            best = hit
+    return best[1] if best is not None else None
+
+
+def _index_field() -> Any:
+    """A per-object cache for :func:`_find`, excluded from init, repr and comparison."""
+    return field(default_factory=dict, init=False, repr=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,10 +82,11 @@ class Slot:
     authentication: str | None  # "PW" or "PED", from the Configuration text
     authentication_span: Span | None
     command_index: int | None  # the command whose output listed it; None for start-up
+    _keys: dict = _index_field()
 
     def field(self, name: str) -> Field | None:
         """The field ``name``, or ``HSM <name>`` when the slot prints it that way."""
-        return _find(self.fields, name, f"HSM {name}")
+        return _find(self.fields, name, f"HSM {name}", index=self._keys)
 
     def _value(self, name: str) -> str | None:
         f = self.field(name)
@@ -200,6 +226,7 @@ class PolicySet:
     slot: Slot | None
     command_index: int | None
     elided: bool = False
+    _by_number: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def serial(self) -> str | None:
@@ -211,12 +238,17 @@ class PolicySet:
 
     @property
     def policies(self) -> dict[int, PolicyValue]:
-        """Policy number → value; when a number repeats, the last line wins."""
-        return {p.number: p for p in self.policy_values}
+        """Policy number → value; when a number repeats, the last line wins. Built once:
+        treat it as read-only."""
+        if "policies" not in self._by_number:
+            self._by_number["policies"] = {p.number: p for p in self.policy_values}
+        return self._by_number["policies"]
 
     @property
     def capabilities(self) -> dict[int, PolicyValue]:
-        return {p.number: p for p in self.capability_values}
+        if "capabilities" not in self._by_number:
+            self._by_number["capabilities"] = {p.number: p for p in self.capability_values}
+        return self._by_number["capabilities"]
 
     partition_policies = policies
     partition_capabilities = capabilities
@@ -249,10 +281,7 @@ class HsmPolicy:
             return 1
         if v in {"off", "false", "no", "disabled"}:
             return 0
-        try:
-            return int(v)
-        except ValueError:
-            return None
+        return ascii_int(v, signed=True)
 
     @property
     def enabled(self) -> bool | None:
@@ -274,18 +303,22 @@ class HsmPolicies:
     slot: Slot | None
     command_index: int | None
     elided: bool = False
+    _by_code: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    _keys: dict = _index_field()
 
     @property
     def label_field(self) -> Field | None:
-        return _find(self.fields, "HSM Label", "Label")
+        return _find(self.fields, "HSM Label", "Label", index=self._keys)
 
     @property
     def serial_field(self) -> Field | None:
-        return _find(self.fields, "Serial #", "Serial Number", "HSM Serial Number")
+        return _find(self.fields, "Serial #", "Serial Number", "HSM Serial Number",
+                     index=self._keys)
 
     @property
     def firmware_field(self) -> Field | None:
-        return _find(self.fields, "Firmware", "Firmware Version", "HSM Firmware Version")
+        return _find(self.fields, "Firmware", "Firmware Version", "HSM Firmware Version",
+                     index=self._keys)
 
     @property
     def label(self) -> str | None:
@@ -304,11 +337,18 @@ class HsmPolicies:
 
     @property
     def policies(self) -> dict[int, HsmPolicy]:
-        return {p.code: p for p in self.policy_values if p.code is not None}
+        """Policy code → policy (built once: treat it as read-only)."""
+        if "policies" not in self._by_code:
+            self._by_code["policies"] = {p.code: p for p in self.policy_values
+                                         if p.code is not None}
+        return self._by_code["policies"]
 
     @property
     def capabilities(self) -> dict[int, HsmPolicy]:
-        return {p.code: p for p in self.capability_values if p.code is not None}
+        if "capabilities" not in self._by_code:
+            self._by_code["capabilities"] = {p.code: p for p in self.capability_values
+                                             if p.code is not None}
+        return self._by_code["capabilities"]
 
     def policy(self, code: int) -> HsmPolicy | None:
         return self.policies.get(code)
@@ -321,12 +361,13 @@ class HsmInfo:
     fields: tuple[Field, ...]
     span: Span
     command_index: int | None
+    _keys: dict = _index_field()
 
     def field(self, name: str) -> Field | None:
-        return _find(self.fields, name)
+        return _find(self.fields, name, index=self._keys)
 
     def _value(self, *names: str) -> str | None:
-        f = _find(self.fields, *names)
+        f = _find(self.fields, *names, index=self._keys)
         return f.value if f is not None and f.value else None
 
     @property
@@ -344,7 +385,7 @@ class HsmInfo:
 
     @property
     def firmware_field(self) -> Field | None:
-        return _find(self.fields, "Firmware")
+        return _find(self.fields, "Firmware", index=self._keys)
 
     @property
     def model(self) -> str | None:
@@ -400,12 +441,14 @@ class HaGroupStatus:
     standby_serials: tuple[SerialRef, ...]  # from `Standby Members:` (`<none>` → empty)
     span: Span
     command_index: int | None
+    _keys: dict = _index_field()
+    _setting_keys: dict = _index_field()
 
     def field(self, name: str) -> Field | None:
-        return _find(self.fields, name)
+        return _find(self.fields, name, index=self._keys)
 
     def setting(self, name: str) -> Field | None:
-        return _find(self.settings, name)
+        return _find(self.settings, name, index=self._setting_keys)
 
     @property
     def label_field(self) -> Field | None:
@@ -424,7 +467,7 @@ class HaGroupStatus:
     @property
     def slot_id(self) -> int | None:
         f = self.field("HA Group Slot ID")
-        return int(f.value) if f is not None and f.value.isdigit() else None
+        return ascii_int(f.value) if f is not None else None
 
     # The listing's global settings and the group's sync state, as LunaCM prints them.
 

@@ -441,8 +441,15 @@ def _clamp(st: _Statement, length: int) -> _Statement:
 
 
 def _last_key(before: str) -> str | None:
-    m = re.search(r"([^=;{}]+?)[ \t]*=[^=;{}]*$", before)
-    return m.group(1).strip() if m else None
+    """The key of the last ``key = value`` in ``before``: the text between the last ``=`` (when
+    no ``=;{}`` follows it) and the ``=;{}`` before that, trimmed. Found by scanning, not by a
+    regular expression search (which took cubic time on a line with a long run of blanks)."""
+    eq = before.rfind("=")
+    if eq < 0 or any(ch in before[eq + 1:] for ch in ";{}"):
+        return None
+    start = max(before.rfind(ch, 0, eq) for ch in "=;{}") + 1
+    key = before[start:eq]
+    return key.strip() if key else None
 
 
 def _shorten(text: str, limit: int = 30) -> str:

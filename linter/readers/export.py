@@ -29,12 +29,14 @@ allowed anywhere; an elision marks the output it interrupts as incomplete.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
 from lunalint import grammars
-from lunalint.model.base import Span, SyntaxProblem, split_items
+from lunalint.model.base import (MAX_DIGITS, Span, SyntaxProblem, ascii_hex, ascii_int,
+                                 number_trouble, show_char, split_items)
 from lunalint.model.export import (Banner, Command, CommandResult, Export, Field, HaGroupStatus,
                                    HaMember, HsmInfo, HsmPolicies, HsmPolicy, PolicySet,
                                    PolicyValue, SerialRef, Slot)
@@ -55,14 +57,17 @@ _ELISION = re.compile(
 _MARKER = re.compile(
     r"[ \t]*(?:(?P<heading>(?P<scope>Partition|HSM)[ \t]+(?P<section>Capabilities|Policies)"
     r"[ \t]*:?[ \t]*\Z)"
-    r"|Current Slot Id[ \t]*:[ \t]*(?P<current>\d+)"
+    r"|Current Slot Id[ \t]*:[ \t]*(?P<current>\w+)"  # checked below
     r"|Description[ \t]+Value[ \t]+(?P<sh_policy>Code\b)"
     r"|Description[ \t]+(?P<sh_cap>Value)[ \t]*\Z"
     r"|Slot[ \t]*#[ \t]+Member[ \t]+(?P<members>S/?N\b))", re.IGNORECASE)
 _TABLE_RULE = re.compile(r"[ \t]*=+(?:[ \t]+=+)*[ \t]*\Z")
-_POLICY_START = re.compile(r"[ \t]*\d+[ \t]*:")
+# Where a policy line starts: `N:`. Any character ``str.isdigit`` takes counts here (other
+# scripts' digits, superscripts), so that `²: …` or `١: …` inside a policy list is reported as a
+# broken policy line instead of silently ending the list.
+_POLICY_START = re.compile(r"[ \t]*(\w+)[ \t]*:")
 _AUTH = re.compile(r"\((PW|PED)\)|\b(PW|PED)\b")
-_CODE = re.compile(r"(0x[0-9A-Fa-f]+|\d+)(?![\w.])[ \t]*")
+_CODE = re.compile(r"(0[xX][0-9A-Fa-f]+|[0-9]+)(?![\w.])[ \t]*")
 _CKR = re.compile(r"\bCKR_\w+")
 
 _WORDS = {
@@ -291,6 +296,8 @@ class _Reader:
         self.commands: list[_PendingCommand] = []
         self.slots: list[Slot] = []
         self.known: dict[int, Slot] = {}
+        self.by_label: dict[str, int] = {}  # label → id of the last slot listed with it
+        self.strings: dict[str, str] = {}  # one copy of each repeated name (memory)
         self.current_slot: int | None = None
         self.policy_sets: list[tuple[_PolicyDraft, _Output]] = []
         self.hsm_policies: list[HsmPolicies] = []
@@ -359,10 +366,19 @@ class _Reader:
             if marker.group("heading"):
                 self.heading(line, marker.group("scope").lower(), marker.group("section").lower())
                 return
+            if marker.group("current") and not marker.group("current").isdigit():
+                marker = None  # `Current Slot Id: none`: an ordinary field
+        if marker is not None:
             if marker.group("current"):
                 self.end_block()
-                self.current_slot = int(marker.group("current"))
+                raw = marker.group("current")
+                self.current_slot = ascii_int(raw)
                 self.saw_current_slot = True
+                if self.current_slot is None:  # the slot is unknown from here on
+                    start = marker.start("current")
+                    self.problems.append(SyntaxProblem(line.span(start, marker.end("current")), (
+                        f"expected a slot number after `Current Slot Id:`, found "
+                        f"`{_shorten(raw)}`: {number_trouble(raw)}")))
                 return
             self.end_block()
             out.block = next(k for k in ("sh_policy", "sh_cap", "members") if marker.group(k))
@@ -401,8 +417,9 @@ class _Reader:
         slot_id = self.current_slot
         name = " ".join(w.lower() for w in words[:2])
         option = _option(words, "-slot", "-s") if words else None
-        if name != "slot set" and option is not None and option.isdigit():
-            slot_id = int(option)  # `-slot N` on the command itself (inferred)
+        option_slot = ascii_int(option) if option is not None else None
+        if name != "slot set" and option_slot is not None:
+            slot_id = option_slot  # `-slot N` on the command itself (inferred)
         index = len(self.commands)
         slot = self.known.get(slot_id) if slot_id is not None else None
         self.commands.append(_PendingCommand(index, tool, host, text, words, span, line.whole(),
@@ -411,14 +428,12 @@ class _Reader:
         self.pending_slot_set = None
         self.saw_current_slot = False
         if name == "slot set":
-            if option is not None and option.isdigit():
-                self.pending_slot_set = int(option)
-            else:
+            if option_slot is not None:
+                self.pending_slot_set = option_slot
+            elif option is None:
                 label = _option(words, "-label", "-l")
-                for slot in reversed(self.slots):
-                    if label is not None and slot.label == label:
-                        self.pending_slot_set = slot.slot_id
-                        break
+                if label is not None:
+                    self.pending_slot_set = self.by_label.get(label)
 
     def result(self, line: _Line, m: dict[str, tuple[str, int, int]]) -> None:
         self.end_block()
@@ -458,17 +473,20 @@ class _Reader:
 
     def arrow(self, line: _Line, m: dict[str, tuple[str, int, int]]) -> None:
         out = self.output
-        f = _field(line, m, "ARROW_KEY", "ARROW_VALUE", "ARROW")
+        f = _field(line, m, "ARROW_KEY", "ARROW_VALUE", "ARROW", self.text)
         key, value, value_span = f.key, f.value, f.value_span
         if key.casefold() == "slot id":
             self.end_block()
-            if not value.isdigit():
+            slot_id = ascii_int(value)
+            if slot_id is None:
+                why = number_trouble(value)
                 self.problems.append(SyntaxProblem(value_span if value else f.key_span, (
                     f"expected a slot number after `Slot Id ->`, found `{_shorten(value)}`"
+                    + (f": {why}" if why else "")
                     if value else "expected a slot number after `Slot Id ->`")))
                 out.fields.append(f)
                 return
-            self.slot_draft = _SlotDraft([f], line.whole(), line.whole(), int(value))
+            self.slot_draft = _SlotDraft([f], line.whole(), line.whole(), slot_id)
             out.block = "slot"
             return
         if out.block == "slot" and self.slot_draft is not None:
@@ -503,6 +521,9 @@ class _Reader:
                     auth_span, self.output.command)
         self.slots.append(slot)
         self.known[slot.slot_id] = slot
+        label = slot.label
+        if label is not None:
+            self.by_label[label] = slot.slot_id
 
     def heading(self, line: _Line, scope: str, section: str) -> None:
         out = self.output
@@ -523,17 +544,21 @@ class _Reader:
         """Read a policy line of the open list; False when the line is not one (list ends)."""
         m = shape("policy_line").match(text)
         if m is None:
-            if not _POLICY_START.match(text):
+            start = _POLICY_START.match(text)
+            if start is None or not start.group(1).isdigit():
                 return False
             m = self.fallback(line, "policy_line")
             if m is None:
                 return True
-        number = int(m["POLICY_NUMBER"][0])
+        number = self.number(line, m["POLICY_NUMBER"], "policy number")
         value_token = m["POLICY_VALUE"]
+        policy_value = self.number(line, value_token, "policy value", signed=True)
+        if number is None or policy_value is None:
+            return True  # reported; the list goes on
         trail = m.get("POLICY_TRAIL")
-        name = m["POLICY_NAME"][0].strip()
+        name = self.text(m["POLICY_NAME"][0].strip())
         span = line.whole()
-        value = PolicyValue(number, name, int(value_token[0]), span,
+        value = PolicyValue(number, name, policy_value, span,
                             line.token_span(value_token), trail[0].strip() if trail else "")
         draft = self.output.policies[-1]
         (draft.capabilities if draft.section == "capabilities" else draft.policies).append(value)
@@ -553,21 +578,26 @@ class _Reader:
                 return True
         out = self.output
         if kind == "hsm_policy_row":
+            code = self.number(line, m["CELL_CODE"], "policy code")
+            if code is None:
+                return True  # reported; the table goes on
             flag = m["CELL_FLAG"][0].strip().lower()
             destructive = True if flag == "yes" else False if flag == "no" else None
-            out.hsm_pols.append(HsmPolicy(int(m["CELL_CODE"][0]),
-                                          m["CELL_DESCRIPTION"][0].strip(),
-                                          m["CELL_VALUE"][0], line.whole(),
+            out.hsm_pols.append(HsmPolicy(code, self.text(m["CELL_DESCRIPTION"][0].strip()),
+                                          self.text(m["CELL_VALUE"][0]), line.whole(),
                                           line.token_span(m["CELL_VALUE"]), destructive))
         else:
-            out.hsm_caps.append(HsmPolicy(None, m["CELL_TEXT"][0].strip(), m["CELL_VALUE"][0],
-                                          line.whole(), line.token_span(m["CELL_VALUE"])))
+            out.hsm_caps.append(HsmPolicy(None, self.text(m["CELL_TEXT"][0].strip()),
+                                          self.text(m["CELL_VALUE"][0]), line.whole(),
+                                          line.token_span(m["CELL_VALUE"])))
         return True
 
     def member_row(self, line: _Line, text: str) -> bool:
         m = shape("member_row").match(text)
         if m is None:
-            first = text.split()[0] if text.split() else ""
+            first = text.split(None, 1)[0] if not text.isspace() else ""
+            # Any script's digits count here, so that a row with a `١` slot or serial is
+            # reported as a broken row instead of ending the table.
             if not (first.isdigit() or first in {"-", "N/A", "n/a"}):
                 return False
             m = self.fallback(line, "member_row")
@@ -575,7 +605,7 @@ class _Reader:
                 return True
         label = m.get("MEMBER_LABEL")
         member = HaMember(m["MEMBER_SLOT"][0], m["MEMBER_SERIAL"][0],
-                          label[0].strip() if label else "", m["MEMBER_STATUS"][0],
+                          label[0].strip() if label else "", self.text(m["MEMBER_STATUS"][0]),
                           line.whole(), line.token_span(m["MEMBER_SERIAL"]),
                           line.token_span(m["MEMBER_STATUS"]))
         group = self.output.groups[-1]
@@ -585,7 +615,7 @@ class _Reader:
 
     def colon_field(self, line: _Line, m: dict[str, tuple[str, int, int]]) -> None:
         out = self.output
-        f = _field(line, m, "FIELD_KEY", "FIELD_VALUE", "COLON")
+        f = _field(line, m, "FIELD_KEY", "FIELD_VALUE", "COLON", self.text)
         key = f.key
         out.fields.append(f)
         folded = key.casefold()
@@ -600,6 +630,22 @@ class _Reader:
             out.ha_settings.append(f)
         elif folded in {"hsm label", "serial #", "firmware", "serial number"}:
             out.hsm_fields.append(f)
+
+    def number(self, line: _Line, token: tuple[str, int, int], what: str,
+               signed: bool = False) -> int | None:
+        """The integer of a digits token the grammar matched, or None (and a problem) when it
+        has more digits than lunalint reads."""
+        value = ascii_int(token[0], signed=signed)
+        if value is None:
+            digits = token[0].strip()
+            self.problems.append(SyntaxProblem(line.token_span(token), (
+                f"{what} `{_shorten(digits)}` has {len(digits.lstrip('-'))} digits; lunalint "
+                f"reads numbers of up to {MAX_DIGITS} digits")))
+        return value
+
+    def text(self, value: str) -> str:
+        """One shared copy of a string that repeats across a capture (names, keys, values)."""
+        return self.strings.setdefault(value, value) if len(value) <= 80 else value
 
     def fallback(self, line: _Line, kind: str) -> dict[str, tuple[str, int, int]] | None:
         """Parse a line the fast path refused with lark; record a problem when it is broken."""
@@ -634,7 +680,8 @@ class _Reader:
                                                  tuple(out.hsm_caps), tuple(out.hsm_pols), span,
                                                  None, None, out.command, out.elided))
         elif out.hsm_fields and not out.policies and not out.groups:
-            fields = tuple(f for f in out.fields if f not in out.ha_settings)
+            settings_ids = {id(f) for f in out.ha_settings}
+            fields = tuple(f for f in out.fields if id(f) not in settings_ids)
             spans = [f.span for f in fields]
             self.hsms.append(HsmInfo(fields, min(spans).merge(max(spans)), out.command))
         settings = tuple(out.ha_settings)
@@ -721,16 +768,16 @@ def _last(fields: tuple[Field, ...], *names: str) -> Field | None:
 
 
 def _field(line: _Line, m: dict[str, tuple[str, int, int]], key_name: str, value_name: str,
-           separator: str) -> Field:
+           separator: str, text: Callable[[str], str] = str) -> Field:
     """A `Key -> value` or `Key: value` field from matched tokens; an empty value gets a
-    zero-width span just after the separator."""
+    zero-width span just after the separator. ``text`` shares repeated strings."""
     value_token = m.get(value_name)
     if value_token is not None:
-        value, value_span = value_token[0].strip(), line.token_span(value_token)
+        value, value_span = text(value_token[0].strip()), line.token_span(value_token)
     else:
         end = m[separator][2]
         value, value_span = "", line.span(end, end)
-    return Field(m[key_name][0].strip(), value, line.token_span(m[key_name]), value_span)
+    return Field(text(m[key_name][0].strip()), value, line.token_span(m[key_name]), value_span)
 
 
 def _serials(f: Field | None) -> tuple[SerialRef, ...]:
@@ -760,8 +807,9 @@ def _result_code(text: str) -> tuple[int | None, str | None]:
     m = _CODE.match(text)
     if m is not None:
         raw = m.group(1)
-        code = int(raw, 16) if raw.lower().startswith("0x") else int(raw)
-        rest = text[m.end():]
+        code = ascii_hex(raw) if raw[:2] in ("0x", "0X") else ascii_int(raw)
+        if code is not None:  # a code too long to be one stays text
+            rest = text[m.end():]
     rest = rest.strip()
     ckr = _CKR.search(rest)
     if ckr is not None:
@@ -800,6 +848,9 @@ def _explain(line: _Line, kind: str, error: Exception) -> SyntaxProblem:
         message = f"broken {what}: expected {choice}, {found}"
     else:
         message = f"broken {what}: {found}"
+    odd = next((ch for ch in rest if ch.isdigit() and not "0" <= ch <= "9"), None)
+    if odd is not None:
+        message += f" ({show_char(odd)} is not an ASCII digit)"
     end = offset + 1 if offset < len(text) else offset
     return SyntaxProblem(line.span(offset, end), message)
 
