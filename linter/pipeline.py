@@ -81,6 +81,7 @@ def run(options: Options) -> Outcome:
                          kind_of=cfg.kind_of if kinds else None, root=root,
                          embedded=cfg.embedded)
     redactor = redact.Redactor(result.secrets)
+    result.findings = cap_related(result.findings, {d.path for d in result.documents})
     # Levels first, so a waiver or directive hides a finding whatever its level; then
     # suppressions, which add their own findings (LUNALINT-SUP*).
     findings = suppress.apply(
@@ -95,6 +96,30 @@ def run(options: Options) -> Outcome:
                       missing=list(result.missing), workspaces=result.workspaces)
     _baseline(options, outcome, root or (options.cwd or os.getcwd()))
     return outcome
+
+
+# A finding shows at most this many related locations (a capture that repeats a session
+# thousands of times must not give each finding thousands); the message says how many more.
+MAX_RELATED = 20
+
+
+def cap_related(findings: list[Finding], named: set[str]) -> list[Finding]:
+    """Findings with at most :data:`MAX_RELATED` related locations each, keeping first those
+    in the files the user named (the ones they are looking at), then the others in order."""
+    import dataclasses
+
+    out = []
+    for f in findings:
+        if len(f.related) <= MAX_RELATED:
+            out.append(f)
+            continue
+        ordered = sorted(f.related, key=lambda r: r.path not in named)  # stable
+        more = len(ordered) - MAX_RELATED
+        out.append(dataclasses.replace(
+            f, related=tuple(ordered[:MAX_RELATED]),
+            message=f"{f.message} (related locations: {MAX_RELATED} are listed, {more} more "
+                    "are not)"))
+    return out
 
 
 def _facts(cfg) -> dict | None:

@@ -46,8 +46,9 @@ def unique(problems: Iterable[Problem]) -> Iterator[Problem]:
 
 
 
-# A finding lists at most this many related locations; the message says how many were left out.
-MAX_RELATED = 20
+# A rule builds at most this many related locations for one finding (its cost stays linear);
+# the pipeline then shows at most 20, those in the files the user named first.
+MAX_RELATED = 1000
 
 
 def capped(message: str, related: list | tuple) -> tuple[str, tuple]:

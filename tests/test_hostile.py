@@ -320,3 +320,25 @@ def test_secret_values_leave_no_trace_in_related_and_notices(tmp_path):
     proc = run_cli("--fail-on", "never", ".", "VeryS3cret", cwd=tmp_path)
     assert "VeryS3cret" not in everything(proc)
     assert re.search(r"\*\*\*\*: no Luna client configuration", proc.stderr), proc.stderr
+
+
+def test_related_locations_are_capped_with_named_files_first(tmp_path):
+    """POL302 relates to every group listing the replica partition: with 30 configs listing it,
+    a finding shows 20, says how many more, and always those in the files the user named."""
+    git_repo(tmp_path)
+    fixture = FIXTURES / "rules" / "POL302" / "bad-replica"
+    (tmp_path / "app01.lunacm.txt").write_text(
+        (fixture / "app01.lunacm.txt").read_text(encoding="utf-8"), encoding="utf-8")
+    config = (fixture / "Chrystoki.conf").read_text(encoding="utf-8")
+    for i in range(30):
+        (tmp_path / f"site-{i:02d}").mkdir()
+        (tmp_path / f"site-{i:02d}" / "Chrystoki.conf").write_text(config, encoding="utf-8")
+    code, doc = _json("--select", "POL302", ".", cwd=tmp_path)
+    (f,) = doc["findings"]
+    assert "related locations: 20 are listed, 10 more are not" in f["message"]
+    proc = run_cli("--format", "sarif", "--select", "POL302", "--fail-on", "never",
+                   "site-29/Chrystoki.conf", cwd=tmp_path)
+    run = json.loads(proc.stdout)["runs"][0]
+    (result,) = run["results"]
+    uris = [r["physicalLocation"]["artifactLocation"]["uri"] for r in result["relatedLocations"]]
+    assert len(uris) == 20 and uris[0] == "site-29/Chrystoki.conf"
