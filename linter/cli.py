@@ -1,8 +1,10 @@
 """Command line: ``lunalint [OPTIONS] [PATH ...]`` (RULES.md "Output contract").
 
 Exit status: 0 nothing at or above ``--fail-on``; 1 findings at or above it; 2 usage or
-configuration error, or a path that does not exist. Only the report goes to stdout; notices
-and errors go to stderr.
+configuration error, a path that does not exist, or a report that could not be written. Only
+the report goes to stdout; notices and errors go to stderr, one line each, through
+``reporters.neutralise`` (a path or a plugin's message never carries a control character to
+the terminal or the CI log).
 """
 
 from __future__ import annotations
@@ -20,6 +22,26 @@ EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
 class UsageError(Exception):
     """A problem with the command line or configuration: exit 2 with this message."""
+
+
+def _say(kind: str, text: str) -> None:
+    """One line on stderr (``lunalint: KIND: TEXT``, or ``lunalint: TEXT`` with no kind),
+    made safe for a terminal or CI log."""
+    from lunalint.reporters import neutralise
+
+    head = f"lunalint: {kind}: " if kind else "lunalint: "
+    try:
+        print(head + neutralise(text), file=sys.stderr, flush=True)
+    except (OSError, ValueError, AttributeError):  # stderr closed: nobody is listening
+        pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse echoes what was typed: neutralise it
+        from lunalint.reporters import neutralise
+
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {neutralise(message)}\n")
 
 
 def _csv(value: str) -> list[str]:
@@ -47,14 +69,18 @@ def _report(value: str) -> tuple[str, str]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="lunalint",
         description="Lint Thales Luna HSM client configurations (Chrystoki.conf, crystoki.ini) "
                     "and LunaCM/LunaSH captures for HA and key-policy mistakes.",
         epilog="Exit status: 0 clean, 1 findings at or above --fail-on, 2 usage or "
                "configuration error.")
     p.add_argument("paths", nargs="*", metavar="PATH",
-                   help="files or directories to lint (default: the current directory)")
+                   help="files or directories to lint (default: the current directory); "
+                        "`-` reads standard input")
+    p.add_argument("--stdin-filename", metavar="PATH",
+                   help="lint standard input (`-`) as if it were the file PATH: its kind, "
+                        "its path in findings, its project for linking")
     p.add_argument("--format", "--output-format", choices=FORMATS, default="text",
                    help="report format (default: text)")
     p.add_argument("--output", "-o", metavar="FILE",
@@ -100,15 +126,43 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    _tolerant_streams()
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except BrokenPipeError:  # --help or --version into a closed pipe
+        _stdout_gone()
+        return EXIT_USAGE
     try:
         return _run(args)
     except UsageError as error:
-        print(f"lunalint: error: {error}", file=sys.stderr)
+        _say("error", str(error))
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+
+
+def _tolerant_streams() -> None:
+    """A stdout or stderr that cannot encode a character (``LANG=C``, ``PYTHONIOENCODING=
+    ascii``) gets ``?`` for it instead of raising: the report is never lost to an encoding."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            try:
+                reconfigure(errors="replace" if stream is sys.stdout else "backslashreplace")
+            except (OSError, ValueError):
+                pass
+
+
+def _stdout_gone() -> None:
+    """After a failed write to stdout: point it at the null device, so the interpreter's own
+    flush at exit does not fail again with a traceback."""
+    try:
+        fd = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(fd, sys.stdout.fileno())
+        os.close(fd)
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def select_rules(registry, select: list[str], ignore: list[str]) -> list:
@@ -130,7 +184,7 @@ def _run(args: argparse.Namespace) -> int:
 
     registry = load_registry()
     for notice in registry.notices:
-        print(f"lunalint: warning: {notice}", file=sys.stderr)
+        _say("warning", notice)
     if args.list_rules:
         if args.format not in ("text", "json"):
             raise UsageError("--list-rules prints text or json, not " + args.format)
@@ -150,7 +204,8 @@ def _run(args: argparse.Namespace) -> int:
     named = [os.path.abspath(t) for t in targets if t]
     if len(set(named)) != len(named):
         raise UsageError("two reports would be written to the same file")
-    cfg = _settings(args, registry)
+    paths, stdin = _stdin(args)
+    cfg = _settings(args, registry, stdin)
     cli_select = [w for ws in args.select for w in ws]
     # --select on the command line replaces the file's select and ignore; --ignore adds.
     rules = select_rules(registry, cli_select or list(cfg.select),
@@ -160,30 +215,45 @@ def _run(args: argparse.Namespace) -> int:
     from lunalint.findings import Level
     from lunalint.reporters import Report, renderer, statistics_renderer, summary_line
 
-    paths = args.paths or ["."]
+    inputs = [*paths, *filter(None, (cfg.source, args.baseline))]
+    outputs = [t for t in targets if t]
+    for output in outputs:  # refuse before anything runs, so the input stays untouched
+        _refuse_input(output, inputs)
     options = pipeline.Options(
         paths, rules, cfg, known_rules=registry.rules, jobs=args.jobs,
         inline_suppressions=not args.no_inline_suppressions, baseline=args.baseline,
         write_baseline=args.write_baseline)
+    if stdin is not None:
+        options.stdin, options.stdin_path = stdin
     try:
         outcome = pipeline.run(options)
     except pipeline.PipelineError as error:
         raise UsageError(str(error)) from None
     if outcome.baseline_written is not None:
         count = outcome.baseline_written
-        print(f"lunalint: recorded {count} finding{'s' if count != 1 else ''} in "
-              f"{args.write_baseline}", file=sys.stderr)
+        _say("", f"recorded {count} finding{'s' if count != 1 else ''} in "
+                 f"{args.write_baseline}")
     # A missing path is a usage error (exit 2), but the paths that exist are still linted.
     if outcome.missing:
         missing = ", ".join(outcome.missing)
         if len(outcome.missing) == len(paths):
             raise UsageError(f"no such file or directory: {missing}")
-        print(f"lunalint: error: no such file or directory: {missing}", file=sys.stderr)
+        _say("error", f"no such file or directory: {missing}")
     for notice in outcome.notices:
-        print(f"lunalint: warning: {notice}", file=sys.stderr)
+        _say("warning", notice)
+    if outcome.skipped and not outcome.documents and not outcome.missing:
+        # Nothing else was linted: "No problems found in 0 files" would be a false all-clear.
+        raise UsageError(f"{', '.join(outcome.skipped)}: not recognised as a Luna client "
+                         "configuration or capture, so nothing was linted (name it like "
+                         "Chrystoki.conf, crystoki.ini, *.lunacm.txt or *.lunash.txt, or map "
+                         "it under `kinds` in .lunalint.yaml)")
     for path in outcome.skipped:
-        print(f"lunalint: warning: {path}: not recognised as a Luna client configuration or "
-              "capture; skipped", file=sys.stderr)
+        _say("warning", f"{path}: not recognised as a Luna client configuration or "
+                        "capture; skipped")
+    read = inputs + [doc.path for doc in outcome.documents] + [
+        doc.path for ws in outcome.workspaces for doc in (*ws.configs, *ws.exports)]
+    for output in outputs:  # every file read, context captures included
+        _refuse_input(output, read)
     report = Report(outcome.shown(args.include_suppressed), outcome.files,
                     suppressed=outcome.suppressed, rules=rules,
                     notices=registry.notices + outcome.notices,
@@ -197,7 +267,7 @@ def _run(args: argparse.Namespace) -> int:
     _write(render(dataclasses.replace(report, color=_color(args))), args.output)
     if args.output and not args.quiet:
         # The report went to a file: say on stderr what it holds, so a failing hook says why.
-        print(f"lunalint: {summary_line(report)}", file=sys.stderr)
+        _say("", summary_line(report))
     if outcome.missing:
         return EXIT_USAGE
     fail_on = "never" if args.exit_zero else args.fail_on or cfg.fail_on or "warning"
@@ -206,11 +276,63 @@ def _run(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if outcome.failing(Level.parse(fail_on)) else EXIT_OK
 
 
-def _settings(args: argparse.Namespace, registry):
-    """The configuration file's settings (``--config``, else the one found from the cwd)."""
+def _stdin(args: argparse.Namespace) -> tuple[list[str], tuple[bytes, str] | None]:
+    """The paths to lint, with ``-`` replaced by the ``--stdin-filename`` name, and standard
+    input's content and name when ``-`` is one of them (or no path is given with
+    ``--stdin-filename``, as ruff does)."""
+    from lunalint.source import MAX_BYTES
+
+    paths = list(args.paths)
+    if args.stdin_filename is not None and not paths:
+        paths = ["-"]
+    if paths.count("-") > 1:
+        raise UsageError("`-` (standard input) may be named only once")
+    if "-" not in paths:
+        if args.stdin_filename is not None:
+            raise UsageError("--stdin-filename names what `-` (standard input) stands for; "
+                             "add `-` to the paths")
+        return paths or ["."], None
+    name = args.stdin_filename or "-"
+    if not name.strip() or name.endswith(("/", os.sep)):
+        raise UsageError(f"--stdin-filename must name a file, not {name!r}")
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None:
+        raise UsageError("standard input is closed")
+    try:
+        data = stream.read(MAX_BYTES + 1)  # more than a file may hold is refused when read
+    except OSError as error:
+        raise UsageError(f"cannot read standard input: {error.strerror or error}") from None
+    return [name if p == "-" else p for p in paths], (data, name)
+
+
+def _refuse_input(output: str, inputs: list[str]) -> None:
+    """A usage error when ``output`` is (or resolves to) one of ``inputs``: writing the report
+    there would destroy what was linted."""
+    try:
+        out_stat = os.stat(output)
+    except OSError:
+        out_stat = None
+    real = os.path.realpath(output)
+    for path in inputs:
+        try:
+            same = os.path.realpath(path) == real or (
+                out_stat is not None and os.path.samestat(out_stat, os.stat(path)))
+        except OSError:
+            same = False
+        if same:
+            raise UsageError(f"{output} is an input file ({path}); the report was not "
+                             "written over it: write it somewhere else")
+
+
+def _settings(args: argparse.Namespace, registry, stdin=None):
+    """The configuration file's settings (``--config``, else the one found from the cwd, or
+    from the folder of ``--stdin-filename``)."""
     from lunalint import settings, suppress
 
-    path = args.config or settings.find_config()
+    start = None
+    if stdin is not None and stdin[1] != "-":
+        start = os.path.dirname(os.path.abspath(stdin[1]))
+    path = args.config or settings.find_config(start)
     if path is None:
         return settings.Settings()
     try:
@@ -227,7 +349,7 @@ def _color(args: argparse.Namespace) -> bool:
         return True
     if args.color == "never" or os.environ.get("NO_COLOR"):
         return False
-    return sys.stdout.isatty()
+    return sys.stdout is not None and sys.stdout.isatty()
 
 
 def _srcroot() -> str:
@@ -266,6 +388,13 @@ def _write(text: str, output: str | None) -> None:
                 handle.write(text)
         except OSError as error:
             raise UsageError(f"cannot write {output}: {error.strerror or error}") from None
-    else:
+        return
+    if sys.stdout is None:  # started with stdout closed (`>&-`)
+        raise UsageError("cannot write the report: standard output is closed")
+    try:
         sys.stdout.write(text)
         sys.stdout.flush()
+    except (OSError, ValueError) as error:  # a closed pipe (`| head -0`), a full disk
+        _stdout_gone()
+        why = getattr(error, "strerror", None) or str(error)
+        raise UsageError(f"cannot write the report to standard output: {why}") from None

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from lunalint import discover, source
@@ -39,6 +39,9 @@ class Target:
     explicit: bool  # named on the command line
     kind: str | None = None  # "config"/"export" when the configuration file's kinds say so
     root: str | None = None  # the directory it must stay inside (None: the user named it)
+    # Content given in place of the file (standard input with ``--stdin-filename``): read
+    # instead of ``path``, which need not exist.
+    content: str | bytes | None = None
 
 
 @dataclass
@@ -92,20 +95,28 @@ def scopes(paths: list[str], root: str | None) -> list[Scope]:
     """Group ``paths`` by what may be joined to them (see the module docstring)."""
     if root is None:
         return [Scope(None, tuple(paths))]
-    # A named link counts where it stands (it is checked again when it is opened).
-    within = [p for p in paths if not os.path.lexists(p) or inside(p, root, resolve=False)]
+    # A named link counts where it stands (it is checked again when it is opened); so does a
+    # name given to standard input, which need not exist.
+    within = [p for p in paths if inside(p, root, resolve=False)]
     out = [Scope(root, tuple(within))] if within else []
     out += [Scope(None, (p,)) for p in paths if p not in within]
     return out
 
 
 def walk(paths: list[str], kind_of: Callable[[str], str | None] | None = None,
-         root: str | None = None) -> Walk:
+         root: str | None = None, given_content: Mapping[str, str | bytes] | None = None,
+         ) -> Walk:
     """Targets under ``paths`` in a stable order, the paths that do not exist, and what was
-    skipped (symbolic links, unreadable directories)."""
+    skipped (symbolic links, unreadable directories). A path in ``given_content`` (standard
+    input) is a target with that content, whether or not a file of that name exists."""
     out = Walk()
     seen: set[str] = set()
     for given in paths:
+        if given_content is not None and given in given_content:
+            if given not in seen:
+                seen.add(given)
+                out.targets.append(Target(given, True, root=root, content=given_content[given]))
+            continue
         if not os.path.lexists(given):
             out.missing.append(given)
             continue
@@ -160,6 +171,13 @@ def _worth_reading(name: str) -> bool:
 
 def load(target: Target, project: str | None = None) -> source.Loaded:
     """The content of ``target``, if confinement allows reading it; never raises."""
+    if target.content is not None:  # given, not read: decoded as a file's bytes would be
+        if isinstance(target.content, str):
+            return source.Loaded(target.content, None)
+        if len(target.content) > source.MAX_BYTES:
+            return source.Loaded(None, f"the input is larger than "
+                                       f"{source.MAX_BYTES // (1024 * 1024)} MB; it was not read")
+        return source.decode(target.content)
     path = target.path
     if not target.explicit:
         loaded = source.load(path, follow=False)

@@ -406,8 +406,12 @@ def lint(paths: list[str], rules: list[Rule], *, facts: dict[str, Any] | None = 
          cwd: str | None = None, jobs: int | None = None, missing_ok: bool = False,
          accept: Callable[[str], bool] | None = None,
          kind_of: Callable[[str], str | None] | None = None,
-         root: str | None = None, embedded: bool = True) -> Result:
+         root: str | None = None, embedded: bool = True,
+         given_content: dict[str, str | bytes] | None = None) -> Result:
     """Lint ``paths`` (files or directories) with ``rules``; raises nothing for bad input.
+
+    ``given_content`` maps a path of ``paths`` to the content to lint under that name
+    instead of reading it (standard input): it is linked and reported as that file would be.
 
     ``jobs`` is the number of worker processes (None: :func:`default_jobs`). A path that does
     not exist raises FileNotFoundError, unless ``missing_ok``: then it is listed in
@@ -422,13 +426,14 @@ def lint(paths: list[str], rules: list[Rule], *, facts: dict[str, Any] | None = 
     related locations, are in a file ``paths`` names. Paths named outside ``root`` are linted
     alone; with ``root`` None only what is named is read.
     """
-    missing = [p for p in paths if not os.path.lexists(p)]
+    given_content = given_content or {}
+    missing = [p for p in paths if p not in given_content and not os.path.lexists(p)]
     if missing and not missing_ok:
         raise FileNotFoundError(missing)
     total = Result([], [], missing=missing)
     for scope in confine.scopes([p for p in paths if p not in missing], root):
         part = _lint_scope(list(scope.paths), scope.root, rules, facts, cwd, jobs, accept,
-                           kind_of, embedded)
+                           kind_of, embedded, given_content)
         total.findings.extend(part.findings)
         total.documents.extend(part.documents)
         total.skipped.extend(part.skipped)
@@ -442,8 +447,9 @@ def lint(paths: list[str], rules: list[Rule], *, facts: dict[str, Any] | None = 
 def _lint_scope(paths: list[str], root: str | None, rules: list[Rule],
                 facts: dict[str, Any] | None, cwd: str | None, jobs: int | None,
                 accept: Callable[[str], bool] | None,
-                kind_of: Callable[[str], str | None] | None, embedded: bool = True) -> Result:
-    walked = confine.walk(paths, kind_of, root)
+                kind_of: Callable[[str], str | None] | None, embedded: bool = True,
+                given_content: dict[str, str | bytes] | None = None) -> Result:
+    walked = confine.walk(paths, kind_of, root, given_content)
     targets = walked.targets
     if not embedded:  # scripts, runbooks and YAML met while walking are not read
         targets = [t for t in targets if t.explicit or not discover.embeds(t.path, None)]

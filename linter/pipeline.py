@@ -36,13 +36,18 @@ class Options:
     baseline: str | None = None  # apply this baseline
     write_baseline: str | None = None  # record the findings here (then apply it)
     cwd: str | None = None
+    # Standard input as a front-end: ``stdin`` is linted as if it were the file ``stdin_path``
+    # (kind from that name, findings with that path, linked with that path's project); the
+    # file itself, if any, is not read. ``stdin_path`` must be one of ``paths``.
+    stdin: str | bytes | None = None
+    stdin_path: str = "-"
 
 
 @dataclass
 class Outcome:
     findings: list[Finding]  # every finding, suppressed ones marked; redacted
     documents: list[Document]
-    files: int
+    files: int  # files checked: every document linted, and any other file a finding is on
     redactor: redact.Redactor
     root: str | None  # the project root, None when there is no project
     notices: list[str] = field(default_factory=list)  # already redacted
@@ -72,14 +77,20 @@ def run(options: Options) -> Outcome:
     from lunalint import engine, suppress
 
     cfg = options.settings
-    root = confine.project_root(cfg.source, options.cwd)
+    given = None
+    start = options.cwd
+    if options.stdin is not None:
+        given = {options.stdin_path: options.stdin}
+        if options.stdin_path != "-":  # the project of the file it stands for
+            start = os.path.dirname(os.path.join(options.cwd or os.getcwd(), options.stdin_path))
+    root = confine.project_root(cfg.source, start)
     filtered = bool(cfg.include or cfg.exclude)
     kinds = bool(cfg.config_globs or cfg.export_globs)
     result = engine.lint(options.paths, options.rules, jobs=options.jobs, missing_ok=True,
                          facts=_facts(cfg), cwd=options.cwd,
                          accept=cfg.accepts if filtered else None,
                          kind_of=cfg.kind_of if kinds else None, root=root,
-                         embedded=cfg.embedded)
+                         embedded=cfg.embedded, given_content=given)
     redactor = redact.Redactor(result.secrets)
     result.findings = cap_related(result.findings, {d.path for d in result.documents})
     # Levels first, so a waiver or directive hides a finding whatever its level; then
@@ -95,6 +106,11 @@ def run(options: Options) -> Outcome:
                       skipped=[redactor.text(s) for s in result.skipped],
                       missing=list(result.missing), workspaces=result.workspaces)
     _baseline(options, outcome, root or (options.cwd or os.getcwd()))
+    # A finding may sit in a file that was not linted itself: a capture linked in as context
+    # (kept because a related location is in a linted file), or the configuration file
+    # (a suppression finding). Each is a file checked, so "N of M files" never has N > M.
+    outcome.files = len({doc.path for doc in outcome.documents}
+                        | {f.path for f in outcome.findings})
     return outcome
 
 

@@ -1,9 +1,17 @@
 """Reporters turn sorted findings into one output format. They decide nothing about levels or
-which findings exist; they only render what the engine hands them."""
+which findings exist; they only render what the engine hands them.
+
+Two boundaries every rendered report crosses here, in :func:`renderer`: redaction (secret
+values, :mod:`lunalint.redact`) and, for the formats read as lines by a terminal or a CI log
+(text, github), :func:`neutralise` — no control character, newline or bidi override taken
+from a path, a rule id, a message or a notice reaches the reader raw. The command line sends
+its own stderr messages through :func:`neutralise` too.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import import_module
@@ -12,6 +20,54 @@ from lunalint.findings import Finding, Level
 from lunalint.redact import Redactor
 
 FORMATS = ("text", "json", "sarif", "github", "junit", "gitlab")
+# Formats read line by line by a terminal or a CI runner (GitHub parses `::command` lines).
+LINE_FORMATS = frozenset({"text", "github"})
+
+# C0 controls (newlines and tabs included), DEL, C1 controls (CSI 0x9b, NEL 0x85…), Unicode line
+# and paragraph separators, and the bidi embeddings, overrides and isolates that reorder
+# what a terminal shows (CVE-2021-42574, "Trojan Source").
+UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(match: re.Match) -> str:
+    char = match.group()
+    if char in _NAMED:
+        return _NAMED[char]
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def neutralise(text: str, columns: bool = False) -> str:
+    """``text`` with every unsafe character (:data:`UNSAFE`) made visible and inert: written
+    as an escape (``\\n``, ``\\x1b``, ``\\u202e``), or with ``columns`` as one ``?`` each so
+    that a caret under an excerpt stays aligned. The one place output is made safe for a
+    terminal or a CI log."""
+    if not text or not UNSAFE.search(text):
+        return text
+    return UNSAFE.sub("?" if columns else _escape, text)
+
+
+def _neutral_finding(f: Finding) -> Finding:
+    related = tuple(dataclasses.replace(r, path=neutralise(r.path), message=neutralise(r.message))
+                    for r in f.related)
+    suppression = f.suppression
+    if suppression is not None:
+        suppression = dataclasses.replace(suppression,
+                                          justification=neutralise(suppression.justification),
+                                          origin=neutralise(suppression.origin))
+    return dataclasses.replace(
+        f, rule=neutralise(f.rule), message=neutralise(f.message), path=neutralise(f.path),
+        anchor=neutralise(f.anchor), help_uri=neutralise(f.help_uri), related=related,
+        suppression=suppression,
+        excerpt=None if f.excerpt is None else neutralise(f.excerpt.replace("\t", " "), True))
+
+
+def _neutral_report(report: "Report") -> "Report":
+    return dataclasses.replace(
+        report, findings=[_neutral_finding(f) for f in report.findings],
+        notices=[neutralise(n) for n in report.notices],
+        fixed=[neutralise(f) for f in report.fixed], paths=[neutralise(p) for p in report.paths])
 
 
 @dataclass
@@ -33,11 +89,22 @@ class Report:
     redactor: Redactor = field(default_factory=Redactor)
 
     def counts(self) -> dict[str, int]:
+        """Problems per level: shown findings not suppressed and not intentional (an
+        intentional finding documents a design choice; it is counted apart)."""
         out = {level.label: 0 for level in sorted(Level, reverse=True)}
         for f in self.findings:
-            if f.suppression is None:
+            if f.suppression is None and not f.intentional:
                 out[f.level.label] += 1
         return out
+
+    @property
+    def intentional(self) -> int:
+        return sum(1 for f in self.findings if f.suppression is None and f.intentional)
+
+    def problem_files(self) -> int:
+        """Files with at least one problem (never more than ``files``: the pipeline counts
+        every file a finding is on among the files checked)."""
+        return len({f.path for f in self.findings if f.suppression is None and not f.intentional})
 
 
 def renderer(name: str) -> Callable[[Report], str]:
@@ -46,7 +113,8 @@ def renderer(name: str) -> Callable[[Report], str]:
     forms the format escapes them to), whatever the format's own code does."""
     if name not in FORMATS:
         raise ValueError(f"unknown format {name!r}")
-    return _through_boundary(import_module(f"lunalint.reporters.{name}").render)
+    return _through_boundary(import_module(f"lunalint.reporters.{name}").render,
+                             lines=name in LINE_FORMATS, github=name == "github")
 
 
 def statistics_renderer(name: str) -> Callable[[Report], str]:
@@ -57,7 +125,7 @@ def statistics_renderer(name: str) -> Callable[[Report], str]:
     renders = {"text": statistics.render_text, "json": statistics.render_json}
     if name not in renders:
         raise ValueError(f"--statistics has no {name!r} form")
-    return _through_boundary(renders[name])
+    return _through_boundary(renders[name], lines=name == "text")
 
 
 def summary_line(report: Report) -> str:
@@ -65,16 +133,24 @@ def summary_line(report: Report) -> str:
     redacted like a report."""
     from lunalint.reporters import text
 
-    return _through_boundary(text.summary)(report)
+    return _through_boundary(text.summary, lines=True)(report)
 
 
-def _through_boundary(render: Callable[[Report], str]) -> Callable[[Report], str]:
+def _through_boundary(render: Callable[[Report], str], lines: bool = False,
+                      github: bool = False) -> Callable[[Report], str]:
+    """``render`` behind redaction and, for formats read as lines (``lines``), behind
+    :func:`neutralise`."""
     def redacted(report: Report) -> str:
         clean = dataclasses.replace(
             report, findings=report.redactor.findings(report.findings),
             notices=[report.redactor.text(n) for n in report.notices],
             fixed=[report.redactor.text(f) for f in report.fixed],
             paths=[report.redactor.text(p) for p in report.paths])
-        return report.redactor.output(render(clean))
+        if lines:
+            clean = _neutral_report(clean)
+        out = report.redactor.output(render(clean))
+        if github:  # nothing but the line ends may be a control character
+            out = "\n".join(neutralise(line) for line in out.split("\n"))
+        return out
 
     return redacted

@@ -17,11 +17,15 @@ def finding_dict(f: Finding) -> dict:
     return {"rule": f.rule, "level": f.level.label, "message": f.message, "path": f.path,
             "line": s.line, "column": s.column, "end_line": s.end_line,
             "end_column": s.end_column, "anchor": f.anchor, "intentional": f.intentional,
-            "suppressed": suppressed, "help_uri": f.help_uri}
+            "suppressed": suppressed, "help_uri": f.help_uri,
+            "related": [{"path": r.path, "line": r.span.line, "column": r.span.column,
+                         "end_line": r.span.end_line, "end_column": r.span.end_column,
+                         "message": r.message} for r in f.related]}
 
 
 def render(report: Report) -> str:
-    summary = {"files": report.files, **report.counts(), "suppressed": report.suppressed}
+    summary = {"files": report.files, **report.counts(), "intentional": report.intentional,
+               "suppressed": report.suppressed}
     doc = {"tool": {"name": "lunalint", "version": __version__},
            "findings": [finding_dict(f) for f in report.findings],
            "summary": summary}

@@ -4,20 +4,19 @@ with the source line and a caret under the span. Colour only when asked (a termi
 
 from __future__ import annotations
 
-import re
 from itertools import groupby
 
-from lunalint.reporters import Report
+from lunalint.reporters import Report, neutralise
 
 _COLORS = {"error": "\033[1;31m", "warning": "\033[1;33m", "note": "\033[1;36m"}
 _BOLD, _DIM, _RESET = "\033[1m", "\033[2m", "\033[0m"
-# Control characters from the linted files (terminal colour codes in captures, stray escapes)
-# must not reach the user's terminal: each becomes one `?`, so columns stay aligned.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x9b]")
 
 
 def _safe(text: str) -> str:
-    return _CONTROL.sub("?", text)
+    # Control characters (terminal colour codes in captures, newlines in a directory name)
+    # must not reach the user's terminal; ``renderer`` already did this, done again here for
+    # callers of ``render`` itself.
+    return neutralise(text)
 
 
 def render(report: Report) -> str:
@@ -36,12 +35,12 @@ def render(report: Report) -> str:
                 tags.append(f"suppressed: {f.suppression.justification}")
             tail = f" [{'; '.join(tags)}]" if tags else ""
             out.append(f"{paint(_BOLD, f'{_safe(path)}:{s.line}:{s.column}:')} {level} "
-                       f"{paint(_BOLD, f.rule)} {_safe(f.message)}{_safe(tail)}")
+                       f"{paint(_BOLD, _safe(f.rule))} {_safe(f.message)}{_safe(tail)}")
             if f.excerpt is not None:
                 out.extend(_excerpt(f, paint))
             for rel in f.related:
-                out.append(f"    {paint(_DIM, f'{rel.path}:{rel.span.line}:{rel.span.column}:')}"
-                           f" {rel.message}")
+                where = _safe(f"{rel.path}:{rel.span.line}:{rel.span.column}:")
+                out.append(f"    {paint(_DIM, where)} {_safe(rel.message)}")
     if not report.summary:
         return "".join(line + "\n" for line in out)
     if out:
@@ -52,22 +51,25 @@ def render(report: Report) -> str:
 
 def summary(report: Report) -> str:
     """``Found N problems (…) in K of M files.`` or ``No problems found in M files.``, then
-    suppressed and fixed baseline entries."""
+    intentional findings (not problems), suppressed ones and fixed baseline entries. K counts
+    the files with a problem, never more than M (see ``Report.problem_files``)."""
     counts = report.counts()
     total = sum(counts.values())
+    checked = max(report.files, report.problem_files())
     if total:
         parts = ", ".join(f"{n} {name}{'s' if n != 1 else ''}" for name, n in counts.items() if n)
-        files = len({f.path for f in report.findings if f.suppression is None})
-        line = (f"Found {total} problem{'s' if total != 1 else ''} ({parts}) in {files} of "
-                f"{report.files} file{'s' if report.files != 1 else ''}.")
+        line = (f"Found {total} problem{'s' if total != 1 else ''} ({parts}) in "
+                f"{report.problem_files()} of {checked} file{'s' if checked != 1 else ''}.")
     else:
-        line = f"No problems found in {report.files} file{'s' if report.files != 1 else ''}."
+        line = f"No problems found in {checked} file{'s' if checked != 1 else ''}."
+    if report.intentional:
+        line += f" {report.intentional} intentional."
     if report.suppressed:
         line += f" {report.suppressed} suppressed."
     if report.fixed:
         line += f" {len(report.fixed)} baseline entr{'ies' if len(report.fixed) != 1 else 'y'}" \
-                " no longer found (fixed): " + ", ".join(report.fixed) + "."
-    return line
+                " no longer found (fixed): " + ", ".join(_safe(x) for x in report.fixed) + "."
+    return _safe(line)
 
 
 # Excerpts of very long lines (minified or binary-ish files, a 10 MB single line) show a
@@ -77,7 +79,7 @@ EXCERPT_WIDTH = 120
 
 def _excerpt(f, paint) -> list[str]:
     s = f.span
-    line = _safe(f.excerpt.replace("\t", " "))
+    line = neutralise(f.excerpt.replace("\t", " "), columns=True)
     gutter = f"{s.line:>5} | "
     start = min(s.column - 1, len(line))
     if s.end_line == s.line:
