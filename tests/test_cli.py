@@ -47,9 +47,11 @@ def test_sample_ini_json_contract(tmp_path):
         "message": finding["message"], "path": "crystoki.ini",
         "line": 32, "column": 1, "end_line": 32, "end_column": 9,
         "anchor": "HAConfiguration/HAOnly", "intentional": False, "suppressed": None,
-        "help_uri": "https://github.com/lunalint/lunalint/blob/main/docs/rules/HA101.md"}
+        "help_uri": "https://github.com/lunalint/lunalint/blob/main/docs/rules/HA101.md",
+        "related": []}
     assert "HAOnly" in finding["message"]
-    assert doc["summary"] == {"files": 1, "error": 0, "warning": 1, "note": 0, "suppressed": 0}
+    assert doc["summary"] == {"files": 1, "error": 0, "warning": 1, "note": 0,
+                              "intentional": 0, "suppressed": 0}
 
 
 def test_paths_are_relative_with_slashes_and_sorted(repo):
@@ -156,7 +158,7 @@ def test_version():
 def test_unrecognised_file_named_explicitly_is_not_skipped_silently(tmp_path):
     (tmp_path / "notes.txt").write_text("nothing to do with Luna\n")
     proc = run_cli("notes.txt", cwd=tmp_path)
-    assert proc.returncode == 0
+    assert proc.returncode == 2  # nothing else was linted: not a silent all-clear either
     assert "notes.txt: not recognised as a Luna client configuration or capture" in proc.stderr
 
 
