@@ -5,7 +5,6 @@ run."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
