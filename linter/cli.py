@@ -149,7 +149,7 @@ def _tolerant_streams() -> None:
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:
             try:
-                reconfigure(errors="replace" if stream is sys.stdout else "backslashreplace")
+                reconfigure(errors="replace")
             except (OSError, ValueError):
                 pass
 
