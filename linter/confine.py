@@ -85,8 +85,8 @@ def inside(path: str, root: str, resolve: bool = True) -> bool:
     if resolve:
         real = os.path.realpath(path)
     else:
-        real = os.path.join(os.path.realpath(os.path.dirname(os.path.abspath(path))),
-                            os.path.basename(path))
+        full = os.path.abspath(path)  # `.` and `dir/` have their real last part
+        real = os.path.join(os.path.realpath(os.path.dirname(full)), os.path.basename(full))
     base = os.path.realpath(root)
     return real == base or real.startswith(os.path.join(base, ""))
 
@@ -111,6 +111,8 @@ def walk(paths: list[str], kind_of: Callable[[str], str | None] | None = None,
     input) is a target with that content, whether or not a file of that name exists."""
     out = Walk()
     seen: set[str] = set()
+    # A file found on disk that given content stands for is not read as well.
+    replaced = {os.path.realpath(p) for p in given_content or ()}
     for given in paths:
         if given_content is not None and given in given_content:
             if given not in seen:
@@ -124,6 +126,8 @@ def walk(paths: list[str], kind_of: Callable[[str], str | None] | None = None,
         if os.path.isdir(given) and not os.path.islink(bare):
             base = root if root is not None else given
             for full in _files(given, out.skipped):
+                if replaced and os.path.realpath(full) in replaced:
+                    continue
                 if full not in seen and (_worth_reading(os.path.basename(full))
                                          or (kind_of is not None and kind_of(full))):
                     seen.add(full)

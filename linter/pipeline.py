@@ -38,7 +38,7 @@ class Options:
     cwd: str | None = None
     # Standard input as a front-end: ``stdin`` is linted as if it were the file ``stdin_path``
     # (kind from that name, findings with that path, linked with that path's project); the
-    # file itself, if any, is not read. ``stdin_path`` must be one of ``paths``.
+    # file itself, if any, is not read (it is linted even when ``paths`` does not name it).
     stdin: str | bytes | None = None
     stdin_path: str = "-"
 
@@ -79,14 +79,17 @@ def run(options: Options) -> Outcome:
     cfg = options.settings
     given = None
     start = options.cwd
+    paths = list(options.paths)
     if options.stdin is not None:
         given = {options.stdin_path: options.stdin}
+        if options.stdin_path not in paths:
+            paths.append(options.stdin_path)
         if options.stdin_path != "-":  # the project of the file it stands for
             start = os.path.dirname(os.path.join(options.cwd or os.getcwd(), options.stdin_path))
     root = confine.project_root(cfg.source, start)
     filtered = bool(cfg.include or cfg.exclude)
     kinds = bool(cfg.config_globs or cfg.export_globs)
-    result = engine.lint(options.paths, options.rules, jobs=options.jobs, missing_ok=True,
+    result = engine.lint(paths, options.rules, jobs=options.jobs, missing_ok=True,
                          facts=_facts(cfg), cwd=options.cwd,
                          accept=cfg.accepts if filtered else None,
                          kind_of=cfg.kind_of if kinds else None, root=root,

@@ -99,6 +99,18 @@ def test_stdin_kind_comes_from_the_name_which_need_not_exist(tmp_path):
     assert not (tmp_path / "Chrystoki.conf").exists()
 
 
+def test_stdin_replaces_the_file_found_in_a_walked_folder(tmp_path):
+    project = git_project(tmp_path, "windows")
+    disk = (project / "windows" / "crystoki.ini").read_text(encoding="utf-8")
+    fixed = disk.replace("HAOnly=0", "HAOnly=1")
+    for folder in (".", "windows", "windows/"):
+        proc = run_stdin(fixed, "--format", "json", "-", folder, "--stdin-filename",
+                         "windows/crystoki.ini", cwd=project)
+        assert proc.returncode == 0, (folder, proc.stdout, proc.stderr)
+        assert json.loads(proc.stdout)["summary"]["files"] == 1  # not the disk copy as well
+        assert proc.stderr == ""  # and the folder is not "empty"
+
+
 def test_stdin_filename_without_dash_is_a_usage_error(tmp_path):
     (tmp_path / "Chrystoki.conf").write_text("Misc = {\n}\n")
     proc = run_cli("Chrystoki.conf", "--stdin-filename", "x/Chrystoki.conf", cwd=tmp_path)
