@@ -182,7 +182,7 @@ def test_output_refuses_an_input_file(project, output, named):
     before = {p: p.read_bytes() for p in (project / "legacy").iterdir()}
     proc = run_cli("--format", "json", "--output", output, named, cwd=project)
     line = one_error_line(proc)
-    assert line.startswith(f"lunalint: error: --output {output} is an input file")
+    assert line.startswith(f"lunalint: error: {output} is an input file")
     assert {p: p.read_bytes() for p in (project / "legacy").iterdir()} == before
     assert proc.stdout == ""
 
@@ -191,3 +191,12 @@ def test_output_next_to_the_inputs_is_written(project):
     proc = run_cli("--format", "json", "--output", "legacy/report.json", "legacy", cwd=project)
     assert proc.returncode == 1, proc.stderr
     assert json.loads((project / "legacy" / "report.json").read_text())["findings"]
+
+
+def test_report_files_refuse_input_files_too(project):
+    before = (project / "legacy" / "legacy-members.lunacm.txt").read_bytes()
+    proc = run_cli("--report", "sarif:legacy/legacy-members.lunacm.txt", "legacy/Chrystoki.conf",
+                   cwd=project)
+    line = one_error_line(proc)
+    assert line.startswith("lunalint: error: legacy/legacy-members.lunacm.txt is an input file")
+    assert (project / "legacy" / "legacy-members.lunacm.txt").read_bytes() == before
