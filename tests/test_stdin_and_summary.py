@@ -178,18 +178,20 @@ def test_summary_never_says_more_files_with_problems_than_files(tmp_path):
 
 
 def test_a_named_non_luna_file_alone_exits_two(tmp_path):
-    (tmp_path / "README.md").write_text("# notes\n")
-    proc = run_cli("README.md", cwd=tmp_path)
+    # (A named script, runbook or YAML file is a host of embedded parts: without Luna content
+    # it is simply not ours, as pre-commit names every template; that is not this case.)
+    (tmp_path / "notes.txt").write_text("shopping list\n")
+    proc = run_cli("notes.txt", cwd=tmp_path)
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr.splitlines() == [
-        "lunalint: error: README.md: not recognised as a Luna client configuration or capture, "
+        "lunalint: error: notes.txt: not recognised as a Luna client configuration or capture, "
         "so nothing was linted (name it like Chrystoki.conf, crystoki.ini, *.lunacm.txt or "
         "*.lunash.txt, or map it under `kinds` in .lunalint.yaml)"]
     # beside a Luna file it is only a warning, and the Luna file is linted
     shutil.copy(EXAMPLES / "windows" / "crystoki.ini", tmp_path / "crystoki.ini")
-    proc = run_cli("README.md", "crystoki.ini", cwd=tmp_path)
+    proc = run_cli("notes.txt", "crystoki.ini", cwd=tmp_path)
     assert proc.returncode == 1
-    assert "lunalint: warning: README.md: not recognised" in proc.stderr
+    assert "lunalint: warning: notes.txt: not recognised" in proc.stderr
     assert summary_counts(proc.stdout)[1] == 1
 
 
