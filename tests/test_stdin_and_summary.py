@@ -217,5 +217,5 @@ def test_intentional_findings_are_counted_apart(tmp_path):
         "Found 1 problem (1 warning) in 1 of 3 files. 1 intentional.")
     proc = run_cli("--format", "json", "payments", cwd=project)
     summary = json.loads(proc.stdout)["summary"]
-    assert summary == {"files": 3, "error": 0, "warning": 1, "note": 0, "intentional": 1,
+    assert summary == {"files": 3, "error": 0, "warning": 1, "note": 1, "intentional": 1,
                        "suppressed": 0}

@@ -88,12 +88,13 @@ class Report:
     # The redaction boundary: every rendered report passes through it (see ``renderer``).
     redactor: Redactor = field(default_factory=Redactor)
 
-    def counts(self) -> dict[str, int]:
-        """Problems per level: shown findings not suppressed and not intentional (an
-        intentional finding documents a design choice; it is counted apart)."""
+    def counts(self, intentional: bool = False) -> dict[str, int]:
+        """Findings per level, not suppressed; intentional ones (a design choice documented,
+        not a problem) only when asked: the text summary counts them apart, while the JSON
+        summary's level counts keep their meaning of the output contract and include them."""
         out = {level.label: 0 for level in sorted(Level, reverse=True)}
         for f in self.findings:
-            if f.suppression is None and not f.intentional:
+            if f.suppression is None and (intentional or not f.intentional):
                 out[f.level.label] += 1
         return out
 

@@ -24,7 +24,8 @@ def finding_dict(f: Finding) -> dict:
 
 
 def render(report: Report) -> str:
-    summary = {"files": report.files, **report.counts(), "intentional": report.intentional,
+    summary = {"files": report.files, **report.counts(intentional=True),
+               "intentional": report.intentional,
                "suppressed": report.suppressed}
     doc = {"tool": {"name": "lunalint", "version": __version__},
            "findings": [finding_dict(f) for f in report.findings],
