@@ -3,7 +3,7 @@
 Every configuration and capture under the project root takes part, even when the command line
 names only some files (as pre-commit does): context comes from all of them. Joins are on
 partition serial numbers; an HSM owns a partition when the HSM's serial is the longest prefix
-of the partition's serial (LUNA.md section 2, RULES.md).
+of the partition's serial.
 
 Rules read a :class:`Workspace`; they never open files.
 """

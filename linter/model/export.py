@@ -1,4 +1,4 @@
-"""Captures of LunaCM / LunaSH sessions ("exports"), as LUNA.md section 2 describes them.
+"""Captures of LunaCM / LunaSH sessions ("exports"), as the tools print them.
 
 Positions: every span is 1-based and refers to the file as stored in ``Export.lines`` (one
 entry per physical line, line endings removed). Columns count characters of that original

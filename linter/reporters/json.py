@@ -1,4 +1,4 @@
-"""``--format json``: the one object of the output contract in RULES.md."""
+"""``--format json``: the one object of the output contract (README.md)."""
 
 from __future__ import annotations
 
