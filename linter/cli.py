@@ -1,4 +1,4 @@
-"""Command line: ``lunalint [OPTIONS] [PATH ...]`` (the output contract is in README.md, "Reading findings" and "Output").
+"""Command line: ``lunalint [OPTIONS] [PATH ...]`` (output contract: README.md).
 
 Exit status: 0 nothing at or above ``--fail-on``; 1 findings at or above it; 2 usage or
 configuration error, a path that does not exist, or a report that could not be written. Only

@@ -80,7 +80,8 @@ def key_suggestions(section: str) -> list[str]:
 # Misspellings an edit-distance guess cannot fix (no close neighbour, or a wrong one: difflib
 # offers `ServerHtl00` for `ServerHost00`), per section: the key as typed, matched without
 # regard to case, and the key meant. `{}` stands for a two-digit index. Sources: the typos
-# named in issue 11 and the vendor HA configuration pages, and LunaCM's own labels for the same settings
+# named in issue 11 and the vendor HA configuration pages, and LunaCM's own labels for the
+# same settings
 # (`hagroup listgroups`: "HA auto recovery", "Maximum auto recovery retry",
 # "Auto recovery poll interval", "HA logging", "Only Show HA Slots") written as one word.
 TYPOS: dict[str, dict[str, str]] = {
