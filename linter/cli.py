@@ -15,7 +15,7 @@ import os
 import sys
 
 from lunalint import __version__
-from lunalint.reporters import FORMATS
+from lunalint.reporters import AUDIT_FORMATS, FORMATS
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -82,7 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="lint standard input (`-`) as if it were the file PATH: its kind, "
                         "its path in findings, its project for linking")
     p.add_argument("--format", "--output-format", choices=FORMATS, default="text",
-                   help="report format (default: text)")
+                   help="report format (default: text); html is a self-contained audit page, "
+                        "markdown a summary for $GITHUB_STEP_SUMMARY")
     p.add_argument("--output", "-o", metavar="FILE",
                    help="write the report to FILE, not stdout (the summary goes to stderr)")
     p.add_argument("--report", action="append", type=_report, default=[], metavar="FORMAT:FILE",
@@ -222,7 +223,8 @@ def _run(args: argparse.Namespace) -> int:
     options = pipeline.Options(
         paths, rules, cfg, known_rules=registry.rules, jobs=args.jobs,
         inline_suppressions=not args.no_inline_suppressions, baseline=args.baseline,
-        write_baseline=args.write_baseline)
+        write_baseline=args.write_baseline,
+        audit=any(f in AUDIT_FORMATS for f in [args.format, *(f for f, _ in args.report)]))
     if stdin is not None:
         options.stdin, options.stdin_path = stdin
     try:
@@ -259,7 +261,8 @@ def _run(args: argparse.Namespace) -> int:
                     notices=registry.notices + outcome.notices,
                     srcroot=_srcroot(), category=args.category, color=False,
                     fixed=outcome.fixed, redactor=outcome.redactor,
-                    paths=[doc.path for doc in outcome.documents], summary=not args.quiet)
+                    paths=[doc.path for doc in outcome.documents], summary=not args.quiet,
+                    facts=outcome.audit, include_suppressed=args.include_suppressed)
     # Every report comes from this one outcome and goes through the same redacting renderer.
     for fmt, path in args.report:
         _write(renderer(fmt)(report), path)

@@ -407,7 +407,8 @@ def lint(paths: list[str], rules: list[Rule], *, facts: dict[str, Any] | None = 
          accept: Callable[[str], bool] | None = None,
          kind_of: Callable[[str], str | None] | None = None,
          root: str | None = None, embedded: bool = True,
-         given_content: dict[str, str | bytes] | None = None) -> Result:
+         given_content: dict[str, str | bytes] | None = None,
+         link: bool = False) -> Result:
     """Lint ``paths`` (files or directories) with ``rules``; raises nothing for bad input.
 
     ``given_content`` maps a path of ``paths`` to the content to lint under that name
@@ -425,6 +426,9 @@ def lint(paths: list[str], rules: list[Rule], *, facts: dict[str, Any] | None = 
     ``paths`` names only some files. Findings are then kept only when they, or one of their
     related locations, are in a file ``paths`` names. Paths named outside ``root`` are linted
     alone; with ``root`` None only what is named is read.
+
+    ``link`` builds the workspace of each scope (``Result.workspaces``) even when no selected
+    rule links files: reports that show groups and members need it (``--format html``).
     """
     given_content = given_content or {}
     missing = [p for p in paths if p not in given_content and not os.path.lexists(p)]
@@ -433,7 +437,7 @@ def lint(paths: list[str], rules: list[Rule], *, facts: dict[str, Any] | None = 
     total = Result([], [], missing=missing)
     for scope in confine.scopes([p for p in paths if p not in missing], root):
         part = _lint_scope(list(scope.paths), scope.root, rules, facts, cwd, jobs, accept,
-                           kind_of, embedded, given_content)
+                           kind_of, embedded, given_content, link)
         total.findings.extend(part.findings)
         total.documents.extend(part.documents)
         total.skipped.extend(part.skipped)
@@ -448,7 +452,8 @@ def _lint_scope(paths: list[str], root: str | None, rules: list[Rule],
                 facts: dict[str, Any] | None, cwd: str | None, jobs: int | None,
                 accept: Callable[[str], bool] | None,
                 kind_of: Callable[[str], str | None] | None, embedded: bool = True,
-                given_content: dict[str, str | bytes] | None = None) -> Result:
+                given_content: dict[str, str | bytes] | None = None,
+                link: bool = False) -> Result:
     walked = confine.walk(paths, kind_of, root, given_content)
     targets = walked.targets
     if not embedded:  # scripts, runbooks and YAML met while walking are not read
@@ -463,14 +468,14 @@ def _lint_scope(paths: list[str], root: str | None, rules: list[Rule],
         # Linking rules need every whole model back in this process; shipping models back
         # from workers costs more than building them here (bench/RESULTS.md), so a pool pays
         # only when no rule links files.
-        jobs = 1 if any(r.needs_workspace for r in rules) else default_jobs(len(items))
+        jobs = 1 if link or any(r.needs_workspace for r in rules) else default_jobs(len(items))
     jobs = max(1, jobs)
     documents: list[Document] = []
     skipped: list[str] = []
     findings: list[Finding] = []
     secrets: set[str] = set()
     for (target, shown), (doc, found, values) in zip(items, _lint_all(items, rules, ctx, jobs,
-                                                                      project=root)):
+                                                                      keep=link, project=root)):
         secrets |= values
         findings.extend(found)
         if doc is None:
@@ -483,7 +488,7 @@ def _lint_scope(paths: list[str], root: str | None, rules: list[Rule],
     notices = [f"{display_path(path, cwd)}: {why}; skipped" for path, why in walked.skipped]
     linking = [r for r in rules if r.needs_workspace]
     workspaces: list = []
-    if linking:
+    if linking or link:
         context, context_secrets = _context_documents(root, targets, accept, kind_of, cwd,
                                                       ctx, jobs)
         secrets |= context_secrets

@@ -41,6 +41,7 @@ class Options:
     # file itself, if any, is not read (it is linted even when ``paths`` does not name it).
     stdin: str | bytes | None = None
     stdin_path: str = "-"
+    audit: bool = False  # build the link stage and collect audit facts (html, markdown)
 
 
 @dataclass
@@ -56,6 +57,7 @@ class Outcome:
     fixed: list[str] = field(default_factory=list)  # baseline entries no longer found
     baseline_written: int | None = None
     workspaces: list = field(default_factory=list)  # link-stage workspaces (one per scope)
+    audit: Any = None  # lunalint.audit.AuditFacts when Options.audit; redacted
 
     def shown(self, include_suppressed: bool) -> list[Finding]:
         return [f for f in self.findings if f.suppression is None or include_suppressed]
@@ -93,7 +95,7 @@ def run(options: Options) -> Outcome:
                          facts=_facts(cfg), cwd=options.cwd,
                          accept=cfg.accepts if filtered else None,
                          kind_of=cfg.kind_of if kinds else None, root=root,
-                         embedded=cfg.embedded, given_content=given)
+                         embedded=cfg.embedded, given_content=given, link=options.audit)
     redactor = redact.Redactor(result.secrets)
     result.findings = cap_related(result.findings, {d.path for d in result.documents})
     # Levels first, so a waiver or directive hides a finding whatever its level; then
@@ -114,6 +116,11 @@ def run(options: Options) -> Outcome:
     # (a suppression finding). Each is a file checked, so "N of M files" never has N > M.
     outcome.files = len({doc.path for doc in outcome.documents}
                         | {f.path for f in outcome.findings})
+    if options.audit:
+        from lunalint import audit
+
+        outcome.audit = audit.collect(outcome, paths=options.paths, settings=cfg).redacted(
+            redactor.text)
     return outcome
 
 

@@ -15,11 +15,15 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import import_module
+from typing import Any
 
 from lunalint.findings import Finding, Level
 from lunalint.redact import Redactor
 
-FORMATS = ("text", "json", "sarif", "github", "junit", "gitlab")
+FORMATS = ("text", "json", "sarif", "github", "junit", "gitlab", "html", "markdown")
+# Formats that show the estate (groups, members, policies, versions) besides the findings:
+# the pipeline builds the link stage and collects ``lunalint.audit.AuditFacts`` for them.
+AUDIT_FORMATS = ("html", "markdown")
 # Formats read line by line by a terminal or a CI runner (GitHub parses `::command` lines).
 LINE_FORMATS = frozenset({"text", "github"})
 
@@ -87,6 +91,9 @@ class Report:
     summary: bool = True  # text: end with the one-line summary (off with --quiet)
     # The redaction boundary: every rendered report passes through it (see ``renderer``).
     redactor: Redactor = field(default_factory=Redactor)
+    # Audit facts (``lunalint.audit.AuditFacts``) for the formats in AUDIT_FORMATS, else None.
+    facts: Any = None
+    include_suppressed: bool = False  # whether suppressed findings were asked for
 
     def counts(self, intentional: bool = False) -> dict[str, int]:
         """Findings per level, not suppressed; intentional ones (a design choice documented,
@@ -146,7 +153,8 @@ def _through_boundary(render: Callable[[Report], str], lines: bool = False,
             report, findings=report.redactor.findings(report.findings),
             notices=[report.redactor.text(n) for n in report.notices],
             fixed=[report.redactor.text(f) for f in report.fixed],
-            paths=[report.redactor.text(p) for p in report.paths])
+            paths=[report.redactor.text(p) for p in report.paths],
+            facts=None if report.facts is None else report.facts.redacted(report.redactor.text))
         if lines:
             clean = _neutral_report(clean)
         out = report.redactor.output(render(clean))
