@@ -70,7 +70,7 @@ class Place:
 
 @dataclass(frozen=True)
 class Problem:
-    """A finding as an element of the estate carries it (unsuppressed, not intentional)."""
+    """A finding as an element of the estate carries it (never a suppressed one)."""
 
     rule: str
     level: str
@@ -120,6 +120,7 @@ class Member:
     versions: str = ""  # verdict of client against firmware: ok, old-client, no-client, …
     worst: str | None = None
     problems: tuple[Problem, ...] = ()
+    intentional: tuple[Problem, ...] = ()  # findings that explain a design, not a defect
 
     @property
     def state(self) -> str:
@@ -179,6 +180,7 @@ class Group:
     client: Client | None
     worst: str | None = None
     problems: tuple[Problem, ...] = ()  # findings about the group itself
+    intentional: tuple[Problem, ...] = ()
 
     @property
     def key(self) -> str:
@@ -321,8 +323,7 @@ def collect(outcome: Any, *, paths: Iterable[str] = (), settings: Any = None,
 
     today = today or _dt.date.today()
     named = {doc.path for doc in outcome.documents}
-    live = [f for f in outcome.findings if f.suppression is None and not f.intentional]
-    index = _FindingIndex(live)
+    index = _FindingIndex([f for f in outcome.findings if f.suppression is None])
     groups: list[Group] = []
     merged: dict[str, int] = {}
     table: tuple[FirmwareRow, ...] = ()
@@ -420,11 +421,12 @@ def _merge(a: Group, b: Group) -> Group:
     for m in b.members:
         members.setdefault(m.serial, m)
     problems = tuple(dict.fromkeys((*a.problems, *b.problems)))
+    explained = tuple(dict.fromkeys((*a.intentional, *b.intentional)))
     return dataclasses.replace(
         a, configs=a.configs + tuple(c for c in b.configs if c not in a.configs),
         listing=a.listing or b.listing, listing_fields=a.listing_fields or b.listing_fields,
         members=tuple(members.values()), client=a.client or b.client,
-        problems=problems, worst=_worst(p.level for p in problems))
+        problems=problems, intentional=explained, worst=_worst(p.level for p in problems))
 
 
 def _worst(levels: Iterable[str]) -> str | None:
@@ -464,7 +466,7 @@ class _FindingIndex:
         return list(self.by_related.get((path, span.line), ()))
 
     def worst_in_file(self, path: str) -> tuple[str | None, int]:
-        found = self.by_path.get(path, ())
+        found = [f for f in self.by_path.get(path, ()) if not f.intentional]
         return _worst(f.level.label for f in found), len(found)
 
 
@@ -472,8 +474,10 @@ def _problem(f: Any) -> Problem:
     return Problem(f.rule, f.level.label, f.message, f.path, f.span.line, f.span.column)
 
 
-def _problems(found: Iterable[Any]) -> tuple[Problem, ...]:
-    out = {(_problem(f)): None for f in found}
+def _problems(found: Iterable[Any], intentional: bool = False) -> tuple[Problem, ...]:
+    """The problems among ``found`` (or, with ``intentional``, the explained designs), each
+    once, worst first."""
+    out = {(_problem(f)): None for f in found if f.intentional == intentional}
     return tuple(sorted(out, key=lambda p: (LEVELS.index(p.level), p.path, p.line, p.column,
                                             p.rule)))
 
@@ -525,6 +529,7 @@ def _group(linked: Any, facts: dict, index: _FindingIndex) -> Group:
         own += index.related_to(where.path, where.span)
     own = [f for f in own if id(f) not in claimed]
     problems = _problems(own)
+    explained = _problems(own, intentional=True)
     listing = None
     fields: tuple[tuple[str, str], ...] = ()
     if status is not None:
@@ -534,7 +539,7 @@ def _group(linked: Any, facts: dict, index: _FindingIndex) -> Group:
                        if x.key.casefold() not in ("ha group label", "group members"))
         fields += tuple((x.key, x.value) for x in status.settings)
     return Group(linked.label, serial, configs, listing, fields, tuple(members), client,
-                 _worst(p.level for p in problems), problems)
+                 _worst(p.level for p in problems), problems, explained)
 
 
 def _member(m: Any, standby: bool, row: Any, status_path: str | None, client: Client | None,
@@ -582,7 +587,8 @@ def _member(m: Any, standby: bool, row: Any, status_path: str | None, client: Cl
         authentication=auth[0] if auth else None, status=status, status_at=status_at,
         partition_policies=partition_policies, hsm_policies=hsm_policies,
         firmware_row=row_facts, versions=verdict,
-        worst=_worst(p.level for p in problems), problems=problems), set(unique)
+        worst=_worst(p.level for p in problems), problems=problems,
+        intentional=_problems(unique.values(), intentional=True)), set(unique)
 
 
 def _versions(version: Any, client: Client | None, facts: dict) -> tuple[FirmwareRow | None, str]:

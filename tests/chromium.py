@@ -45,7 +45,10 @@ class Browser:
             stdout=self.log, stderr=subprocess.STDOUT)
         try:
             port = self._port(profile / "DevToolsActivePort")
-            self.ws = connect(self._page(port), max_size=None, open_timeout=START_TIMEOUT)
+            # Entered as a context manager: every websockets release supports that form.
+            self._connection = connect(self._page(port), max_size=None,
+                                       open_timeout=START_TIMEOUT)
+            self.ws = self._connection.__enter__()
         except BaseException:
             self.close()
             raise
@@ -150,10 +153,10 @@ class Browser:
         path.write_bytes(base64.b64decode(shot["data"]))
 
     def close(self) -> None:
-        ws = getattr(self, "ws", None)
-        if ws is not None:
+        connection = getattr(self, "_connection", None)
+        if connection is not None:
             try:
-                ws.close()
+                connection.__exit__(None, None, None)
             except Exception:
                 pass
         if self.process.poll() is None:

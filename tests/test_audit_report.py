@@ -70,8 +70,9 @@ def test_facts_of_the_examples():
     assert a.firmware_row.min_client == "10.4.0" and a.versions == "ok"
     assert payments.client == audit.Client(
         "10.4.0-417", "banner", audit.Place("examples/payments/members.lunacm.txt", 1, 9))
-    # The POL302 note on pay-b is intentional: it colours nothing.
+    # The POL302 note on pay-b is intentional: it colours nothing, and is kept as explained.
     assert b.state == "clean" and a.state == "clean"
+    assert [p.rule for p in b.intentional] == ["POL302"] and not b.problems
 
     legacy = groups['"legacy"']
     old, new = legacy.members
@@ -453,3 +454,16 @@ def test_markdown_tables_are_capped_with_a_count_of_the_rest(tmp_path):
     assert table.count("\n| `Chrystoki.conf:") == 25
     assert "…and 15 more warnings" in table
     assert "**40 problems** (40 warnings) in 1 of 1 file." in out
+
+
+# ---------------------------------------------------------------- README
+
+
+def test_readme_audits_section():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## Audits\n")[1].split("\n## ")[0]
+    image = re.search(r"!\[[^\]]+\]\(([^)]+)\)", section).group(1)
+    assert (ROOT / image).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # The commands it shows work as written (the page to a file, the summary to stdout).
+    assert "lunalint --format html -o report.html examples/" in section
+    assert 'lunalint --format markdown examples/ >> "$GITHUB_STEP_SUMMARY"' in section

@@ -383,6 +383,8 @@ def _member_table(group) -> str:
                        if x) or "—"
         found = ", ".join(f"{p.rule} ({p.level})" for p in m.problems) or \
             ("none" if m.captured else "no capture")
+        if m.intentional:
+            found += "; intentional: " + ", ".join(p.rule for p in m.intentional)
         status = m.status or ("—" if m.captured else "unknown")
         rows.append(
             f'<tr data-serial="{_e(m.serial)}"><td><code>{_e(m.serial)}</code>'
