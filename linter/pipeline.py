@@ -117,11 +117,24 @@ def run(options: Options) -> Outcome:
     outcome.files = len({doc.path for doc in outcome.documents}
                         | {f.path for f in outcome.findings})
     if options.audit:
-        from lunalint import audit
-
-        outcome.audit = audit.collect(outcome, paths=options.paths, settings=cfg).redacted(
-            redactor.text)
+        outcome.audit = _audit(options, outcome)
     return outcome
+
+
+def _audit(options: Options, outcome: Outcome):
+    """The audit facts of the run (redacted), or None with a notice when collecting them
+    failed: the report then shows the findings alone rather than the run failing."""
+    from lunalint import audit
+
+    try:
+        return audit.collect(outcome, paths=options.paths, settings=options.settings).redacted(
+            outcome.redactor.text)
+    except Exception as error:  # a bug here must not cost the user the findings
+        outcome.notices.append(outcome.redactor.text(
+            f"the estate facts of the audit report could not be collected "
+            f"({type(error).__name__}: {error}); the report shows the findings only. "
+            "Please report this."))
+        return None
 
 
 # A finding shows at most this many related locations (a capture that repeats a session

@@ -467,3 +467,62 @@ def test_readme_audits_section():
     # The commands it shows work as written (the page to a file, the summary to stdout).
     assert "lunalint --format html -o report.html examples/" in section
     assert 'lunalint --format markdown examples/ >> "$GITHUB_STEP_SUMMARY"' in section
+
+
+def test_a_failure_collecting_facts_costs_only_the_pictures(monkeypatch):
+    """A bug in the audit seam leaves the findings and says so; the run does not crash."""
+    def broken(*args, **kwargs):
+        raise KeyError("boom")
+
+    monkeypatch.setattr(audit, "collect", broken)
+    outcome = examples_outcome()
+    assert outcome.audit is None and outcome.findings
+    assert any("could not be collected (KeyError" in n for n in outcome.notices)
+    report = Report(outcome.shown(False), outcome.files, notices=outcome.notices,
+                    redactor=outcome.redactor, facts=outcome.audit)
+    page = renderer("html")(report)
+    assert "rendered without estate facts" in page and "could not be collected" in page
+
+
+def test_members_without_a_capture_are_unknown_and_standby_is_marked(tmp_path):
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "Chrystoki.conf").write_text(
+        "VirtualToken = {\n   VirtualToken00Label = vault;\n"
+        "   VirtualToken00SN = 11541299900001;\n"
+        "   VirtualToken00Members = 1541299900001, 1541299900009;\n"
+        "   VirtualToken00StandbyMembers = 1541299900003;\n}\n"
+        "HASynchronize = {\n   vault = 1;\n}\n"
+        "HAConfiguration = {\n   HAOnly = 1;\n   reconnAtt = -1;\n"
+        "   AutoReconnectInterval = 60;\n}\n", encoding="utf-8")
+    (tmp_path / "members.lunacm.txt").write_text(
+        "LunaCM v10.4.0-417. Copyright (c) 2021 SafeNet. All rights reserved.\n\n"
+        "        Slot Id ->              0\n        Label ->                vault-a\n"
+        "        Serial Number ->        1541299900001\n"
+        "        Firmware Version ->     7.7.1\n"
+        "        Configuration ->        Luna User Partition With SO (PW) Key Export\n\n"
+        "lunacm:>hagroup listgroups\n\n"
+        "         HA Group Label:  orphan\n        HA Group Number:  11541288800001\n"
+        "          Group Members:  1541288800001, 1541288800002\n"
+        "        Standby Members:  <none>\n\n"
+        "Slot #    Member S/N                      Member Label    Status\n"
+        "======    ==========                      ============    ======\n"
+        "     0    1541288800001                         orph-a     alive\n"
+        "     -    1541288800002                         orph-b     down\n\n"
+        "Command Result : No Error\n", encoding="utf-8")
+    page = render("html", ".", cwd=tmp_path)
+    states = dict(re.findall(r'<g class="member" data-serial="(\d+)" data-state="(\w+)">', page))
+    assert states["1541299900009"] == "unknown" and states["1541299900003"] == "unknown"
+    assert states["1541299900001"] == "clean"
+    unknown = page.split('data-serial="1541299900009" data-state="unknown">')[1]
+    assert 'fill="#eeeeee"' in unknown.split("</g>")[0] and "no capture" in unknown
+    standby = page.split('data-serial="1541299900003"')[1].split("</g>")[0]
+    assert "(standby)" in standby and 'stroke-dasharray="6 4"' in standby
+    # A group known only from a `hagroup listgroups` capture: its listing stands in for a
+    # configuration, and the live status of each member comes from the member table.
+    orphan = page.split('<figure id="group-1" data-group="orphan">')[1].split("</figure>")[0]
+    assert "hagroup listgroups" in orphan and "members.lunacm.txt" in orphan
+    assert "status down" in orphan and "status alive" in orphan
+    summary = render("markdown", ".", cwd=tmp_path)
+    assert "`1541299900009` (no capture)" in summary
+    assert "`1541299900003` (no capture) standby" in summary
+    assert "orph-b (down)" in summary
