@@ -50,7 +50,8 @@ border-bottom:1px solid var(--line)}h3{font-size:16px;margin:20px 0 6px}
 dl.meta{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;margin:0 0 14px}
 dl.meta dt{color:var(--muted)}dl.meta dd{margin:0}
 .totals{display:flex;flex-wrap:wrap;gap:10px;margin:0 0 14px}
-.total{border:1px solid var(--line);border-radius:6px;padding:6px 12px;min-width:96px;background:var(--soft)}
+.total{border:1px solid var(--line);border-radius:6px;padding:6px 12px;min-width:96px;
+background:var(--soft)}
 .total b{display:block;font-size:22px}.total.error b{color:var(--err)}
 .total.warning b{color:var(--warn)}.total.note b{color:var(--note)}
 nav{margin:0 0 12px}nav a{margin-right:14px}
@@ -393,7 +394,8 @@ def _member_table(group) -> str:
             f'<td>{_e(m.firmware or "—")}</td><td>{_e(m.authentication or "—")}</td>'
             f'<td>{_e(status)}</td><td><span class="badge {m.state}">'
             f'{_e(STATE_TEXT[m.state])}</span> {_e(found)}</td></tr>')
-    return ('<div class="wide"><table class="members small"><thead><tr>' + "".join(f"<th>{h}</th>" for h in head)
+    return ('<div class="wide"><table class="members small"><thead><tr>'
+            + "".join(f"<th>{h}</th>" for h in head)
             + "</tr></thead><tbody>" + "".join(rows) + "</tbody></table></div>")
 
 
@@ -445,7 +447,8 @@ def _matrix(group, kind: str, caption: str) -> str:
         body.append(f'<tr class="{classes}" data-policy="{row.number}"><th class="num">'
                     f'{row.number}</th><th class="policy">{_e(row.name)}</th>'
                     + "".join(cells) + "</tr>")
-    return (f'<div class="wide"><table class="matrix small" data-kind="{kind}"><caption class="muted">'
+    return (f'<div class="wide"><table class="matrix small" data-kind="{kind}">'
+            '<caption class="muted">'
             f'{_e(caption)}</caption><thead><tr><th class="num">#</th><th>Policy</th>'
             f"{head}</tr></thead><tbody>" + "".join(body) + "</tbody></table></div>")
 
@@ -480,7 +483,8 @@ def _versions(facts) -> str:
                         f'<td>{client_html}</td><td><span class="badge {cls}">'
                         f"{_e(words)}</span></td></tr>")
     if rows:
-        out.append('<div class="wide"><table class="small"><thead><tr>' + "".join(f"<th>{h}</th>" for h in head)
+        out.append('<div class="wide"><table class="small"><thead><tr>'
+                   + "".join(f"<th>{h}</th>" for h in head)
                    + "</tr></thead><tbody>" + "".join(rows) + "</tbody></table></div>")
     else:
         out.append("<p>No group member to compare.</p>")
@@ -500,7 +504,8 @@ def _versions(facts) -> str:
         f'<td class="small">{_e(r.source)}</td></tr>' for r in facts.firmware_table)
     out.append("<details><summary>The client/firmware table "
                f"({_plural(len(facts.firmware_table), 'row')}; rows in use marked)</summary>"
-               '<div class="wide"><table class="small"><thead><tr><th>Firmware from</th><th>below</th>'
+               '<div class="wide"><table class="small"><thead><tr><th>Firmware from</th>'
+               "<th>below</th>"
                "<th>Minimum client</th><th>Confidence</th><th>Why</th></tr></thead><tbody>"
                + table
                + "</tbody></table></div></details>")
@@ -524,7 +529,8 @@ def _findings(live: list, uris: dict[str, str]) -> str:
                '<option value="">all</option>'
                + "".join(f'<option value="{_e(r)}">{_e(r)}</option>' for r in rules)
                + '</select></label><span id="filter-count" class="muted"></span></div>')
-    out.append('<div class="wide"><table id="findings-table"><thead><tr><th>Location</th><th>Level</th>'
+    out.append('<div class="wide"><table id="findings-table"><thead><tr><th>Location</th>'
+               "<th>Level</th>"
                "<th>Rule</th><th>Message</th></tr></thead><tbody>")
     for f in live:
         lv = f.level.label
@@ -568,7 +574,8 @@ def _suppressed(report: Report, found: list, facts) -> str:
             out.append('<p class="muted">Nothing is suppressed.</p>')
         out.append("</section>")
         return "\n".join(out)
-    out.append('<div class="wide"><table id="suppressed-table" class="small"><thead><tr><th>Location</th>'
+    out.append('<div class="wide"><table id="suppressed-table" class="small"><thead><tr>'
+               "<th>Location</th>"
                "<th>Rule</th><th>Message</th><th>How</th><th>Reason</th><th>Expires</th>"
                "</tr></thead><tbody>")
     for f in found:
@@ -598,7 +605,8 @@ def _waivers(facts) -> str:
         out.append(f'<p class="muted">No waiver expires within 30 days of {_e(facts.today)} '
                    f"({_plural(len(facts.waivers), 'waiver')} configured).</p></section>")
         return "\n".join(out)
-    out.append('<div class="wide"><table id="waivers-table" class="small"><thead><tr><th>Rule</th><th>Files</th>'
+    out.append('<div class="wide"><table id="waivers-table" class="small"><thead><tr>'
+               "<th>Rule</th><th>Files</th>"
                "<th>Anchor</th><th>Reason</th><th>Expires</th><th>Where</th></tr></thead>"
                "<tbody>")
     for w in soon:

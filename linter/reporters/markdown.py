@@ -20,7 +20,8 @@ ROWS = 25  # rows per level table
 GROUP_PROBLEMS = 5  # problems listed per group
 _CODE = re.compile(r"(`[^`\n]*`)")
 _SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~&@])")
-_STATE = {"error": "🔴 error", "warning": "🟠 warning", "note": "🔵 note", "clean": "🟢 no problem",
+_STATE = {"error": "🔴 error", "warning": "🟠 warning", "note": "🔵 note",
+          "clean": "🟢 no problem",
           "unknown": "⚪ no capture"}
 
 
