@@ -54,7 +54,7 @@ class Browser:
             raise
         self.events: list[dict] = []
         self._id = 0
-        for domain in ("Page", "Runtime", "Log"):
+        for domain in ("Page", "Runtime", "Log", "Network"):
             self.send(f"{domain}.enable")
 
     def _port(self, marker: Path) -> int:
@@ -140,6 +140,11 @@ class Browser:
                 entry = params["entry"]
                 out.append(f"{entry.get('source')}: {entry.get('text')} {entry.get('url', '')}")
         return out
+
+    def requests(self) -> list[str]:
+        """Every address the page asked the network stack for since it was opened."""
+        return [e["params"]["request"]["url"] for e in self.events
+                if e["method"] == "Network.requestWillBeSent"]
 
     def screenshot(self, path: Path) -> None:
         """A PNG of the whole page (not just the window)."""

@@ -49,6 +49,8 @@ def test_report_of_the_examples_in_chromium(browser, examples):
     page, findings = examples
     browser.open(chromium.file_url(page))
     assert browser.console_errors() == []
+    # The page itself is the only thing loaded: no stylesheet, font, image or script.
+    assert browser.requests() == [chromium.file_url(page)]
     dom = browser.evaluate("""(() => {
         const text = e => e.textContent.replace(/\\s+/g, ' ').trim();
         const figures = [...document.querySelectorAll('#topology figure')];

@@ -526,3 +526,28 @@ def test_members_without_a_capture_are_unknown_and_standby_is_marked(tmp_path):
     assert "`1541299900009` (no capture)" in summary
     assert "`1541299900003` (no capture) standby" in summary
     assert "orph-b (down)" in summary
+
+
+def test_groups_table_is_capped_worst_first(tmp_path):
+    tokens = "".join(f"   VirtualToken{i:02d}Label = g{i:02d};\n"
+                     f"   VirtualToken{i:02d}Members = 15412999{i:02d}001, 15412999{i:02d}002;\n"
+                     for i in range(30))
+    sync = "".join(f"   g{i:02d} = 1;\n" for i in range(30) if i != 29)  # g29 lacks HA105's entry
+    (tmp_path / "Chrystoki.conf").write_text(
+        f"VirtualToken = {{\n{tokens}}}\nHASynchronize = {{\n{sync}}}\n"
+        "HAConfiguration = {\n   HAOnly = 1;\n   reconnAtt = -1;\n"
+        "   AutoReconnectInterval = 60;\n}\n", encoding="utf-8")
+    out = render("markdown", "--select", "HA105", "Chrystoki.conf", cwd=tmp_path)
+    groups = out.split("### HA groups")[1]
+    rows = [line for line in groups.splitlines() if line.startswith("| `g")]
+    assert len(rows) == 25 and rows[0].startswith("| `g29` |")  # the one with a problem first
+    assert "…and 5 more groups (0 with problems)" in groups
+
+
+def test_only_groups_of_what_was_named(tmp_path):
+    """Context files under the project root link groups, but only the groups that involve a
+    named file are drawn (as only their findings are reported)."""
+    page = render("html", "examples/payments/")
+    assert 'data-group="payments"' in page and "1541299900001" not in page
+    # The INI file that also defines `payments` is context: it is drawn beside the group.
+    assert "examples/windows/crystoki.ini" in page.split('id="policies"')[0]

@@ -424,6 +424,10 @@ def _policies(facts) -> str:
 
 def _matrix(group, kind: str, caption: str) -> str:
     rows = group.policy_rows(kind)
+    if not any(c.captured for row in rows for c in row.cells):
+        return (f'<p class="muted" data-kind="{kind}">{_e(caption)}: no capture shows them for '
+                "this group's members (capture <code>partition showpolicies</code> on each "
+                "member's slot).</p>")
     head = "".join(f'<th class="num" title="{_e(m.label or "")}"><code>{_e(m.serial)}</code>'
                    + (f'<br><span class="muted small">{_e(m.label)}</span>' if m.label else "")
                    + "</th>" for m in group.members)

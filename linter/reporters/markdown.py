@@ -1,6 +1,6 @@
 """``--format markdown``: a compact summary for ``$GITHUB_STEP_SUMMARY``, a pull-request comment
 or a ticket. Totals, one table per level (capped at :data:`ROWS` rows, with a count of the
-rest), and the HA groups with their problems.
+rest), and the HA groups with their problems (worst first, capped the same way).
 
 Text from the audited files is set so that it cannot become markup: outside `code` spans,
 characters Markdown or HTML would act on are escaped, so a crafted label cannot add a link, an
@@ -104,7 +104,10 @@ def render(report: Report) -> str:
         uris = {f.rule: f.help_uri for f in report.findings if f.help_uri}
         out += ["", "### HA groups", "", "| Group | Members | State | Problems |",
                 "|---|---|---|---|"]
-        for group in facts.groups:
+        rank = {level: i for i, level in enumerate(LEVELS)}
+        ordered = sorted(facts.groups, key=lambda g: (
+            rank[g.all_problems[0].level] if g.all_problems else len(LEVELS), g.label))
+        for group in ordered[:ROWS]:
             problems = group.all_problems
             worst = problems[0].level if problems else None
             state = worst or ("clean" if any(m.captured for m in group.members) else "unknown")
@@ -121,6 +124,11 @@ def render(report: Report) -> str:
                 listed += f"<br>…and {len(problems) - GROUP_PROBLEMS} more"
             out.append(f"| {_code(group.label)} | {members} | {_STATE[state]} | "
                        f"{listed or 'none'} |")
+        if len(ordered) > ROWS:
+            rest = ordered[ROWS:]
+            troubled = sum(1 for g in rest if g.all_problems)
+            out += ["", f"…and {_plural(len(rest), 'more group')} ({troubled} with problems): "
+                    "see the full report."]
     out += ["", f"<sub>lunalint {_plain(__version__)}</sub>", ""]
     return "\n".join(out)
 
