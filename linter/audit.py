@@ -56,6 +56,13 @@ LEVELS = ("error", "warning", "note")  # worst first
 EXPIRY_WINDOW_DAYS = 30
 
 
+def _word(default: Any = None) -> Any:
+    """A field holding one of lunalint's own words (a level, a verdict, a kind), never text
+    from a file: redaction leaves it alone, so a password that happens to be ``note`` cannot
+    turn a level into ``****`` that no report knows."""
+    return field(default=default, metadata={"own": True})
+
+
 @dataclass(frozen=True)
 class Place:
     """A line in a file (1-based)."""
@@ -73,11 +80,11 @@ class Problem:
     """A finding as an element of the estate carries it (never a suppressed one)."""
 
     rule: str
-    level: str
-    message: str
-    path: str
-    line: int
-    column: int
+    level: str = _word()
+    message: str = ""
+    path: str = ""
+    line: int = 0
+    column: int = 0
 
 
 @dataclass(frozen=True)
@@ -117,8 +124,8 @@ class Member:
     partition_policies: tuple[PolicyValue, ...] | None = None  # None: no capture
     hsm_policies: tuple[PolicyValue, ...] | None = None
     firmware_row: FirmwareRow | None = None
-    versions: str = ""  # verdict of client against firmware: ok, old-client, no-client, …
-    worst: str | None = None
+    versions: str = _word("")  # verdict of client against firmware: ok, old-client, …
+    worst: str | None = _word()
     problems: tuple[Problem, ...] = ()
     intentional: tuple[Problem, ...] = ()  # findings that explain a design, not a defect
 
@@ -136,15 +143,15 @@ class Config:
 
     path: str
     defined_at: Place | None
-    form: str = ""  # brace or ini
-    worst: str | None = None
+    form: str = _word("")  # brace or ini
+    worst: str | None = _word()
     problems: int = 0  # unsuppressed, unintended findings in the file
 
 
 @dataclass(frozen=True)
 class Client:
     version: str
-    origin: str  # "banner" (LunaCM banner) or "facts" (the configuration file)
+    origin: str = _word("banner")  # "banner" (LunaCM banner) or "facts" (settings file)
     place: Place | None = None
 
 
@@ -178,7 +185,7 @@ class Group:
     listing_fields: tuple[tuple[str, str], ...]  # Synchronization, Needs sync…
     members: tuple[Member, ...]  # active members first, then standby members
     client: Client | None
-    worst: str | None = None
+    worst: str | None = _word()
     problems: tuple[Problem, ...] = ()  # findings about the group itself
     intentional: tuple[Problem, ...] = ()
 
@@ -258,7 +265,7 @@ class Waiver:
 @dataclass(frozen=True)
 class File:
     path: str
-    kind: str  # config, export, unreadable…
+    kind: str = _word("")  # config, export, unreadable…
     client: str | None = None  # the client version a capture's banner shows
 
 
@@ -274,7 +281,8 @@ class AuditFacts:
     firmware_table: tuple[FirmwareRow, ...]
     waivers: tuple[Waiver, ...] = ()
     today: str = ""
-    vendor_docs: dict[str, tuple[str, str]] = field(default_factory=lambda: dict(VENDOR_DOCS))
+    vendor_docs: dict[str, tuple[str, str]] = field(default_factory=lambda: dict(VENDOR_DOCS),
+                                                    metadata={"own": True})
 
     def kinds(self) -> dict[str, int]:
         return dict(sorted(Counter(f.kind for f in self.files).items()))
@@ -299,7 +307,7 @@ def _map_strings(value: Any, scrub: Callable[[str], str]) -> Any:
         return scrub(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         changes = {f.name: _map_strings(getattr(value, f.name), scrub)
-                   for f in dataclasses.fields(value)}
+                   for f in dataclasses.fields(value) if not f.metadata.get("own")}
         return dataclasses.replace(value, **changes)
     if isinstance(value, tuple):
         return tuple(_map_strings(v, scrub) for v in value)

@@ -551,3 +551,27 @@ def test_only_groups_of_what_was_named(tmp_path):
     assert 'data-group="payments"' in page and "1541299900001" not in page
     # The INI file that also defines `payments` is context: it is drawn beside the group.
     assert "examples/windows/crystoki.ini" in page.split('id="policies"')[0]
+
+
+def test_passwords_that_are_report_words_break_nothing(tmp_path):
+    """Secrets equal to the words the reports are built from (levels, states, verdicts,
+    kinds, section keys) are masked in the text, yet both formats still render."""
+    words = ("note", "warning", "error", "clean", "unknown", "banner", "brace", "config",
+             "export", "ha-setup", "old-client", "display")
+    secrets = "".join(f"   Secret{i}Password = {w};\n" for i, w in enumerate(words))
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "Chrystoki.conf").write_text(
+        f"Misc = {{\n{secrets}}}\nVirtualToken = {{\n   VirtualToken00Label = vault;\n"
+        "   VirtualToken00Members = 1541299900001, 1541299900002;\n}\n"
+        "HAConfiguration = {\n   HAOnly = 0;\n}\n", encoding="utf-8")
+    (tmp_path / "members.lunacm.txt").write_text(
+        "LunaCM v10.3.0-275. Copyright (c) 2020 SafeNet. All rights reserved.\n\n"
+        "        Slot Id ->              0\n        Label ->                vault-a\n"
+        "        Serial Number ->        1541299900001\n"
+        "        Firmware Version ->     7.7.1\n"
+        "        Configuration ->        Luna User Partition With SO (PW) Key Export\n\n",
+        encoding="utf-8")
+    page = render("html", ".", cwd=tmp_path)
+    assert 'data-serial="1541299900001"' in page and "vault-a" in page
+    summary = render("markdown", ".", cwd=tmp_path)
+    assert "`vault`" in summary and "1541299900002" in summary
