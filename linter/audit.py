@@ -116,6 +116,7 @@ class Member:
     model: str | None = None
     hsm_label: str | None = None
     hsm_serial: str | None = None
+    hsm_model: str | None = None  # from LunaSH `hsm show`
     firmware: str | None = None
     firmware_at: Place | None = None
     authentication: str | None = None  # "PW" or "PED"
@@ -339,12 +340,16 @@ def collect(outcome: Any, *, paths: Iterable[str] = (), settings: Any = None,
     for workspace in outcome.workspaces:
         facts = getattr(workspace, "facts", {}) or {}
         table = table or _firmware_table(facts)
+        hsms: dict[str, Any] = {}  # LunaSH `hsm show` by HSM serial
         for export in workspace.exports:
             version = getattr(export, "client_version", None)
             if version is not None:
                 banners[export.path] = version.text or str(version)
+            for info in getattr(export, "hsms", ()):
+                if info.serial:
+                    hsms[info.serial.strip()] = info
         for linked in workspace.groups:
-            group = _group(linked, facts, index)
+            group = _group(linked, facts, index, hsms)
             if not _touches(group, named):
                 continue
             key = group.key.casefold()
@@ -496,7 +501,7 @@ def _place(path: str | None, span: Any) -> Place | None:
     return Place(path, span.line, span.column)
 
 
-def _group(linked: Any, facts: dict, index: _FindingIndex) -> Group:
+def _group(linked: Any, facts: dict, index: _FindingIndex, hsms: dict[str, Any]) -> Group:
     """One link-stage group as audit facts, with the findings about it and its members."""
     status = linked.status.item if linked.status is not None else None
     status_path = linked.status.path if linked.status is not None else None
@@ -510,7 +515,8 @@ def _group(linked: Any, facts: dict, index: _FindingIndex) -> Group:
     claimed: set[int] = set()
     for standby, group_members in ((False, linked.members), (True, linked.standby)):
         for m in group_members:
-            member = _member(m, standby, rows.get(m.serial), status_path, client, facts, index)
+            member = _member(m, standby, rows.get(m.serial), status_path, client, facts, index,
+                             hsms)
             members.append(member[0])
             claimed |= member[1]
     # The group's own findings: at its definition in a configuration, at its listing, or
@@ -550,8 +556,17 @@ def _group(linked: Any, facts: dict, index: _FindingIndex) -> Group:
                  _worst(p.level for p in problems), problems, explained)
 
 
+def _hsm_show(serial: str, hsms: dict[str, Any]) -> Any:
+    """The `hsm show` of the HSM holding partition ``serial``: the longest serial prefix."""
+    for end in range(len(serial), 0, -1):
+        found = hsms.get(serial[:end])
+        if found is not None:
+            return found
+    return None
+
+
 def _member(m: Any, standby: bool, row: Any, status_path: str | None, client: Client | None,
-            facts: dict, index: _FindingIndex) -> tuple[Member, set[int]]:
+            facts: dict, index: _FindingIndex, hsms: dict[str, Any]) -> tuple[Member, set[int]]:
     found: list = []
     slot = m.slot
     if slot is not None:
@@ -572,6 +587,9 @@ def _member(m: Any, standby: bool, row: Any, status_path: str | None, client: Cl
                                          _place(m.hsm.path, p.span))
                              for p in hsm.policy_values if p.code is not None)
         hsm_label, hsm_serial = hsm.label, hsm.serial
+    info = _hsm_show(m.serial, hsms) if hsms else None
+    if info is not None:
+        hsm_label, hsm_serial = hsm_label or info.label, hsm_serial or info.serial
     found += index.within(m.listed.path, m.listed.span)
     status = status_at = None
     if row is not None:
@@ -590,6 +608,7 @@ def _member(m: Any, standby: bool, row: Any, status_path: str | None, client: Cl
         label=slot.label if slot is not None else (row.label if row is not None else None),
         model=slot.model if slot is not None else None,
         hsm_label=hsm_label, hsm_serial=hsm_serial,
+        hsm_model=info.model if info is not None else None,
         firmware=(version.text or str(version)) if version else None,
         firmware_at=_place(firmware[1].path, firmware[1].span) if firmware else None,
         authentication=auth[0] if auth else None, status=status, status_at=status_at,

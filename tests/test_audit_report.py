@@ -509,8 +509,15 @@ def test_members_without_a_capture_are_unknown_and_standby_is_marked(tmp_path):
         "     0    1541288800001                         orph-a     alive\n"
         "     -    1541288800002                         orph-b     down\n\n"
         "Command Result : No Error\n", encoding="utf-8")
+    (tmp_path / "hsm.lunash.txt").write_text(  # LunaSH `hsm show` names the HSM of vault-a
+        "[hsm-v] lunash:>hsm show\n\n   HSM Details:\n   ============\n"
+        "   HSM Label:                         hsm-v\n   Serial #:                          1541299\n"
+        "   Firmware:                          7.7.1\n   HSM Model:                         Luna K7\n"
+        "\nCommand Result : 0 (Success)\n", encoding="utf-8")
     page = render("html", ".", cwd=tmp_path)
     states = dict(re.findall(r'<g class="member" data-serial="(\d+)" data-state="(\w+)">', page))
+    vault_a = page.split('data-serial="1541299900001"')[1].split("</g>")[0]
+    assert "HSM hsm-v · Luna K7" in vault_a
     assert states["1541299900009"] == "unknown" and states["1541299900003"] == "unknown"
     assert states["1541299900001"] == "clean"
     unknown = page.split('data-serial="1541299900009" data-state="unknown">')[1]

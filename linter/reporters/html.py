@@ -361,7 +361,9 @@ def _svg(group) -> str:
         lines = [
             (m.serial + ("  (standby)" if m.standby else ""), "600", "mono"),
             (" · ".join(x for x in (m.label or "no label", m.model) if x), "", ""),
-            (f"HSM {hsm}" if hsm else "HSM not captured", "", "small"),
+            (f"HSM {hsm}" + (f" · {m.hsm_model}" if m.hsm_model else "") if hsm else
+             ("HSM policies captured, no label" if m.hsm_policies is not None
+              else "HSM not captured"), "", "small"),
             (f"firmware {m.firmware or '?'} · auth {m.authentication or '?'}", "", "small"),
             (f"status {m.status}" if m.status else
              ("status not listed" if m.captured else "no capture"), "", "small"),
@@ -380,8 +382,8 @@ def _member_table(group) -> str:
     head = ("Member", "Label", "HSM", "Firmware", "Auth", "Status", "Findings")
     rows = []
     for m in group.members:
-        hsm = " ".join(x for x in (m.hsm_label, f"({m.hsm_serial})" if m.hsm_serial else "")
-                       if x) or "—"
+        hsm = " ".join(x for x in (m.hsm_label, f"({m.hsm_serial})" if m.hsm_serial else "",
+                                   m.hsm_model) if x) or "—"
         found = ", ".join(f"{p.rule} ({p.level})" for p in m.problems) or \
             ("none" if m.captured else "no capture")
         if m.intentional:
