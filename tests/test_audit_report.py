@@ -511,8 +511,8 @@ def test_members_without_a_capture_are_unknown_and_standby_is_marked(tmp_path):
         "Command Result : No Error\n", encoding="utf-8")
     (tmp_path / "hsm.lunash.txt").write_text(  # LunaSH `hsm show` names the HSM of vault-a
         "[hsm-v] lunash:>hsm show\n\n   HSM Details:\n   ============\n"
-        "   HSM Label:                         hsm-v\n   Serial #:                          1541299\n"
-        "   Firmware:                          7.7.1\n   HSM Model:                         Luna K7\n"
+        "   HSM Label:              hsm-v\n   Serial #:               1541299\n"
+        "   Firmware:               7.7.1\n   HSM Model:              Luna K7\n"
         "\nCommand Result : 0 (Success)\n", encoding="utf-8")
     page = render("html", ".", cwd=tmp_path)
     states = dict(re.findall(r'<g class="member" data-serial="(\d+)" data-state="(\w+)">', page))
