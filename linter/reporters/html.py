@@ -172,7 +172,7 @@ def render(report: Report) -> str:
                 "in the audited files are shown as <code>****</code>.</footer>")
     script_hash = base64.b64encode(hashlib.sha256(SCRIPT.encode()).digest()).decode()
     csp = ("default-src 'none'; style-src 'unsafe-inline'; "
-           f"script-src 'sha256-{script_hash}'; img-src data:; base-uri 'none'; "
+           f"script-src 'sha256-{script_hash}'; base-uri 'none'; "
            "form-action 'none'")
     title = "lunalint audit" + (f" of {facts.root}" if facts is not None and facts.root else "")
     return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
