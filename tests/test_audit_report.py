@@ -252,7 +252,10 @@ def test_html_of_the_examples_loads_nothing_and_shows_everything():
     assert "POL302" in intentional and "cloning a key in is not creating it" in intentional
     table = page.split('id="findings-table"')[1].split("</table>")[0]
     assert "POL302" not in table
-    assert "lunalint " + __version__ in page and "3 client configurations, 3 captures" in page
+    kinds = examples_outcome().audit.kinds()
+    assert kinds["config"] >= 3 and kinds["export"] == 3
+    assert "lunalint " + __version__ in page
+    assert f'{kinds["config"]} client configurations, {kinds["export"]} captures' in page
 
 
 HOSTILE_LABEL = '<img src=https://evil.example/x.png onerror=alert(1)>[click](https://evil.example)'
