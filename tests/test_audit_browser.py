@@ -17,6 +17,7 @@ import pytest
 
 from . import chromium
 from .conftest import run_cli
+from .test_audit_report import examples_outcome
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / ".ci" / "artifacts"
@@ -69,7 +70,7 @@ def test_report_of_the_examples_in_chromium(browser, examples):
              href: (r.querySelector('a') || {}).href || '', visible: !r.hidden})),
           intentional: text(document.getElementById('intentional')),
           matrices: [...document.querySelectorAll('table.matrix')].map(t => ({
-             kind: t.dataset.kind,
+             kind: t.dataset.kind, group: t.dataset.group,
              policies: [...t.querySelectorAll('tbody tr')].map(r => +r.dataset.policy),
              differs: t.querySelectorAll('td.differs').length})),
           versions: text(document.getElementById('versions')),
@@ -79,10 +80,13 @@ def test_report_of_the_examples_in_chromium(browser, examples):
     })()""")
     assert dom["title"].startswith("lunalint audit")
     # Every group with its SVG drawn, every member serial inside its group's picture.
-    assert dom["groups"] == ['"legacy"', "payments"]
+    facts = examples_outcome().audit
+    assert dom["groups"] == [g.label for g in facts.groups]
+    assert {'"legacy"', "payments"} <= set(dom["groups"])
     assert all(w > 600 and h > 100 for w, h in dom["svgs"])
     serials = {m["serial"]: m for m in dom["members"]}
-    assert set(serials) == {"1541234567001", "1541234567002", "1541299900001", "1541299900002"}
+    assert set(serials) == {m.serial for g in facts.groups for m in g.members}
+    assert {"1541234567001", "1541234567002", "1541299900001", "1541299900002"} <= set(serials)
     assert all(m["shown"] and m["serial"] in m["text"] for m in dom["members"])
     assert "pay-a" in serials["1541234567001"]["text"]
     assert "firmware 7.7.1" in serials["1541234567001"]["text"]
@@ -104,10 +108,10 @@ def test_report_of_the_examples_in_chromium(browser, examples):
         if f["intentional"]:
             assert f'{f["path"]}:{f["line"]}:{f["column"]}' in dom["intentional"]
     # Policy matrices: the always-shown policies, the differing cells marked.
-    partition = [m for m in dom["matrices"] if m["kind"] == "partition"]
-    assert len(partition) == 2
-    assert all({0, 4, 22, 23, 28, 37} <= set(m["policies"]) for m in partition)
-    assert partition[1]["differs"] > 0  # payments: policy 28 is 1 on one member, 0 on the other
+    partition = {m["group"]: m for m in dom["matrices"] if m["kind"] == "partition"}
+    assert {'"legacy"', "payments"} <= set(partition)
+    assert all({0, 4, 22, 23, 28, 37} <= set(m["policies"]) for m in partition.values())
+    assert partition["payments"]["differs"] > 0  # policy 28: 1 on one member, 0 on the other
     assert "client older than the minimum for this firmware" in dom["versions"]
     # The script ran (the page's CSP allowed exactly it) and wired the filters.
     assert dom["filters"] and dom["count"] == f"{len(defects)} of {len(defects)} shown"
@@ -159,5 +163,5 @@ def test_page_is_complete_without_scripts(browser, examples):
     hidden, visible_rows, members, count = state
     assert hidden and count == ""  # the script did not run: no filter controls
     assert visible_rows == sum(1 for f in findings if not f["intentional"])
-    assert members == 4
+    assert members == sum(len(g.members) for g in examples_outcome().audit.groups)
     assert browser.console_errors() == []

@@ -52,9 +52,11 @@ def render(fmt: str, *args: str, cwd=ROOT, env=None) -> str:
 
 def test_facts_of_the_examples():
     facts = examples_outcome().audit
-    groups = {g.label: g for g in facts.groups}
-    assert set(groups) == {"payments", '"legacy"'}
-    payments = groups["payments"]
+    # The payments group of payments/ and windows/ (the runbook defines another `payments`,
+    # with another virtual serial; the Helm template one whose label is a placeholder).
+    groups = {(g.label, g.serial): g for g in facts.groups}
+    assert {("payments", "11541234567001"), ('"legacy"', "11541299900001")} <= set(groups)
+    payments = groups["payments", "11541234567001"]
     # Defined by two configurations (brace and INI), listed by `hagroup listgroups`.
     assert [c.path for c in payments.configs] == ["examples/payments/Chrystoki.conf",
                                                   "examples/windows/crystoki.ini"]
@@ -74,7 +76,7 @@ def test_facts_of_the_examples():
     assert b.state == "clean" and a.state == "clean"
     assert [p.rule for p in b.intentional] == ["POL302"] and not b.problems
 
-    legacy = groups['"legacy"']
+    legacy = groups['"legacy"', "11541299900001"]
     old, new = legacy.members
     assert [p.rule for p in old.problems] == ["POL301", "VER203"] or \
         {p.rule for p in old.problems} == {"POL301", "VER203"}
@@ -87,7 +89,7 @@ def test_facts_of_the_examples():
 
 def test_policy_matrix_rows():
     facts = examples_outcome().audit
-    payments = next(g for g in facts.groups if g.label == "payments")
+    payments = next(g for g in facts.groups if g.serial == "11541234567001")
     rows = {r.number: r for r in payments.policy_rows()}
     # The always-shown policies are there even where no capture prints them (22, 23).
     assert {0, 4, 22, 23, 28, 37} <= set(rows)
@@ -98,7 +100,7 @@ def test_policy_matrix_rows():
     assert rows[28].cells[1].place == audit.Place("examples/payments/members.lunacm.txt", 100, 17)
     hsm = {r.number: r for r in payments.policy_rows("hsm")}
     assert {7, 12, 16, 39} <= set(hsm) and [c.value for c in hsm[16].cells] == ["On", "On"]
-    legacy = next(g for g in facts.groups if g.label != "payments")
+    legacy = next(g for g in facts.groups if g.label == '"legacy"')
     cells = {r.number: r.cells for r in legacy.policy_rows()}
     # The member without a policy capture takes no part: no difference is claimed.
     assert [(c.value, c.captured) for c in cells[4]] == [("0", True), (None, False)]
@@ -146,9 +148,10 @@ def test_facts_exist_whatever_rules_are_selected():
     outcome = examples_outcome("SYN")
     assert {f.rule[:3] for f in outcome.findings} == {"SYN"}
     facts = outcome.audit
-    assert {g.label for g in facts.groups} == {"payments", '"legacy"'}
-    assert {m.serial for g in facts.groups for m in g.members} == {
-        "1541234567001", "1541234567002", "1541299900001", "1541299900002"}
+    assert {g.label for g in facts.groups} == {g.label for g in examples_outcome().audit.groups}
+    assert {"payments", '"legacy"'} <= {g.label for g in facts.groups}
+    assert {"1541234567001", "1541234567002", "1541299900001", "1541299900002"} <= {
+        m.serial for g in facts.groups for m in g.members}
     page = render("html", "--select", "SYN002", "examples/")
     for serial in ("1541234567001", "1541299900002", "11541234567001"):
         assert serial in page
@@ -243,7 +246,9 @@ def test_html_of_the_examples_loads_nothing_and_shows_everything():
     for anchor in ('id="topology"', 'id="policies"', 'id="versions"', 'id="findings"',
                    'id="intentional"', 'id="suppressed"', 'id="waivers"'):
         assert anchor in page
-    assert "<svg" in page and page.count('class="member"') == 4
+    facts = examples_outcome().audit
+    assert "<svg" in page and page.count("<svg") == len(facts.groups)
+    assert page.count('class="member"') == sum(len(g.members) for g in facts.groups)
     errors = sum(1 for f in findings if f["level"] == "error" and not f["intentional"])
     assert f'<div class="total error"><b>{errors}</b>' in page
     assert '<div class="total intentional"><b>1</b>' in page
@@ -585,3 +590,15 @@ def test_passwords_that_are_report_words_break_nothing(tmp_path):
     assert 'data-serial="1541299900001"' in page and "vault-a" in page
     summary = render("markdown", ".", cwd=tmp_path)
     assert "`vault`" in summary and "1541299900002" in summary
+
+
+def test_audit_reports_from_report_option(tmp_path):
+    """`--report html:FILE` beside another format gets the same estate facts as --format html."""
+    page, summary = tmp_path / "audit.html", tmp_path / "summary.md"
+    proc = run_cli("--format", "json", "--fail-on", "never", "--report", f"html:{page}",
+                   "--report", f"markdown:{summary}", "examples/", cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["findings"]
+    html = page.read_text(encoding="utf-8")
+    assert 'data-group="payments"' in html and 'data-serial="1541299900002"' in html
+    assert "### HA groups" in summary.read_text(encoding="utf-8")

@@ -190,8 +190,8 @@ def _header(report: Report, facts, live: list, intentional: list) -> str:
         out.append(f'<p class="sub">{_e(facts.root or ".")} · generated {_e(facts.generated)} '
                    f"by lunalint {_e(facts.version)}</p>")
         kinds = facts.kinds()
-        files = ", ".join(_plural(n, _KIND_WORDS.get(k, k)) for k, n in kinds.items()) \
-            or "no files"
+        files = ", ".join(_plural(n, *_KIND_WORDS.get(k, (k, k + "s")))
+                          for k, n in kinds.items()) or "no files"
         rows = [("Audited", ", ".join(facts.paths) or "."),
                 ("Project root", facts.root or "(none: only the named files)"),
                 ("Files", f"{_plural(len(facts.files), 'file')}: {files}"),
@@ -219,8 +219,10 @@ def _header(report: Report, facts, live: list, intentional: list) -> str:
     return "\n".join(out)
 
 
-_KIND_WORDS = {"config": "client configuration", "export": "capture",
-               "unreadable": "unreadable file"}
+_KIND_WORDS = {"config": ("client configuration", "client configurations"),
+               "export": ("capture", "captures"),
+               "host": ("file embedding configurations", "files embedding configurations"),
+               "unreadable": ("unreadable file", "unreadable files")}
 
 
 def _vendor(facts, key: str) -> str:
@@ -453,7 +455,8 @@ def _matrix(group, kind: str, caption: str) -> str:
         body.append(f'<tr class="{classes}" data-policy="{row.number}"><th class="num">'
                     f'{row.number}</th><th class="policy">{_e(row.name)}</th>'
                     + "".join(cells) + "</tr>")
-    return (f'<div class="wide"><table class="matrix small" data-kind="{kind}">'
+    return (f'<div class="wide"><table class="matrix small" data-kind="{kind}" '
+            f'data-group="{_e(group.label)}">'
             '<caption class="muted">'
             f'{_e(caption)}</caption><thead><tr><th class="num">#</th><th>Policy</th>'
             f"{head}</tr></thead><tbody>" + "".join(body) + "</tbody></table></div>")

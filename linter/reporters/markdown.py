@@ -25,6 +25,10 @@ _STATE = {"error": "🔴 error", "warning": "🟠 warning", "note": "🔵 note",
           "unknown": "⚪ no capture"}
 
 
+_KINDS = {"config": ("configuration", "configurations"), "export": ("capture", "captures"),
+          "host": ("file embedding configurations", "files embedding configurations")}
+
+
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
@@ -78,7 +82,7 @@ def render(report: Report) -> str:
         extra.append(f"{report.suppressed} suppressed")
     if facts is not None:
         kinds = facts.kinds()
-        what = ", ".join(_plural(n, {"config": "configuration", "export": "capture"}.get(k, k))
+        what = ", ".join(f"{n} {_KINDS.get(k, (k, k + 's'))[n != 1]}"
                          for k, n in kinds.items())
         audited = ", ".join(_code(p) for p in facts.paths) or _code(".")
         extra.append(f"audited {audited}" + (f" ({what})" if what else "")
