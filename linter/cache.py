@@ -36,15 +36,46 @@ _MAGIC = FORMAT.encode() + b" "
 
 
 def location(root: str | None) -> str | None:
-    """The cache directory for a run whose project root is ``root`` (None: no cache)."""
+    """The cache directory for a run whose project root is ``root`` (None: no cache).
+
+    Like the parser cache, a directory others may write, or owned by another user, is not
+    trusted: nothing is read from it or written to it."""
     if os.environ.get("LUNALINT_NO_CACHE"):
         return None
     explicit = os.environ.get("LUNALINT_CACHE_DIR")
     if explicit:
-        return os.path.join(explicit, "results")
-    if root is None:
+        if not _trusted(explicit, create=True):
+            return None
+        folder = os.path.join(explicit, "results")
+    elif root is None:
         return None
-    return os.path.join(root, DIRNAME)
+    else:
+        folder = os.path.join(root, DIRNAME)
+    return folder if _trusted(folder, create=False) else None
+
+
+def _trusted(folder: str, create: bool) -> bool:
+    """True when ``folder`` is missing (and, with ``create``, made private) or is a directory
+    of ours that no one else may write; a link is not followed."""
+    import stat
+
+    if create and not os.path.lexists(folder):
+        try:
+            os.makedirs(folder, mode=0o700, exist_ok=True)
+        except OSError:
+            return False
+    try:
+        info = os.lstat(folder)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    if not stat.S_ISDIR(info.st_mode):
+        return False
+    if hasattr(os, "getuid") and (info.st_uid != os.getuid()
+                                  or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)):
+        return False
+    return True
 
 
 class Cache:

@@ -92,22 +92,24 @@ def terminals(name: str) -> dict[str, str]:
     if folder is not None:
         key = f"{FORMAT}\0{_lark_stamp()}\0{text}"
         filename = (f"{Path(name).stem}-{hashlib.sha256(key.encode()).hexdigest()[:24]}"
-                    ".terminals.json")
+                    ".terminals.lark.json")
         with _trusted(folder) as directory:
             blob = directory.read(filename) if directory is not None else None
         if blob is not None:
             try:
-                data = json.loads(blob)
+                data = json.loads(blob).get("terminals")
                 if isinstance(data, dict) and data and all(
                         isinstance(k, str) and isinstance(v, str) for k, v in data.items()):
                     return data
-            except ValueError:  # damaged: rebuild
+            except (ValueError, AttributeError):  # damaged: rebuild
                 pass
     found = {t.name: t.pattern.to_regexp() for t in load(name).terminals}
     if folder is not None and filename is not None:
         with _trusted(folder) as directory:
             if directory is not None:
-                directory.write(filename, json.dumps(found, sort_keys=True).encode("utf-8"))
+                directory.write(filename, json.dumps(
+                    {"lunalint_parser_cache": "terminals", "terminals": found},
+                    sort_keys=True).encode("utf-8"))
     return found
 
 
