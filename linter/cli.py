@@ -122,6 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", "-j", type=_jobs, default=None, metavar="N",
                    help="worker processes (default: all cores for many files, 1 for a few; "
                         "0 means all cores)")
+    p.add_argument("--no-cache", action="store_true",
+                   help="do not read or write the result cache (.lunalint_cache/ at the project "
+                        "root, or LUNALINT_CACHE_DIR)")
     p.add_argument("--version", action="version", version=f"lunalint {__version__}")
     return p
 
@@ -223,7 +226,7 @@ def _run(args: argparse.Namespace) -> int:
     options = pipeline.Options(
         paths, rules, cfg, known_rules=registry.rules, jobs=args.jobs,
         inline_suppressions=not args.no_inline_suppressions, baseline=args.baseline,
-        write_baseline=args.write_baseline,
+        write_baseline=args.write_baseline, cache=not args.no_cache,
         audit=any(f in AUDIT_FORMATS for f in [args.format, *(f for f, _ in args.report)]))
     if stdin is not None:
         options.stdin, options.stdin_path = stdin

@@ -1,4 +1,9 @@
-"""The engine: discover → read → model → rules → findings, one direction.
+"""The engine: discover → read → model → per-file rules → facts → link → workspace rules.
+
+Per file, in a worker when there are many: read, check, reduce to facts (:mod:`lunalint.facts`)
+and drop the model; results stream back in order, the link stage is fed as they arrive
+(:class:`lunalint.workspace.Linker`), and unchanged files come from the result cache
+(:mod:`lunalint.cache`).
 
 It knows readers and rules only through their public entry points, and hands reporters a
 sorted list of :class:`~lunalint.findings.Finding`.
@@ -8,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import re
 import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -34,10 +38,10 @@ class Unreadable(Document):
 
 @dataclass(frozen=True, slots=True)
 class Linted(Document):
-    """Stands for a document linted in a worker process when nothing later needs its model.
+    """Stands for a document whose model was dropped after its per-file rules ran.
 
     Sending a whole model back from a worker costs about as much as building it again, so only
-    its path and kind come back unless a workspace rule will look at every document.
+    its path, kind and problems come back; linking works on its facts (``lunalint.facts``).
     """
 
     of_kind: str = ""
@@ -48,14 +52,17 @@ class Linted(Document):
 
 
 def slim(doc: Document) -> Document:
-    """What the steps after the per-file rules need of ``doc`` when no workspace rule runs:
-    a configuration keeps its lines and comments (inline suppressions), not its sections."""
+    """What the steps after the per-file rules need of ``doc`` (linking reads facts, never
+    models): a configuration keeps its lines and comments (inline suppressions), not its
+    sections; a capture only its path, kind and problems."""
     import dataclasses
 
     if isinstance(doc, ClientConfig):
         return dataclasses.replace(doc, sections=(), template_spans=())
     if isinstance(doc, Unreadable):
         return doc
+    if isinstance(doc, Host):  # its parts, slim (inline suppressions live in their comments)
+        return dataclasses.replace(doc, lines=(), parts=tuple(slim(p) for p in doc.parts))
     return Linted(doc.path, (), doc.problems, of_kind=doc.kind)
 
 
@@ -307,33 +314,99 @@ def default_jobs(files: int) -> int:
     return max(1, min(cores, files // _CHUNK))
 
 
+@dataclass(frozen=True)
+class Plan:
+    """What the per-file step does with each file (the same in every worker).
+
+    ``link``: reduce each model to its :mod:`lunalint.facts` (a linking rule is selected).
+    ``all_sections``: facts keep every configuration section (a plugin's per-file rule reads
+    the workspace and may look at any section). ``whole``: named files come back as whole
+    models (a plugin's linking rule checks captures or documents, which have no facts form).
+    """
+
+    link: bool = False
+    all_sections: bool = False
+    whole: bool = False
+    project: str | None = None
+    cache: Any = None  # lunalint.cache.Cache, or None
+
+
+def plan_for(rules: list[Rule], project: str | None = None, cache: Any = None) -> Plan:
+    linking = [r for r in rules if r.needs_workspace]
+    own = [r for r in linking if r.uses_workspace]
+    return Plan(link=bool(linking),
+                all_sections=any(r.origin != "lunalint" for r in own),
+                # lunalint's own capture rules read the capture's summary (its HA listings);
+                # a plugin's, or a rule over any document, gets the whole model
+                whole=any(r.scope != "config" and (r.scope != "export"
+                                                   or r.origin != "lunalint") for r in own),
+                project=project, cache=cache)
+
+
+# What the per-file step gives back for one file: its slim model (None when it is not a Luna
+# file), its findings (excerpts masked), its secret values, and its facts (None unless linking).
+PerFile = tuple  # (Document | None, list[Finding], frozenset[str], FileFacts | None)
+
+
 def _lint_one(target: confine.Target, shown: str, rules: list[Rule], ctx: Context,
-              project: str | None = None) -> tuple[Document | None, list[Finding], frozenset]:
-    """Read one file and run the per-file rules on it (workspace rules run later, once).
+              project: str | None = None, plan: Plan | None = None,
+              named: bool = True) -> PerFile:
+    """Read one file, run the per-file rules on it and reduce it to facts.
 
     This is the unit of work a worker process does: per-file steps belong here. Whatever
-    goes wrong while reading this one file becomes a finding on it; the run goes on.
-    Returns the model (None when the file is not a Luna file), its findings and its secret
-    values (for the redaction boundary).
+    goes wrong while reading this one file becomes a finding on it; the run goes on. Only the
+    slim model (lines and comments of a configuration, for inline suppressions), the findings,
+    the secret values and the facts leave the worker; the whole model is dropped here.
     """
+    plan = plan or Plan(project=project)
     try:
-        doc = document_from(confine.load(target, project), target.path, shown,
-                            target.explicit, target.kind)
+        loaded = confine.load(target, plan.project)
+    except Exception as error:  # never expected: confinement says why it refuses
+        return _broken(shown, "reading", error), [_internal(shown, "the reader", error)], \
+            frozenset(), ()
+    cache = plan.cache if loaded.text is not None and not plan.whole else None
+    key = None
+    if cache is not None:
+        key = cache.key(shown, target, loaded, named)
+        hit = cache.get(key)
+        if hit is not None:
+            return hit
+    out = _compute(loaded, target, shown, rules if named else [], ctx, plan, named)
+    if cache is not None and key is not None:
+        cache.put(key, out)
+    return out
+
+
+def _compute(loaded: source.Loaded, target: confine.Target, shown: str, rules: list[Rule],
+             ctx: Context, plan: Plan, named: bool) -> PerFile:
+    try:
+        doc = document_from(loaded, target.path, shown, target.explicit, target.kind)
     except Exception as error:  # a reader bug must cost this file only
         return _broken(shown, "reading", error), [_internal(shown, "the reader", error)], \
-            frozenset()
+            frozenset(), ()
     if doc is None:
-        return None, [], frozenset()
-    findings = [f for part in (doc.parts if isinstance(doc, Host) else (doc,))
+        return None, [], frozenset(), ()
+    parts = doc.parts if isinstance(doc, Host) else (doc,)
+    findings = [f for part in parts
                 for rule in rules if not rule.needs_workspace and _applies(rule, part)
                 for f in _run_one(rule, part, part.path, ctx)]
     lines, secrets = _excerpt_source([doc])
+    count = len(lines)
     findings = [dataclasses.replace(f, excerpt=secrets.mask_line(f.span.line,
                                                                  lines[f.span.line - 1]))
-                if 0 < f.span.line <= len(lines) and f.path == doc.path else f
-                for f in findings]
-    values = secrets.values
-    return doc, findings, frozenset(values)
+                if 0 < f.span.line <= count and f.path == doc.path else f for f in findings]
+    file_facts: tuple = ()
+    if plan.link:
+        from lunalint import facts
+
+        try:  # a host gives the facts of each embedded part, quoting the host's lines
+            file_facts = tuple(f for f in (facts.of(part, secrets, plan.all_sections, lines)
+                                           for part in parts) if f is not None)
+        except Exception as error:  # this file then gives no context; the others still link
+            findings.append(_internal(shown, "the link stage", error))
+    if not named:
+        return None, [], secrets.values, file_facts
+    return (doc if plan.whole else slim(doc)), findings, secrets.values, file_facts
 
 
 def _broken(shown: str, stage: str, error: Exception) -> Document:
@@ -353,8 +426,7 @@ def _internal(path: str, what: str, error: Exception) -> Finding:
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(rule_ids: list[str], facts: dict[str, Any], keep: bool = False,
-                 project: str | None = None) -> None:
+def _init_worker(rule_ids: list[str], facts: dict[str, Any], plan: Plan) -> None:
     if _WORKER.get("ids") != rule_ids:  # spawned, not forked: load the same rules by id
         from lunalint.registry import load_registry
 
@@ -362,31 +434,21 @@ def _init_worker(rule_ids: list[str], facts: dict[str, Any], keep: bool = False,
         _WORKER["rules"] = [registry.rules[i] for i in rule_ids if i in registry.rules]
         _WORKER["ids"] = rule_ids
     _WORKER["ctx"] = Context(facts=facts, workspace=None)
-    _WORKER["whole"] = keep or any(r.needs_workspace for r in _WORKER["rules"])
-    _WORKER["project"] = project
+    _WORKER["plan"] = plan
 
 
-def _work(item: tuple[confine.Target, str]):
-    doc, findings, secrets = _lint_one(item[0], item[1], _WORKER["rules"], _WORKER["ctx"],
-                                       _WORKER.get("project"))
-    if doc is not None and not _WORKER["whole"]:
-        doc = slim(doc)
-    return doc, findings, secrets
+def _work(item: tuple[confine.Target, str, bool]) -> PerFile:
+    return _lint_one(item[0], item[1], _WORKER["rules"], _WORKER["ctx"], plan=_WORKER["plan"],
+                     named=item[2])
 
 
-def _lint_all(items: list[tuple[confine.Target, str]], rules: list[Rule], ctx: Context,
-              jobs: int, keep: bool = False, project: str | None = None,
-              ) -> list[tuple[Document | None, list[Finding], frozenset]]:
-    """Per-file work for ``items``; whole models come back when ``keep`` or a rule links."""
+def _lint_all(items: list[tuple[confine.Target, str, bool]], rules: list[Rule], ctx: Context,
+              jobs: int, plan: Plan) -> Iterable[PerFile]:
+    """Per-file work for ``items`` (target, shown path, named), in order, streamed."""
     if jobs <= 1 or len(items) < 2:
-        whole = keep or any(r.needs_workspace for r in rules)
-        out = []
-        for target, shown in items:
-            doc, findings, secrets = _lint_one(target, shown, rules, ctx, project)
-            if doc is not None and not whole and len(items) > 1:  # keep memory flat
-                doc = slim(doc)
-            out.append((doc, findings, secrets))
-        return out
+        for target, shown, named in items:
+            yield _lint_one(target, shown, rules, ctx, plan=plan, named=named)
+        return
     import multiprocessing
 
     ids = [r.id for r in rules]
@@ -396,8 +458,8 @@ def _lint_all(items: list[tuple[confine.Target, str]], rules: list[Rule], ctx: C
         _WORKER.update(ids=ids, rules=rules)
     try:
         chunk = max(1, min(64, len(items) // (jobs * 8)))
-        with mp.Pool(jobs, _init_worker, (ids, ctx.facts, keep, project)) as pool:
-            return pool.map(_work, items, chunksize=chunk)
+        with mp.Pool(jobs, _init_worker, (ids, ctx.facts, plan)) as pool:
+            yield from pool.imap(_work, items, chunksize=chunk)
     finally:
         _WORKER.clear()
 
@@ -408,7 +470,7 @@ def lint(paths: list[str], rules: list[Rule], *, facts: dict[str, Any] | None = 
          kind_of: Callable[[str], str | None] | None = None,
          root: str | None = None, embedded: bool = True,
          given_content: dict[str, str | bytes] | None = None,
-         link: bool = False) -> Result:
+         cache: Any = None, link: bool = False) -> Result:
     """Lint ``paths`` (files or directories) with ``rules``; raises nothing for bad input.
 
     ``given_content`` maps a path of ``paths`` to the content to lint under that name
@@ -427,6 +489,7 @@ def lint(paths: list[str], rules: list[Rule], *, facts: dict[str, Any] | None = 
     related locations, are in a file ``paths`` names. Paths named outside ``root`` are linted
     alone; with ``root`` None only what is named is read.
 
+    ``cache`` (:class:`lunalint.cache.Cache`) reuses the per-file results of unchanged files.
     ``link`` builds the workspace of each scope (``Result.workspaces``) even when no selected
     rule links files: reports that show groups and members need it (``--format html``).
     """
@@ -437,7 +500,7 @@ def lint(paths: list[str], rules: list[Rule], *, facts: dict[str, Any] | None = 
     total = Result([], [], missing=missing)
     for scope in confine.scopes([p for p in paths if p not in missing], root):
         part = _lint_scope(list(scope.paths), scope.root, rules, facts, cwd, jobs, accept,
-                           kind_of, embedded, given_content, link)
+                           kind_of, embedded, given_content, cache, link)
         total.findings.extend(part.findings)
         total.documents.extend(part.documents)
         total.skipped.extend(part.skipped)
@@ -453,7 +516,7 @@ def _lint_scope(paths: list[str], root: str | None, rules: list[Rule],
                 accept: Callable[[str], bool] | None,
                 kind_of: Callable[[str], str | None] | None, embedded: bool = True,
                 given_content: dict[str, str | bytes] | None = None,
-                link: bool = False) -> Result:
+                cache: Any = None, link: bool = False) -> Result:
     walked = confine.walk(paths, kind_of, root, given_content)
     targets = walked.targets
     if not embedded:  # scripts, runbooks and YAML met while walking are not read
@@ -462,21 +525,41 @@ def _lint_scope(paths: list[str], root: str | None, rules: list[Rule],
         targets = [t for t in targets if t.explicit or accept(t.path)]
     if kind_of is not None:
         targets = [dataclasses.replace(t, kind=kind_of(t.path)) for t in targets]
-    items = [(target, display_path(target.path, cwd)) for target in targets]
+    items = [(target, display_path(target.path, cwd), True) for target in targets]
     ctx = Context(facts=facts or {}, workspace=None)
+    plan = plan_for(rules, root, cache)
+    if link and not plan.link:  # an audit report shows the workspace whatever rules run
+        plan = dataclasses.replace(plan, link=True)
+    context = _context_items(root, targets, accept, kind_of, cwd) if plan.link else []
     if jobs is None:
-        # Linking rules need every whole model back in this process; shipping models back
-        # from workers costs more than building them here (bench/RESULTS.md), so a pool pays
-        # only when no rule links files.
-        jobs = 1 if link or any(r.needs_workspace for r in rules) else default_jobs(len(items))
+        jobs = default_jobs(len(items) + len(context))
     jobs = max(1, jobs)
     documents: list[Document] = []
     skipped: list[str] = []
     findings: list[Finding] = []
     secrets: set[str] = set()
-    for (target, shown), (doc, found, values) in zip(items, _lint_all(items, rules, ctx, jobs,
-                                                                      keep=link, project=root)):
+    # The link stage is fed as results stream in (named files first, then context, in
+    # order); only each file's masked lines stay beside it, for excerpts.
+    linker = None
+    link_error: Exception | None = None
+    excerpts: dict[str, dict[int, str]] = {}
+    if plan.link:
+        from lunalint.workspace import Linker
+
+        linker = Linker(root or ".", ctx.facts)
+    for (target, shown, named), (doc, found, values, file_facts) in zip(
+            items + context, _lint_all(items + context, rules, ctx, jobs, plan)):
         secrets |= values
+        if linker is not None:
+            for part in file_facts:  # one per configuration or capture (several in a host)
+                excerpts.setdefault(part.path, {}).update(part.lines)
+                if link_error is None:
+                    try:
+                        linker.add(part)
+                    except Exception as error:  # linking must not sink per-file findings
+                        link_error = error
+        if not named:
+            continue
         findings.extend(found)
         if doc is None:
             # A named script, runbook or YAML file without Luna content is simply not one of
@@ -489,10 +572,8 @@ def _lint_scope(paths: list[str], root: str | None, rules: list[Rule],
     linking = [r for r in rules if r.needs_workspace]
     workspaces: list = []
     if linking or link:
-        context, context_secrets = _context_documents(root, targets, accept, kind_of, cwd,
-                                                      ctx, jobs)
-        secrets |= context_secrets
-        linked, workspace = _link_and_run(linking, documents, context, ctx, root or ".")
+        linked, workspace = _link_and_run(linking, documents, linker, link_error, excerpts,
+                                          ctx, plan.whole)
         findings.extend(linked)
         if workspace is not None:
             workspaces.append(workspace)
@@ -506,46 +587,64 @@ def _lint_scope(paths: list[str], root: str | None, rules: list[Rule],
                   workspaces=workspaces)
 
 
-def _context_documents(root: str | None, targets: list[confine.Target],
-                       accept: Callable[[str], bool] | None,
-                       kind_of: Callable[[str], str | None] | None, cwd: str | None,
-                       ctx: Context, jobs: int) -> tuple[list[Document], set[str]]:
-    """Models of the files under ``root`` that the command line did not name."""
+def _context_items(root: str | None, targets: list[confine.Target],
+                   accept: Callable[[str], bool] | None,
+                   kind_of: Callable[[str], str | None] | None,
+                   cwd: str | None) -> list[tuple[confine.Target, str, bool]]:
+    """The files under ``root`` that the command line did not name (context for linking)."""
     if root is None:
-        return [], set()
+        return []
     named = {os.path.realpath(t.path) for t in targets}
     found = confine.walk([root], kind_of, root).targets
     extra = [t for t in found if os.path.realpath(t.path) not in named
              and (accept is None or accept(t.path))]
     if kind_of is not None:
         extra = [dataclasses.replace(t, kind=kind_of(t.path)) for t in extra]
-    items = [(t, display_path(t.path, cwd)) for t in extra]
-    docs, secrets = [], set()
-    for doc, _, values in _lint_all(items, [], ctx, jobs, keep=True, project=root):
-        secrets |= values
-        if doc is not None and doc.kind in ("config", "export", "host"):
-            docs.append(doc)
-    return docs, secrets
+    return [(t, display_path(t.path, cwd), False) for t in extra]
 
 
-def _link_and_run(rules: list[Rule], documents: list[Document], context: list[Document],
-                  ctx: Context, root: str) -> tuple[list[Finding], Any]:
-    """Build the workspace from every model, then run the rules that read it."""
-    from lunalint.workspace import build
-
-    everything = flatten([*documents, *context])
+def _link_and_run(rules: list[Rule], documents: list[Document], linker: Any,
+                  link_error: Exception | None, excerpts: dict[str, dict[int, str]],
+                  ctx: Context, whole: bool = False) -> tuple[list[Finding], Any]:
+    """Finish linking the facts of every file, then run the rules that read the workspace."""
     try:
-        workspace = build(everything, root, ctx.facts)
+        if link_error is not None:
+            raise link_error
+        workspace = linker.finish()
     except Exception as error:  # linking must not sink the per-file findings
         anchor = documents[0].path if documents else "."
         return [_internal(anchor, "the link stage", error)], None
     linked = Context(facts=ctx.facts, workspace=workspace)
-    return attach_excerpts(run_rules(rules, flatten(documents), linked),
-                           [*documents, *context]), workspace
+    # A per-file rule that reads the workspace sees a file as linking does: a configuration's
+    # linked sections, a capture's summary with its HA listings, each part of a host (unless
+    # whole models were kept for a plugin's rule).
+    findings: list[Finding] = []
+    per_file = [r for r in rules if r.scope != "workspace"]
+    for doc in documents:
+        subjects = flatten([doc]) if whole else workspace.forms.get(doc.path, ())
+        for subject in subjects:
+            for rule in per_file:
+                if _applies(rule, subject):
+                    findings.extend(_run_one(rule, subject, doc.path, linked))
+    workspace_rules = [r for r in rules if r.scope == "workspace"]
+    if workspace_rules:
+        anchor_path = documents[0].path if documents else "."
+        for rule in workspace_rules:
+            findings.extend(_run_one(rule, workspace, anchor_path, linked))
+    lines = excerpts
+    models = {doc.path: doc for doc in documents} if whole else {}
+    out = []
+    for f in findings:
+        text = lines.get(f.path, {}).get(f.span.line)
+        if text is None and f.path in models:  # a whole model (plugin rules): mask it here
+            out.extend(attach_excerpts([f], [models[f.path]]))
+            continue
+        out.append(f if text is None else dataclasses.replace(f, excerpt=text))
+    return out, workspace
 
 
 def _empty_dirs(paths: list[str], documents: list[Document],
-                items: list[tuple[confine.Target, str]]) -> list[str]:
+                items: list[tuple[confine.Target, str, bool]]) -> list[str]:
     """The directories named in ``paths`` under which no file was linted."""
     linted = {doc.path for doc in documents}
     out = []
@@ -554,6 +653,6 @@ def _empty_dirs(paths: list[str], documents: list[Document],
             continue
         root = os.path.join(os.path.abspath(given), "")
         if not any(shown in linted and os.path.abspath(target.path).startswith(root)
-                   for target, shown in items):
+                   for target, shown, _ in items):
             out.append(given)
     return out

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
+import os
 
 from lunalint.versions import Version
 
@@ -42,7 +42,11 @@ def _row(raw: dict, where: str) -> FirmwareRow:
 def _shipped() -> tuple[FirmwareRow, ...]:
     import yaml
 
-    text = resources.files("lunalint").joinpath("data/firmware.yaml").read_text(encoding="utf-8")
+    # A plain path beside this module (importlib.resources costs more at start-up than the
+    # whole table; lunalint ships as files, not in a zip).
+    with open(os.path.join(os.path.dirname(__file__), "data", "firmware.yaml"),
+              encoding="utf-8") as handle:
+        text = handle.read()
     return tuple(_row(r, "data/firmware.yaml") for r in yaml.safe_load(text)["firmware"])
 
 

@@ -31,7 +31,6 @@ import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +58,59 @@ def cache_filename(name: str, start: str = "start") -> str:
 
 
 def grammar_text(name: str) -> str:
-    return resources.files("lunalint.grammar").joinpath(name).read_text(encoding="utf-8")
+    # The grammar package is a folder of files beside this module's package (importlib.resources
+    # costs more at start-up than reading the file).
+    import lunalint.grammar as package
+
+    with open(os.path.join(os.path.dirname(package.__file__), name), encoding="utf-8") as handle:
+        return handle.read()
+
+
+def _lark_stamp() -> str:
+    """Which lark is installed, without importing it (its version shapes the terminal
+    regexes): the location, size and time of its package file."""
+    from importlib.util import find_spec
+
+    spec = find_spec("lark")
+    origin = spec.origin if spec is not None else None
+    if not origin:
+        return "none"
+    info = os.stat(origin)
+    return f"{origin}:{info.st_size}:{info.st_mtime_ns}"
+
+
+@cache
+def terminals(name: str) -> dict[str, str]:
+    """The regular expression of every terminal of grammar ``name``, by terminal name.
+
+    The readers' fast paths are built from these, so a file whose lines all take the fast path
+    never imports lark: the regexes are kept as JSON (plain strings, validated, never code) in
+    the parser cache's trusted directory, keyed by the grammar text and the installed lark."""
+    text = grammar_text(name)
+    folder = cache_dir()
+    filename = None
+    if folder is not None:
+        key = f"{FORMAT}\0{_lark_stamp()}\0{text}"
+        filename = (f"{Path(name).stem}-{hashlib.sha256(key.encode()).hexdigest()[:24]}"
+                    ".terminals.lark.json")
+        with _trusted(folder) as directory:
+            blob = directory.read(filename) if directory is not None else None
+        if blob is not None:
+            try:
+                data = json.loads(blob).get("terminals")
+                if isinstance(data, dict) and data and all(
+                        isinstance(k, str) and isinstance(v, str) for k, v in data.items()):
+                    return data
+            except (ValueError, AttributeError):  # damaged: rebuild
+                pass
+    found = {t.name: t.pattern.to_regexp() for t in load(name).terminals}
+    if folder is not None and filename is not None:
+        with _trusted(folder) as directory:
+            if directory is not None:
+                directory.write(filename, json.dumps(
+                    {"lunalint_parser_cache": "terminals", "terminals": found},
+                    sort_keys=True).encode("utf-8"))
+    return found
 
 
 @cache

@@ -1,7 +1,7 @@
 """The pipeline: one function owns the stage order, every front-end calls it.
 
-    confine → discover → read → per-file rules → link → workspace rules
-            → levels → suppress → redact → baseline
+    confine → discover → read → per-file rules → facts (cached by content) → link
+            → workspace rules → levels → suppress → redact → baseline
 
 :func:`run` takes what the user asked for (:class:`Options`) and gives a :class:`Outcome`:
 findings already redacted, the documents read, and what the front-end should tell the user.
@@ -42,6 +42,7 @@ class Options:
     stdin: str | bytes | None = None
     stdin_path: str = "-"
     audit: bool = False  # build the link stage and collect audit facts (html, markdown)
+    cache: bool = True  # reuse per-file results of unchanged files (lunalint.cache)
 
 
 @dataclass
@@ -91,11 +92,17 @@ def run(options: Options) -> Outcome:
     root = confine.project_root(cfg.source, start)
     filtered = bool(cfg.include or cfg.exclude)
     kinds = bool(cfg.config_globs or cfg.export_globs)
+    cache = None
+    if options.cache:
+        from lunalint.cache import open_cache
+
+        cache = open_cache(root, options.rules, cfg)
     result = engine.lint(paths, options.rules, jobs=options.jobs, missing_ok=True,
                          facts=_facts(cfg), cwd=options.cwd,
                          accept=cfg.accepts if filtered else None,
                          kind_of=cfg.kind_of if kinds else None, root=root,
-                         embedded=cfg.embedded, given_content=given, link=options.audit)
+                         embedded=cfg.embedded, given_content=given, link=options.audit,
+                         cache=cache)
     redactor = redact.Redactor(result.secrets)
     result.findings = cap_related(result.findings, {d.path for d in result.documents})
     # Levels first, so a waiver or directive hides a finding whatever its level; then
@@ -173,6 +180,8 @@ def _facts(cfg) -> dict | None:
 
 def _baseline(options: Options, outcome: Outcome, root: str) -> None:
     """Write and/or apply a baseline (entries are keyed by structural anchors, redacted)."""
+    if not (options.write_baseline or options.baseline):
+        return  # (nothing to import)
     from lunalint import baseline
 
     if options.write_baseline:

@@ -64,7 +64,35 @@ def load_registry(plugins: bool = True) -> Registry:
     return registry
 
 
+def plugins_installed() -> bool:
+    """True when an installed distribution may declare ``lunalint.rules`` entry points.
+
+    A cheap look first: the ``entry_points.txt`` of each ``*.dist-info``/``*.egg-info`` on
+    ``sys.path`` is searched for the group name. Only when one names it is
+    ``importlib.metadata`` imported (it costs more at start-up than linting a file)."""
+    import os
+    import sys
+
+    for base in sys.path:
+        try:
+            names = os.listdir(base or ".")
+        except OSError:
+            continue
+        for name in names:
+            if not name.endswith((".dist-info", ".egg-info")):
+                continue
+            try:
+                with open(os.path.join(base or ".", name, "entry_points.txt"), "rb") as handle:
+                    if ENTRY_POINT_GROUP.encode() in handle.read():
+                        return True
+            except OSError:
+                continue
+    return False
+
+
 def _load_plugins(registry: Registry) -> None:
+    if not plugins_installed():
+        return
     from importlib.metadata import entry_points
 
     for ep in entry_points(group=ENTRY_POINT_GROUP):

@@ -1,9 +1,15 @@
-"""The link stage: join client configurations and exports of one project into HA groups.
+"""The link stage: join the facts of one project's configurations and captures into HA groups.
 
 Every configuration and capture under the project root takes part, even when the command line
 names only some files (as pre-commit does): context comes from all of them. Joins are on
 partition serial numbers; an HSM owns a partition when the HSM's serial is the longest prefix
 of the partition's serial.
+
+The link stage reads :class:`lunalint.facts.FileFacts` only, never whole models: each file was
+reduced to its facts in the worker that read it. Indexes are dictionaries (serial, label, group
+serial, configuration path), so linking is linear in the facts. Model objects (``Slot``,
+``PolicySet``, ``HsmPolicies``, ``HaGroupStatus``) are rebuilt from facts only for the records
+that group members use, once each.
 
 Rules read a :class:`Workspace`; they never open files.
 """
@@ -13,11 +19,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-from lunalint.model.base import Document, Span
+from lunalint import facts as factsmod
+from lunalint.facts import FileFacts
+from lunalint.model.base import Span
 from lunalint.model.config import ClientConfig, HaGroup, ha_groups
-from lunalint.model.export import Export, HaGroupStatus, HsmPolicies, PolicySet, Slot
 from lunalint.versions import Version
+
+if TYPE_CHECKING:  # built from facts on demand; a run over configs only never imports them
+    from lunalint.model.export import HaGroupStatus, HsmPolicies, PolicySet, Slot
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +76,7 @@ class Member:
     def hsm_policies(self) -> HsmPolicies | None:
         return self.hsm.item if self.hsm else None  # type: ignore[return-value]
 
-    @property
+    @cached_property
     def firmware(self) -> tuple[Version, Where] | None:
         """The member's firmware and the line that prints it (slot list, else its HSM)."""
         slot = self.slot
@@ -76,7 +87,7 @@ class Member:
             return hsm.firmware, Where(self.hsm.path, hsm.firmware_field.span)
         return None
 
-    @property
+    @cached_property
     def authentication(self) -> tuple[str, Where] | None:
         slot = self.slot
         if slot is not None and slot.authentication and slot.authentication_span is not None:
@@ -88,9 +99,12 @@ class Member:
         return any((self.partition, self.policies))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Group:
-    """An HA group: from a client configuration, from `hagroup listgroups`, or both."""
+    """An HA group: from a client configuration, from `hagroup listgroups`, or both.
+
+    Compared and hashed by identity: each group is one object of one workspace (hashing its
+    members and records field by field made every set or dict of groups cost their size)."""
 
     label: str
     members: tuple[Member, ...]
@@ -120,29 +134,58 @@ class Group:
         return ((where.path, where.span, message),) if where is not None else ()
 
 
+@dataclass(frozen=True, slots=True)
+class HsmShown:
+    """An HSM as LunaSH `hsm show` printed it."""
+
+    serial: str
+    label: str | None
+    model: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ExportSummary:
+    """What the workspace keeps of a capture beyond its records: its path, the client version
+    its banner shows, and the replica partitions it shows (POL302: cloning allowed, Key
+    Management Functions denied), as ``(serial or None, span of policy 28)``."""
+
+    path: str
+    client_version: Version | None
+    replicas: tuple[tuple[str | None, Span], ...] = ()
+    # Its `hagroup listgroups` groups: the very objects the workspace's groups hold (so
+    # ``Workspace.groups_listed_as`` finds them). Per-file rules that read the workspace
+    # (HA114-HA116) get this summary in place of the capture's model.
+    ha_groups: tuple[HaGroupStatus, ...] = ()
+    hsms: tuple[HsmShown, ...] = ()  # what LunaSH `hsm show` printed (for audit reports)
+
+    @property
+    def kind(self) -> str:
+        return "export"
+
+
 @dataclass(frozen=True)
 class Workspace:
+    """The linked project. ``configs`` are the configurations as linking sees them (the
+    sections named in :data:`lunalint.facts.LINKED_SECTIONS`, no lines); ``exports`` are
+    :class:`ExportSummary` objects, in the order the files were given."""
+
     root: str
     configs: tuple[ClientConfig, ...]
-    exports: tuple[Export, ...]
+    exports: tuple[ExportSummary, ...]
     groups: tuple[Group, ...]
     facts: dict = field(default_factory=dict, compare=False)
-    # Groups by the identity of the config that defines them, built once: per-file rules ask
-    # for each config's groups, and scanning every group each time is quadratic in the estate.
-    _by_config: dict[int, tuple[Group, ...]] = field(default_factory=dict, init=False,
-                                                     repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        index: dict[int, list[Group]] = {}
-        for group in self.groups:
-            if group.config is not None:
-                index.setdefault(id(group.config), []).append(group)
-        self._by_config.update({k: tuple(v) for k, v in index.items()})
+    by_config: dict = field(default_factory=dict, compare=False, repr=False)
+    # Each file's linked forms (configurations and export summaries), in file order: a host
+    # file (a script or runbook embedding Luna parts) has one per part.
+    forms: dict = field(default_factory=dict, compare=False, repr=False)
 
     def groups_of(self, config: ClientConfig) -> tuple[Group, ...]:
-        found = self._by_config.get(id(config), ())
-        # ids are only unique among live objects: check that the group's config is this one
-        return found if found and found[0].config is config else ()
+        """The groups ``config`` defines (looked up, not scanned for): by the object when it
+        is one of ``configs``, else by its path."""
+        found = self.by_config.get(id(config))
+        if found is None:
+            found = self.by_config.get(config.path, ())
+        return found
 
     def groups_listed_as(self, status: HaGroupStatus) -> tuple[Group, ...]:
         """The groups a `hagroup listgroups` group is: those defined in a client configuration
@@ -199,94 +242,208 @@ def _client_version_from_facts(config: ClientConfig, facts: dict) -> Version | N
     return Version.parse(text) if text else None
 
 
-def _banner_version(banners: Iterable[tuple[Version, Export]]) -> ClientVersion | None:
-    """The client version when every given banner agrees on it."""
+def _banner_version(banners: Iterable[tuple[Version, str, Span | None]]) -> ClientVersion | None:
+    """The client version when every given banner ``(version, path, span)`` agrees on it."""
     found = list(banners)
-    if not found or len({v.key for v, _ in found}) != 1:
+    if not found or len({v.key for v, _, _ in found}) != 1:
         return None
-    version, export = found[0]
-    span = export.client_version_span or (export.banner.span if export.banner else None)
-    return ClientVersion(version, Where(export.path, span) if span else None, "banner")
+    version, path, span = found[0]
+    return ClientVersion(version, Where(path, span) if span else None, "banner")
 
 
-def _banner(export: Export) -> list[tuple[Version, Export]]:
-    version = export.client_version
-    return [(version, export)] if version is not None else []
+class _Records:
+    """Plain records by key, each turned into a ``Sourced`` model object once, on first use."""
+
+    def __init__(self, decode) -> None:
+        self.plain: dict[str, tuple[str, tuple]] = {}
+        self.built: dict[str, Sourced] = {}
+        self.decode = decode
+
+    def put(self, key: str, path: str, record: tuple) -> None:
+        self.plain[key] = (path, record)
+        self.built.pop(key, None)
+
+    def get(self, key: str) -> Sourced | None:
+        found = self.built.get(key)
+        if found is None:
+            plain = self.plain.pop(key, None)  # decoded once; the plain form is dropped
+            if plain is None:
+                return None
+            found = self.built[key] = Sourced(plain[0], self.decode(plain[1]))
+        return found
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.plain or key in self.built
 
 
-def build(documents: Iterable[Document], root: str = ".", facts: dict | None = None) -> Workspace:
-    facts = facts or {}
-    docs = list(documents)
-    configs = tuple(d for d in docs if isinstance(d, ClientConfig))
-    exports = tuple(d for d in docs if isinstance(d, Export))
-    partitions: dict[str, Sourced] = {}
-    policies: dict[str, Sourced] = {}
-    hsms: dict[str, Sourced] = {}
-    slot_hsm: dict[str, Sourced] = {}
-    # Per serial, one export per distinct client version its banner shows: enough to tell
-    # whether the captures that list a member agree on the client, at constant size.
-    banners_by_serial: dict[str, dict[tuple, tuple[Version, Export]]] = {}
-    for export in exports:  # in path order, so the last capture of a serial wins
-        for slot in export.slots:
-            if not slot.ha_virtual and slot.serial:
-                partitions[_serial_key(slot.serial)] = Sourced(export.path, slot)
-                for version, owner in _banner(export):
-                    banners_by_serial.setdefault(_serial_key(slot.serial), {}).setdefault(
-                        version.key, (version, owner))
-        for pset in export.policy_sets:
-            if pset.serial and not pset.ha_virtual:
-                policies[_serial_key(pset.serial)] = Sourced(export.path, pset)
-        for hp in export.hsm_policies:
-            if hp.serial:
-                hsms[hp.serial.strip()] = Sourced(export.path, hp)
-            elif hp.slot is not None and hp.slot.serial and not hp.slot.ha_virtual:
-                # LunaCM prints no HSM serial: the policies are those of the HSM that holds
-                # the partition in the current slot.
-                slot_hsm[_serial_key(hp.slot.serial)] = Sourced(export.path, hp)
+def build(files: Iterable[FileFacts], root: str = ".", facts: dict | None = None) -> Workspace:
+    """Link the facts of every file (in the order given: the last record of a serial wins)."""
+    linker = Linker(root, facts)
+    for f in files:
+        linker.add(f)
+    return linker.finish()
 
-    lengths = tuple(sorted({len(s) for s in hsms if s}, reverse=True))
 
-    def member(serial: str, listed: Where) -> Member:
-        key = _serial_key(serial)
-        return Member(key, listed, partitions.get(key), policies.get(key),
-                      _hsm_owner(key, hsms, lengths) or slot_hsm.get(key))
+class Linker:
+    """The link stage, fed one file's facts at a time as workers finish them (in file order),
+    so a file's facts are folded into indexes and dropped: only the last record of each serial,
+    the HA listings and the linked configuration sections stay until :meth:`finish`."""
 
-    groups: list[Group] = []
-    claimed: set[int] = set()
-    statuses = [(e, g) for e in exports for g in e.ha_groups]
-    by_label: dict[str, int] = {}
-    by_sn: dict[str, int] = {}
-    for i, (_, g) in enumerate(statuses):  # the first listing of a label or serial answers
-        if g.label:
-            by_label.setdefault(g.label, i)
-        if g.serial:
-            by_sn.setdefault(g.serial, i)
-    for config in configs:
-        for definition in ha_groups(config):
-            members = tuple(member(s.text, Where(config.path, s.span))
-                            for s in definition.member_serials)
-            found = None
-            if definition.label is not None:
-                found = by_label.get(definition.label.value)
-            if found is None and definition.sn is not None:
-                found = by_sn.get(definition.sn.value)
-            status = None
-            if found is not None:
-                claimed.add(found)
-                status = Sourced(statuses[found][0].path, statuses[found][1])
-            version = _client_version_from_facts(config, facts)
-            client = ClientVersion(version, None, "facts") if version else _banner_version(
-                {key: b for m in members
-                 for key, b in banners_by_serial.get(m.serial, {}).items()}.values())
-            standby = tuple(member(s.text, Where(config.path, s.span))
-                            for s in definition.standby_serials)
-            groups.append(Group(definition.name, members, config, definition, status, client,
-                                standby))
-    for i, (owner, g) in enumerate(statuses):
-        if i in claimed:
-            continue
-        members = tuple(member(s.text, Where(owner.path, s.span)) for s in g.member_serials)
-        standby = tuple(member(s.text, Where(owner.path, s.span)) for s in g.standby_serials)
-        groups.append(Group(g.label or "(unnamed)", members, None, None,
-                            Sourced(owner.path, g), _banner_version(_banner(owner)), standby))
-    return Workspace(root, configs, exports, tuple(groups), facts)
+    def __init__(self, root: str = ".", facts: dict | None = None) -> None:
+        self.root = root
+        self.facts = facts or {}
+        self.configs: list[ClientConfig] = []
+        self.exports: list[tuple] = []  # (path, version, replicas, listing indexes, hsm show)
+        self.partitions = _Records(factsmod.slot_of)
+        self.policies = _Records(factsmod.policy_set_of)
+        self.hsm_plain: dict[str, tuple[str, tuple]] = {}
+        self.slot_hsm = _Records(factsmod.hsm_policies_of)
+        # Per serial, one banner per distinct client version: enough to tell whether the
+        # captures that list a member agree on the client, at constant size.
+        self.banners_by_serial: dict[str, dict[tuple, tuple[Version, str, Span | None]]] = {}
+        self.statuses: list[tuple[str, tuple]] = []
+        self.banner_spans: dict[str, Span | None] = {}
+        self.order: list[tuple[str, str, int]] = []  # (path, kind, index) of each file's forms
+
+    def add(self, f: FileFacts) -> None:
+        if f.kind == "config":
+            self.order.append((f.path, "config", len(self.configs)))
+            self.configs.append(factsmod.config_of(f))
+            return
+        if f.kind != "export":
+            return
+        version = span = None
+        if f.banner is not None:
+            version = factsmod.version_of(f.banner[0])
+            span = factsmod.span(f.banner[1]) if f.banner[1] is not None else None
+            self.banner_spans[f.path] = span
+        first = len(self.statuses)
+        self.order.append((f.path, "export", len(self.exports)))
+        self.exports.append((f.path, version, tuple(
+            (serial, factsmod.span(s)) for serial, s in f.replicas),
+            range(first, first + len(f.statuses)),
+            tuple(HsmShown(*info) for info in f.infos)))
+        for key, record in f.slots:
+            self.partitions.put(key, f.path, record)
+        if version is not None:
+            for key in f.serials:
+                self.banners_by_serial.setdefault(key, {}).setdefault(
+                    version.key, (version, f.path, span))
+        for key, record in f.policy_sets:
+            self.policies.put(key, f.path, record)
+        for key, record in f.hsms:
+            self.hsm_plain[key] = (f.path, record)
+        for key, record in f.slot_hsms:
+            self.slot_hsm.put(key, f.path, record)
+        self.statuses.extend((f.path, record) for record in f.statuses)
+
+    def finish(self) -> Workspace:
+        """The workspace; the linker's indexes are released (the workspace keeps what the
+        group members use, already turned into model objects)."""
+        try:
+            return self._finish()
+        finally:
+            self.__dict__.clear()
+
+    def _finish(self) -> Workspace:
+        facts, configs, exports = self.facts, self.configs, self.exports
+        partitions, policies, slot_hsm = self.partitions, self.policies, self.slot_hsm
+        hsm_plain, statuses = self.hsm_plain, self.statuses
+        banners_by_serial, banner_spans = self.banners_by_serial, self.banner_spans
+        hsms: dict[str, Sourced] = {}
+
+        lengths = tuple(sorted({len(s) for s in hsm_plain if s}, reverse=True))
+
+        def hsm_of(key: str) -> Sourced | None:
+            owner = _hsm_owner(key, hsm_plain, lengths)
+            if owner is None:
+                return slot_hsm.get(key)
+            path, record = owner
+            built = hsms.get(id(record))
+            if built is None:
+                built = hsms[id(record)] = Sourced(path, factsmod.hsm_policies_of(record))
+            return built
+
+        def member(serial: str, listed: Where) -> Member:
+            key = _serial_key(serial)
+            return Member(key, listed, partitions.get(key), policies.get(key), hsm_of(key))
+
+        # The first listing of a label or group serial answers; listings are decoded once.
+        decoded: dict[int, HaGroupStatus] = {}
+
+        def status_at(i: int) -> HaGroupStatus:
+            found = decoded.get(i)
+            if found is None:
+                found = decoded[i] = factsmod.status_of(statuses[i][1])
+            return found
+
+        by_label: dict[str, int] = {}
+        by_sn: dict[str, int] = {}
+        for i, (_, record) in enumerate(statuses):
+            label, serial = _status_keys(record)
+            if label:
+                by_label.setdefault(label, i)
+            if serial:
+                by_sn.setdefault(serial, i)
+        groups: list[Group] = []
+        by_config: dict[str, list[Group]] = {}
+        claimed: set[int] = set()
+        for config in configs:
+            for definition in ha_groups(config):
+                group_members = tuple(member(s.text, Where(config.path, s.span))
+                                      for s in definition.member_serials)
+                found = None
+                if definition.label is not None:
+                    found = by_label.get(definition.label.value)
+                if found is None and definition.sn is not None:
+                    found = by_sn.get(definition.sn.value)
+                status = None
+                if found is not None:
+                    claimed.add(found)
+                    status = Sourced(statuses[found][0], status_at(found))
+                version = _client_version_from_facts(config, facts)
+                client = ClientVersion(version, None, "facts") if version else _banner_version(
+                    {key: b for m in group_members
+                     for key, b in banners_by_serial.get(m.serial, {}).items()}.values())
+                standby = tuple(member(s.text, Where(config.path, s.span))
+                                for s in definition.standby_serials)
+                group = Group(definition.name, group_members, config, definition, status, client,
+                              standby)
+                groups.append(group)
+                by_config.setdefault(id(config), []).append(group)
+                by_config.setdefault(config.path, []).append(group)
+        exports = [ExportSummary(path, version, replicas,
+                                 tuple(status_at(i) for i in listed), shown)
+                   for path, version, replicas, listed, shown in exports]
+        versions = {e.path: e for e in exports}
+        for i, (path, _) in enumerate(statuses):
+            if i in claimed:
+                continue
+            g = status_at(i)
+            group_members = tuple(member(s.text, Where(path, s.span)) for s in g.member_serials)
+            standby = tuple(member(s.text, Where(path, s.span)) for s in g.standby_serials)
+            summary = versions.get(path)
+            banner = None
+            if summary is not None and summary.client_version is not None:
+                banner = _banner_version([(summary.client_version, path, banner_spans.get(path))])
+            groups.append(Group(g.label or "(unnamed)", group_members, None, None,
+                                Sourced(path, g), banner, standby))
+        forms: dict[str, list] = {}
+        for path, kind, index in self.order:
+            forms.setdefault(path, []).append(configs[index] if kind == "config"
+                                              else exports[index])
+        return Workspace(self.root, tuple(configs), tuple(exports), tuple(groups), facts,
+                         {k: tuple(v) for k, v in by_config.items()},
+                         {k: tuple(v) for k, v in forms.items()})
+
+
+def _status_keys(record: tuple) -> tuple[str | None, str | None]:
+    """The label and group serial of a plain listing (the last field of each name wins)."""
+    label = serial = None
+    for key, value, _, _ in record[0]:
+        k = key.casefold()
+        if k == "ha group label":
+            label = value or None
+        elif k == "ha group number":
+            serial = value or None
+    return label, serial

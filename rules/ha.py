@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from lunalint.findings import Level
 from lunalint.model import ClientConfig
 from lunalint.model.base import Span, ascii_int, is_ascii_digits, number_trouble
 from lunalint.model.config import Entry, HaGroup, ha_groups
-from lunalint.model.export import Export, Field, HaGroupStatus
 from lunalint.rules import sources
 from lunalint.rules.base import Context, Problem, rule
 
+if TYPE_CHECKING:  # the capture model is imported only when a capture is read
+    from lunalint.model.export import Export, Field, HaGroupStatus
 
 STC_POLICY = 37
 
@@ -644,14 +646,13 @@ def _definitions(status: HaGroupStatus, ctx: Context) -> list:
 
 
 def _related_definitions(statuses, ctx: Context) -> tuple:
-    related: list = []
-    seen: set = set()  # a set, not a scan of the list: one listing may name thousands of groups
+    """The definitions of the listed groups, sorted, each once (a dict, not a list scan: a
+    label many clients share may have thousands). Callers ask only when they report."""
+    related: dict = {}
     for status in statuses:
         for group in _definitions(status, ctx):
             for r in group.related("the client configuration defines this HA group here"):
-                if r not in seen:
-                    seen.add(r)
-                    related.append(r)
+                related.setdefault(r, None)
     return tuple(sorted(related, key=lambda r: (r[0], r[1])))
 
 
@@ -757,14 +758,13 @@ def ha115(export: Export, ctx: Context) -> Iterator[Problem]:
     retry: 0` is reported only when auto recovery is not already shown disabled."""
     for statuses in _listings(export):
         first = statuses[0]
-        related = _related_definitions(statuses, ctx)
         auto = first.auto_recovery_field
         if _setting_is(auto, "disabled", "no", "off"):
             yield Problem(auto.span, (
                 f"`HA auto recovery: {auto.value}` for {_groups(statuses)}: a failed member "
                 "never rejoins its group by itself; set `reconnAtt` to `-1` or a number of "
                 "attempts"), anchor=f"listgroups/auto-recovery@{_labels(statuses)}",
-                related=related)
+                related=_related_definitions(statuses, ctx))
             continue
         retry = first.max_retry_field
         if retry is not None and _int(retry.value) == 0:
@@ -772,7 +772,8 @@ def ha115(export: Export, ctx: Context) -> Iterator[Problem]:
                 f"`Maximum auto recovery retry: {retry.value}` for {_groups(statuses)}: no "
                 "recovery attempt will be made; set `reconnAtt` to `-1` or a number of "
                 "attempts"),
-                anchor=f"listgroups/max-retry@{_labels(statuses)}", related=related)
+                anchor=f"listgroups/max-retry@{_labels(statuses)}",
+                related=_related_definitions(statuses, ctx))
 
 
 @rule("HA116", "live-member-down", Level.WARNING, scope="export",
@@ -803,16 +804,22 @@ def ha116(export: Export, ctx: Context) -> Iterator[Problem]:
     its `Needs sync` line."""
     for status in export.ha_groups:
         name = status.label or status.serial or "(unnamed)"
-        related = _related_definitions((status,), ctx)
+        found: list = []  # the related definitions, looked up only when there is a finding
+
+        def related() -> tuple:
+            if not found:
+                found.append(_related_definitions((status,), ctx))
+            return found[0]
+
         sync = status.needs_sync_field
         if _setting_is(sync, "yes", "true", "1"):
             yield Problem(sync.span, (
                 f"HA group `{name}` needs sync: its members hold different objects, so "
                 "answers depend on the member that serves a call; synchronise the group"),
-                anchor=f"listgroups/{name}/needs-sync", related=related)
+                anchor=f"listgroups/{name}/needs-sync", related=related())
         for member in status.members:
             if member.down:
                 yield Problem(member.status_span, (
                     f"member {member.serial} of HA group `{name}` is down: the group has lost "
                     "a member's redundancy; fix it and run `hagroup recover`"),
-                    anchor=f"listgroups/{name}/{member.serial}/down", related=related)
+                    anchor=f"listgroups/{name}/{member.serial}/down", related=related())

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from lunalint.findings import Level
-from lunalint.model.export import Command, Export
 from lunalint.rules import sources
 from lunalint.rules.base import Context, Problem, rule
 from lunalint.versions import Version
+
+if TYPE_CHECKING:  # the capture model is imported only when a capture is read
+    from lunalint.model.export import Command, Export
 
 CHANGEPW_THROUGH_HA = Version.parse("10.7.0")
 

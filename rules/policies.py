@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from typing import TYPE_CHECKING
+
 from lunalint.findings import Level
 from lunalint.rules import sources
 from lunalint.rules._workspace import capped, odd_ones, unique
 from lunalint.rules.base import Context, Problem, rule
-from lunalint.workspace import Workspace
+
+if TYPE_CHECKING:  # the link stage is imported only when it runs
+    from lunalint.workspace import Workspace
 
 PRIVATE_CLONING, SECRET_CLONING, KEY_MANAGEMENT = 0, 4, 28
 ACTIVATION, AUTO_ACTIVATION = 22, 23
@@ -106,7 +110,7 @@ def pol302(ws: Workspace, ctx: Context) -> Iterator[Problem]:
     for group in ws.groups:
         for member in group.members:
             groups_of.setdefault(member.serial, []).append(group)
-    related_of: dict[str, list] = {}  # per serial, computed once: a serial may have many sets
+    related_of: dict[str, list] = {}  # per serial, computed once: a serial may repeat often
 
     def related(serial: str) -> list:
         if serial not in related_of:
@@ -115,18 +119,14 @@ def pol302(ws: Workspace, ctx: Context) -> Iterator[Problem]:
         return related_of[serial]
 
     for export in ws.exports:
-        for pset in export.policy_sets:
-            if pset.ha_virtual or not _intentional_28(pset):
-                continue
-            kmf = pset.policy(KEY_MANAGEMENT)
-            who = f"partition {pset.serial}" if pset.serial else "this partition"
+        for serial, span in export.replicas:
+            who = f"partition {serial}" if serial else "this partition"
             message, where = capped(
                 f"{who} allows cloning but denies Key Management Functions (policy 28 = 0): "
                 "keys can be cloned in and out by HA but not created here; this is the "
                 "legitimate HA replica design, since cloning a key in is not creating it",
-                related(pset.serial or ""))
-            found.append(Problem(kmf.span, message,
-                                 anchor=f"{pset.serial or 'unknown'}/policy-28",
+                related(serial or ""))
+            found.append(Problem(span, message, anchor=f"{serial or 'unknown'}/policy-28",
                                  intentional=True, path=export.path, related=where))
     yield from unique(found)
 

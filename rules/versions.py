@@ -9,14 +9,16 @@ these rules say nothing, except VER204, which then warns.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from lunalint import firmware as fwtable
 from lunalint.findings import Level
 from lunalint.rules import sources
 from lunalint.rules._workspace import odd_ones, unique
 from lunalint.rules.base import Context, Problem, rule
 from lunalint.versions import Version
-from lunalint.workspace import Group, Workspace
+
+if TYPE_CHECKING:  # the link stage is imported only when it runs
+    from lunalint.workspace import Group, Workspace
 
 CLONING_PROTOCOL_CHANGE = Version.parse("7.7.0")
 MIXED_FIPS_CLIENT = Version.parse("10.4.0")
@@ -72,6 +74,8 @@ def ver201(ws: Workspace, ctx: Context) -> Iterator[Problem]:
             fw = member.firmware
             if fw is None:
                 continue
+            from lunalint import firmware as fwtable  # read only when some firmware is known
+
             version, where = fw
             row = fwtable.row_for(version, facts)
             if row is None or group.client is None or group.client.version >= row.min_client:
@@ -110,6 +114,10 @@ def ver205(ws: Workspace, ctx: Context) -> Iterator[Problem]:
     silent about it; this note says so, on the firmware line, instead of letting the silence
     read as "checked". Standby members are included."""
     facts = ws.facts
+    if not any(m.firmware is not None for g in ws.groups for m in g.members + g.standby):
+        return  # no firmware known: the table is not even read
+    from lunalint import firmware as fwtable
+
     rows = fwtable.table(facts)
     if not rows:
         return

@@ -122,3 +122,25 @@ def test_a_corrupt_cache_is_rebuilt(tmp_path):
                             env=env, capture_output=True)
     assert second.stdout == first.stdout
     assert second.stderr == b""
+
+
+@pytest.mark.parametrize("fmt", ["json", "sarif"])
+def test_cache_fresh_warm_and_bypassed_give_the_same_bytes_with_any_jobs(estate, tmp_path, fmt):
+    """Issue 12: the result cache changes nothing in the output: an empty cache (fresh), a
+    filled one (warm) and ``--no-cache``, each with one, two and three processes."""
+    env = {"LUNALINT_CACHE_DIR": str(tmp_path / "cache")}
+
+    def run(*extra: str) -> bytes:
+        proc = run_cli("--format", fmt, "--fail-on", "never", "--select", "ALL", *extra, ".",
+                       cwd=estate, env=env)
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout.encode("utf-8")
+
+    reference = run("--no-cache", "--jobs", "1")
+    assert not (tmp_path / "cache" / "results").exists()
+    fresh = run("--jobs", "2")
+    assert any((tmp_path / "cache" / "results").rglob("*.json"))
+    assert fresh == reference
+    for jobs in ("1", "2", "3"):
+        assert run("--jobs", jobs) == reference, f"warm, --jobs {jobs}"
+        assert run("--no-cache", "--jobs", jobs) == reference, f"no cache, --jobs {jobs}"

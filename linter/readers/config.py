@@ -129,9 +129,10 @@ class _LineParser:
 
     def __init__(self, grammar: str) -> None:
         self.transformer = _LineTransformer()
-        self.lark = grammars.load(grammar, transformer=self.transformer)
+        self.grammar = grammar
+        self._lark: Any = None  # loaded on the first line the fast path refuses
         self.form = "brace" if grammar == BRACE_GRAMMAR else "ini"
-        term = {t.name: t.pattern.to_regexp() for t in self.lark.terminals}
+        term = grammars.terminals(grammar)
         ws = r"[ \t\r\ufeff]*"
         comment = rf"(?P<c>{term['COMMENT']})?"
         if self.form == "brace":
@@ -146,6 +147,12 @@ class _LineParser:
                 rf"{ws}(?:(?P<k>{term['KEY']}){ws}={ws}(?P<v>{term['VALUE']})?"
                 rf"|(?P<o>{term['HEADER']}))?{ws}{comment}{ws}\Z"
             )
+
+    @property
+    def lark(self) -> Any:
+        if self._lark is None:
+            self._lark = grammars.load(self.grammar, transformer=self.transformer)
+        return self._lark
 
     def fast(self, text: str, line: int) -> list[_Statement] | None:
         """Statements of a line of a common shape, or None to let lark decide."""

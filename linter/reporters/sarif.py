@@ -16,6 +16,19 @@ FINGERPRINT_KEY = "lunalintAnchor/v1"
 
 
 def _uri(path: str, srcroot: str) -> str:
+    key = (path, srcroot)
+    found = _URIS.get(key)
+    if found is None:
+        if len(_URIS) > 100_000:
+            _URIS.clear()
+        found = _URIS[key] = _uri_of(path, srcroot)
+    return found
+
+
+_URIS: dict[tuple[str, str], str] = {}
+
+
+def _uri_of(path: str, srcroot: str) -> str:
     full = os.path.abspath(path)
     root = os.path.abspath(srcroot)
     try:
@@ -64,35 +77,46 @@ def fingerprint(f: Finding, srcroot: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
+def _result(f: Finding, srcroot: str, index: dict[str, int]) -> dict:
+    result = {"ruleId": f.rule, "level": f.level.label, "message": {"text": f.message},
+              "locations": [_location(f, srcroot)],
+              "partialFingerprints": {FINGERPRINT_KEY: fingerprint(f, srcroot)},
+              "properties": {"intentional": f.intentional, "anchor": f.anchor}}
+    if f.rule in index:
+        result["ruleIndex"] = index[f.rule]
+    if f.related:
+        result["relatedLocations"] = [
+            {"id": i + 1, **_location(rel, srcroot), "message": {"text": rel.message}}
+            for i, rel in enumerate(f.related)]
+    if f.suppression is not None:
+        result["suppressions"] = [{"kind": f.suppression.kind, "status": "accepted",
+                                   "justification": f.suppression.justification}]
+    return result
+
+
 def render(report: Report) -> str:
     rules = sorted(report.rules, key=lambda r: r.id)
     index = {r.id: i for i, r in enumerate(rules)}
-    results = []
-    for f in report.findings:
-        result = {"ruleId": f.rule, "level": f.level.label, "message": {"text": f.message},
-                  "locations": [_location(f, report.srcroot)],
-                  "partialFingerprints": {FINGERPRINT_KEY: fingerprint(f, report.srcroot)},
-                  "properties": {"intentional": f.intentional, "anchor": f.anchor}}
-        if f.rule in index:
-            result["ruleIndex"] = index[f.rule]
-        if f.related:
-            result["relatedLocations"] = [
-                {"id": i + 1, **_location(rel, report.srcroot), "message": {"text": rel.message}}
-                for i, rel in enumerate(f.related)]
-        if f.suppression is not None:
-            result["suppressions"] = [{"kind": f.suppression.kind, "status": "accepted",
-                                       "justification": f.suppression.justification}]
-        results.append(result)
-    run: dict = {
-        "tool": {"driver": {"name": "lunalint", "version": __version__,
-                            "semanticVersion": __version__, "informationUri": REPOSITORY,
-                            "rules": [rule_descriptor(r) for r in rules]}},
-        "automationDetails": {"id": f"lunalint/{report.category}"},
-        "columnKind": "unicodeCodePoints",
-        "results": results,
-    }
+
+    def results():  # one at a time: only its line is kept, never a tree of every result
+        for f in report.findings:
+            yield _result(f, report.srcroot, index)
+
+    dumps = json.JSONEncoder(ensure_ascii=False).encode
+    driver = {"name": "lunalint", "version": __version__, "semanticVersion": __version__,
+              "informationUri": REPOSITORY}
+    rule_lines = ",\n".join(dumps(rule_descriptor(r)) for r in rules)
+    parts = [f'{{"$schema": {dumps(SCHEMA)}, "version": "2.1.0", "runs": [{{\n'
+             f'"tool": {{"driver": {dumps(driver)[:-1]}, "rules": [\n{rule_lines}\n]}}}},\n'
+             f'"automationDetails": {dumps({"id": f"lunalint/{report.category}"})},\n'
+             '"columnKind": "unicodeCodePoints",\n']
     if report.notices:
-        run["invocations"] = [{"executionSuccessful": True, "toolExecutionNotifications": [
+        invocations = [{"executionSuccessful": True, "toolExecutionNotifications": [
             {"level": "warning", "message": {"text": n}} for n in report.notices]}]
-    doc = {"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+        parts.append(f'"invocations": {dumps(invocations)},\n')
+    # One result per line: readable and diffable, and written by the C encoder (``indent``
+    # would force the pure-Python one, a quarter of a large run).
+    lines = ",\n".join(dumps(r) for r in results())
+    parts.append(f'"results": [\n{lines}\n]' if lines else '"results": []')
+    parts.append("\n}]}\n")
+    return "".join(parts)
