@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from lunalint import discover, source
@@ -173,6 +174,33 @@ def _worth_reading(name: str) -> bool:
     return os.path.splitext(name)[1].lower() in discover.SNIFF_EXTENSIONS
 
 
+# Content read instead of the file on disk, by real path (see :func:`substituted`).
+_SUBSTITUTES: dict[str, bytes] = {}
+
+
+@contextmanager
+def substituted(contents: dict[str, bytes]) -> Iterator[None]:
+    """Within the block, each file of ``contents`` (by path) reads as the bytes given instead
+    of what is on disk, after the same checks: the fix stage lints edited text through the
+    very same pipeline before it writes anything. Not for use from several threads."""
+    saved = dict(_SUBSTITUTES)
+    _SUBSTITUTES.update({os.path.realpath(p): data for p, data in contents.items()})
+    try:
+        yield
+    finally:
+        _SUBSTITUTES.clear()
+        _SUBSTITUTES.update(saved)
+
+
+def _read(path: str, follow: bool = True) -> source.Loaded:
+    loaded = source.load(path, follow=follow)
+    if _SUBSTITUTES and loaded.text is not None:
+        data = _SUBSTITUTES.get(os.path.realpath(path))
+        if data is not None:
+            return source.decode(data)
+    return loaded
+
+
 def load(target: Target, project: str | None = None) -> source.Loaded:
     """The content of ``target``, if confinement allows reading it; never raises."""
     if target.content is not None:  # given, not read: decoded as a file's bytes would be
@@ -184,7 +212,7 @@ def load(target: Target, project: str | None = None) -> source.Loaded:
         return source.decode(target.content)
     path = target.path
     if not target.explicit:
-        loaded = source.load(path, follow=False)
+        loaded = _read(path, follow=False)
         if loaded.text is not None and target.root is not None \
                 and not inside(path, target.root):
             return source.Loaded(None, "the path leads outside the folder being linted "
@@ -203,8 +231,91 @@ def load(target: Target, project: str | None = None) -> source.Loaded:
         if _in_git_dir(real):
             return source.Loaded(None, "a symbolic link into a `.git` directory; it was not read",
                                  "refused")
-        return source.load(real)
-    return source.load(path)
+        return _read(real)
+    return _read(path)
+
+
+# --------------------------------------------------------------------------- fixing files
+
+def editable(path: str, project: str | None, named: list[str]) -> str | None:
+    """Why ``path`` must not be rewritten by ``--fix``, or None when it may be: a regular
+    file, not a symbolic link, inside the project (or, without one, a file the user named or
+    one under a directory the user named)."""
+    try:
+        info = os.lstat(path)
+    except OSError as error:
+        return f"cannot read the file: {error.strerror or error}"
+    if stat.S_ISLNK(info.st_mode):
+        return "a symbolic link; fixes are written only to regular files"
+    if not stat.S_ISREG(info.st_mode):
+        return "not a regular file"
+    if _in_git_dir(os.path.realpath(path)):
+        return "inside a `.git` directory"
+    if project is not None:
+        return None if inside(path, project) else "outside the project"
+    if any(inside(path, given) for given in named):
+        return None
+    return "outside what was named on the command line"
+
+
+def original(path: str) -> bytes | None:
+    """The bytes of the regular file ``path`` (not through a link), or None."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) \
+        | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > source.MAX_BYTES:
+            return None
+        chunks = []
+        while True:
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                break
+            chunks.append(chunk)
+        return b"".join(chunks)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def rewrite(path: str, expected: bytes, data: bytes) -> str | None:
+    """Replace the file ``path`` by ``data`` atomically (a temporary file in the same folder,
+    with the file's mode, renamed over it) if it still holds ``expected``; the reason when
+    it was not written."""
+    if original(path) != expected:
+        return "the file changed while lunalint was checking it"
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except OSError as error:
+        return f"cannot write the file: {error.strerror or error}"
+    tmp = os.path.join(folder, f".{os.path.basename(path)}.lunalint-{os.getpid()}-"
+                               f"{os.urandom(4).hex()}")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) \
+        | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(tmp, flags, 0o600)
+    except OSError as error:
+        return f"cannot write in its folder: {error.strerror or error}"
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except OSError as error:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        return f"cannot write the file: {error.strerror or error}"
+    return None
 
 
 def _in_git_dir(path: str) -> bool:

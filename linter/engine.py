@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lunalint import confine, discover, redact, source
-from lunalint.findings import Finding, Level, Location
+from lunalint.findings import Edit, Finding, Fix, Level, Location
 from lunalint.model.base import Document, Host, Span, SyntaxProblem, flatten
 from lunalint.model.config import ClientConfig
 from lunalint.rules.base import Context, Problem, Rule
@@ -233,6 +233,10 @@ def _invalid(problem: Any) -> str | None:
         return "a path that is not text"
     if problem.level is not None and not isinstance(problem.level, Level):
         return "a level that is not a Level"
+    if problem.fix is not None:
+        wrong = _invalid_fix(problem.fix)
+        if wrong:
+            return wrong
     try:
         for p, span, message in problem.related:
             if (p is not None and not isinstance(p, str)) or not isinstance(message, str):
@@ -245,12 +249,71 @@ def _invalid(problem: Any) -> str | None:
     return None
 
 
+def _invalid_fix(fix: Any) -> str | None:
+    if not isinstance(fix, Fix) or not isinstance(fix.edits, tuple) or not fix.edits:
+        return "a fix that is not a Fix with edits"
+    for edit in fix.edits:
+        if not isinstance(edit, Edit) or not isinstance(edit.replacement, str):
+            return "a fix whose edits are not Edits"
+        wrong = _invalid_span(edit.span)
+        if wrong:
+            return "a fix with " + wrong
+    return None
+
+
 def _finding(rule: Rule, problem: Problem, path: str) -> Finding:
     own = problem.path or path
     related = tuple(Location(p or own, span, message) for p, span, message in problem.related)
+    # A fix edits the finding's own file; one from a rule that does not declare a fix class
+    # is not trusted.
+    fix = problem.fix if own == path and rule.fix_class != "none" else None
+    if fix is not None and fix.applicability == "safe" and rule.fix_class != "safe":
+        fix = None
     return Finding(rule.id, problem.level or rule.level, problem.message, own, problem.span,
                    anchor=problem.anchor, related=related, intentional=problem.intentional,
-                   help_uri=rule.help_uri)
+                   help_uri=rule.help_uri, fix=fix)
+
+
+def _proposals(rules: Iterable[Rule], doc: Document, ctx: Context) -> list[Finding]:
+    """Fixes that linking rules' ``fixer`` functions propose for ``doc`` in the per-file
+    stage (where the whole model is at hand), joined to their findings after linking."""
+    out = []
+    for rule in rules:
+        if rule.fixer is None or not rule.needs_workspace or rule.fix_class == "none" \
+                or not _applies(rule, doc):
+            continue
+        try:
+            for anchor, fix in rule.fixer(doc, ctx):
+                if _invalid_fix(fix) is None and isinstance(anchor, str) and \
+                        (fix.applicability == "unsafe" or rule.fix_class == "safe"):
+                    out.append(Finding(rule.id, rule.level, "", doc.path, Span(1, 1, 1, 1),
+                                       anchor=anchor, fix=fix, proposed=True))
+        except Exception:  # a broken fixer costs its fixes only; the check still runs
+            continue
+    return out
+
+
+def join_proposals(findings: list[Finding]) -> list[Finding]:
+    """``findings`` with each proposed fix joined to the finding of its rule, path and anchor,
+    and the proposals themselves gone."""
+    proposed = {(f.rule, f.path, f.anchor): f.fix for f in findings if f.proposed}
+    if not proposed:
+        return findings
+    return [dataclasses.replace(f, fix=proposed.get((f.rule, f.path, f.anchor)))
+            if f.fix is None and (f.rule, f.path, f.anchor) in proposed else f
+            for f in findings if not f.proposed]
+
+
+def _fixable(doc: Document, findings: list[Finding]) -> list[Finding]:
+    """Keep a fix only where ``--fix`` could apply it (``lunalint.patch.refusal``)."""
+    from lunalint import patch
+
+    out = []
+    for f in findings:
+        if f.fix is not None and (f.path != doc.path or patch.refusal(doc, f.fix) is not None):
+            f = dataclasses.replace(f, fix=None)
+        out.append(f)
+    return out
 
 
 def attach_excerpts(findings: list[Finding], documents: list[Document]) -> list[Finding]:
@@ -390,6 +453,9 @@ def _compute(loaded: source.Loaded, target: confine.Target, shown: str, rules: l
     findings = [f for part in parts
                 for rule in rules if not rule.needs_workspace and _applies(rule, part)
                 for f in _run_one(rule, part, part.path, ctx)]
+    if not isinstance(doc, Host):
+        findings += _proposals(rules, doc, ctx)
+    findings = _fixable(doc, findings)
     lines, secrets = _excerpt_source([doc])
     count = len(lines)
     findings = [dataclasses.replace(f, excerpt=secrets.mask_line(f.span.line,
@@ -581,6 +647,7 @@ def _lint_scope(paths: list[str], root: str | None, rules: list[Rule],
             named = {doc.path for doc in documents}
             findings = [f for f in findings
                         if f.path in named or any(r.path in named for r in f.related)]
+    findings = join_proposals(findings)
     notices += [f"{display_path(given, cwd)}: no Luna client configuration or capture found in "
                 "this directory" for given in _empty_dirs(paths, documents, items)]
     return Result(findings, documents, skipped, notices=notices, secrets=secrets,

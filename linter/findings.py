@@ -46,6 +46,34 @@ class Suppression:
     origin: str = ""  # "path:line" of the directive or waiver
 
 
+FIX_CLASSES = ("safe", "unsafe", "none")
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """Replace the text of ``span`` (1-based line and column in characters of the decoded
+    file, end exclusive, as every span) with ``replacement``. An empty span is an insertion
+    point; ``replacement`` holds the file's own line ending where it adds lines."""
+
+    span: Span
+    replacement: str
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    """How to fix a finding: text edits on its own file. ``applicability`` is ``safe`` (no
+    change in meaning) or ``unsafe`` (may change how the Luna client behaves)."""
+
+    applicability: str
+    edits: tuple[Edit, ...]
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if self.applicability not in ("safe", "unsafe"):
+            raise ValueError(f"fix applicability must be safe or unsafe, not "
+                             f"{self.applicability!r}")
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     rule: str
@@ -59,6 +87,11 @@ class Finding:
     suppression: Suppression | None = None
     help_uri: str = ""
     excerpt: str | None = field(default=None, compare=False)
+    fix: Fix | None = field(default=None, compare=False)
+    # A fix a linking rule's ``fixer`` proposed in the per-file stage, waiting to be joined to
+    # that rule's finding with the same path and anchor after the link stage; the engine
+    # never lets one out (see ``engine.join_proposals``).
+    proposed: bool = field(default=False, compare=False)
 
     @property
     def sort_key(self) -> tuple:

@@ -59,6 +59,12 @@ class Outcome:
     baseline_written: int | None = None
     workspaces: list = field(default_factory=list)  # link-stage workspaces (one per scope)
     audit: Any = None  # lunalint.audit.AuditFacts when Options.audit; redacted
+    # The exact fixes (``Finding.fix`` is redacted like every outgoing string), by
+    # :func:`fix_key` of the redacted finding: only the fix stage reads them, to edit files.
+    fixes: dict = field(default_factory=dict)
+
+    def exact_fix(self, finding: Finding):
+        return self.fixes.get(fix_key(finding))
 
     def shown(self, include_suppressed: bool) -> list[Finding]:
         return [f for f in self.findings if f.suppression is None or include_suppressed]
@@ -112,11 +118,14 @@ def run(options: Options) -> Outcome:
         known=options.known_rules, selected={r.id for r in options.rules},
         inline=options.inline_suppressions,
         settings_path=suppress.display(cfg.source) if cfg.source else "")
-    findings = redactor.findings(suppress.apply_levels(findings, cfg.levels))
+    exact = suppress.apply_levels(findings, cfg.levels)
+    findings = redactor.findings(exact)
+    fixes = {fix_key(shown): raw.fix for raw, shown in zip(exact, findings)
+             if raw.fix is not None}
     outcome = Outcome(findings, result.documents, len(result.documents), redactor, root,
                       notices=[redactor.text(n) for n in result.notices],
                       skipped=[redactor.text(s) for s in result.skipped],
-                      missing=list(result.missing), workspaces=result.workspaces)
+                      missing=list(result.missing), workspaces=result.workspaces, fixes=fixes)
     _baseline(options, outcome, root or (options.cwd or os.getcwd()))
     # A finding may sit in a file that was not linted itself: a capture linked in as context
     # (kept because a related location is in a linted file), or the configuration file
@@ -166,6 +175,10 @@ def cap_related(findings: list[Finding], named: set[str]) -> list[Finding]:
             message=f"{f.message} (related locations: {MAX_RELATED} are listed, {more} more "
                     "are not)"))
     return out
+
+
+def fix_key(f: Finding) -> tuple:
+    return (f.rule, f.path, f.span, f.anchor)
 
 
 def _facts(cfg) -> dict | None:

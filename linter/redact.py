@@ -248,9 +248,13 @@ class Redactor:
         suppression = f.suppression
         if suppression is not None:
             suppression = replace(suppression, justification=self.text(suppression.justification))
+        fix = f.fix
+        if fix is not None:  # what a fix would write leaves like any other text
+            fix = replace(fix, description=self.text(fix.description), edits=tuple(
+                replace(e, replacement=self.text(e.replacement)) for e in fix.edits))
         return replace(f, message=self.text(f.message), anchor=self.text(f.anchor),
                        path=self.text(f.path), related=related, suppression=suppression,
-                       excerpt=None if f.excerpt is None else self.text(f.excerpt))
+                       excerpt=None if f.excerpt is None else self.text(f.excerpt), fix=fix)
 
     def findings(self, findings: Iterable[Finding]) -> list[Finding]:
         if not self._values:

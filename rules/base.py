@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from lunalint.findings import Level
+from lunalint.findings import FIX_CLASSES, Fix, Level
 from lunalint.model.base import Span
 from lunalint.rules import sources
 from lunalint.rules.sources import Page
@@ -55,6 +55,7 @@ class Problem:
     related: tuple[tuple[str | None, Span, str], ...] = ()
     intentional: bool = False
     path: str | None = None
+    fix: Fix | None = None  # the edits that fix it (its rule's ``fix_class`` says how safe)
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,15 @@ class Rule:
     cites: tuple[Page, ...] = ()
     basis: str = sources.DOCUMENTED
     basis_note: str = ""
+    # What ``--fix`` can do for this rule's findings: "safe" (no change in meaning), "unsafe"
+    # (may change how the client behaves; only with ``--unsafe-fixes``) or "none".
+    fix_class: str = "none"
+    # For a rule that links files: a per-file function ``(config, ctx) -> [(anchor, Fix)]``
+    # run in the per-file stage on the whole model; the engine joins each proposal to the
+    # rule's finding with the same path and anchor after the link stage. Per-file rules put
+    # their fix on the Problem instead.
+    fixer: Callable[[Any, Context], Iterable[tuple[str, Fix]]] | None = \
+        field(default=None, repr=False, compare=False)
 
     @property
     def needs_workspace(self) -> bool:
@@ -107,6 +117,16 @@ class Rule:
             raise ValueError(f"rule {self.id}: unknown precision {self.precision!r}")
         if self.basis not in sources.BASES:
             raise ValueError(f"rule {self.id}: basis must be one of {', '.join(sources.BASES)}")
+        if self.fix_class not in FIX_CLASSES:
+            raise ValueError(f"rule {self.id}: fix_class must be one of {', '.join(FIX_CLASSES)}")
+
+    @property
+    def fix_meaning(self) -> str:
+        """What the rule's fix class means for the user."""
+        return {"safe": "no change in meaning; `--fix` applies it",
+                "unsafe": "may change how the Luna client behaves; `--fix --unsafe-fixes` "
+                          "applies it",
+                "none": "no mechanical fix; edit the file as above"}[self.fix_class]
 
     @property
     def help_uri(self) -> str:
@@ -119,7 +139,8 @@ class Rule:
         parts = [f"# {self.id}: {self.name}", "",
                  f"**Default level:** `{self.level.label}`", "",
                  self.summary.rstrip(".") + ".", "", self.description.strip(), "",
-                 *self._reference_markdown(), "## How to fix", "", self.fix.strip()]
+                 *self._reference_markdown(), "## How to fix", "", self.fix.strip(), "",
+                 f"**Fix:** {self.fix_class} ({self.fix_meaning})."]
         lang = "ini" if self.scope in ("config", "document") else "text"
         if self.bad.strip():
             parts += ["", "## Example that triggers it", "", f"```{lang}", self.bad.rstrip(), "```"]
@@ -159,7 +180,9 @@ def rule(rule_id: str, name: str, level: Level, *, summary: str, reference: str,
          precision: str = "high", security_severity: float = 0.0,
          uses_workspace: bool = False, cites: Iterable[Page] = (),
          basis: str = sources.DOCUMENTED, basis_note: str = "",
-         placeholders: str = "decide") -> Callable[[Check], Rule]:
+         placeholders: str = "decide", fix_class: str = "none",
+         fixer: Callable[[Any, Context], Iterable[tuple[str, Fix]]] | None = None,
+         ) -> Callable[[Check], Rule]:
     """Declare a rule around its check function; the function's docstring is the description.
 
     ``placeholders`` says how a rule over client configurations meets template placeholders
@@ -175,7 +198,8 @@ def rule(rule_id: str, name: str, level: Level, *, summary: str, reference: str,
         return Rule(rule_id, name, level, scope, summary, doc, reference, fix, check,
                     inspect.cleandoc(bad) if bad else "", inspect.cleandoc(good) if good else "",
                     tuple(tags), precision, security_severity, uses_workspace=uses_workspace,
-                    cites=tuple(cites), basis=basis, basis_note=inspect.cleandoc(basis_note))
+                    cites=tuple(cites), basis=basis, basis_note=inspect.cleandoc(basis_note),
+                    fix_class=fix_class, fixer=fixer)
 
     return wrap
 
@@ -221,7 +245,8 @@ def template_aware(check: Check, default: Level = Level.WARNING) -> Check:
                     level = Level.WARNING
                 problem = Problem(problem.span, f"{problem.message} (unless {where} renders "
                                   "entries that change this)", problem.anchor, level,
-                                  problem.related, problem.intentional, problem.path)
+                                  problem.related, problem.intentional, problem.path,
+                                  problem.fix)
             yield problem
 
     checked.__doc__ = check.__doc__

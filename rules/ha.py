@@ -11,7 +11,8 @@ from lunalint.findings import Level
 from lunalint.model import ClientConfig
 from lunalint.model.base import Span, ascii_int, is_ascii_digits, number_trouble
 from lunalint.model.config import Entry, HaGroup, ha_groups
-from lunalint.rules import sources
+from lunalint.findings import Fix
+from lunalint.rules import edits, sources
 from lunalint.rules.base import Context, Problem, rule
 
 if TYPE_CHECKING:  # the capture model is imported only when a capture is read
@@ -37,6 +38,31 @@ def uses_stc(config: ClientConfig, ctx: Context) -> bool:
     return False
 
 
+def _set_ha_key(config: ClientConfig, key: str, value: str, description: str) -> Fix | None:
+    """``key = value`` in ``HAConfiguration``: the value of the entry that takes effect set,
+    else the entry added to the last `HAConfiguration` section, else the section added."""
+    entry = config.get("HAConfiguration", key)
+    if entry is not None:
+        return edits.fix("unsafe", description, edits.set_value(entry, value))
+    section = edits.last_section(config, "HAConfiguration")
+    if section is not None:
+        return edits.fix("unsafe", description, edits.add_entry(config, section, key, value))
+    return edits.fix("unsafe", description,
+                     edits.add_section(config, "HAConfiguration", [(key, value)]))
+
+
+def _fix_ha_only(config: ClientConfig, ctx: Context) -> Iterator[tuple[str, Fix]]:
+    """HA101's fix, made in the per-file stage (the rule itself runs after linking)."""
+    if not ha_groups(config):
+        return
+    entry = config.get("HAConfiguration", "HAOnly")
+    if entry is not None and entry.value.strip() == "1":
+        return
+    fix = _set_ha_key(config, "HAOnly", "1", "set `HAOnly = 1` in `HAConfiguration`")
+    if fix is not None:
+        yield "HAConfiguration/HAOnly", fix
+
+
 @rule("HA101", "ha-only-off", Level.WARNING,
       summary="HA groups are defined but HAOnly is missing or not 1",
       reference="The vendor recommends HA-only mode (`HAOnly = 1`) on every HA client: without "
@@ -55,7 +81,8 @@ def uses_stc(config: ClientConfig, ctx: Context) -> bool:
           HAConfiguration = {
              HAOnly = 1;
           }""",
-      tags=("ha", "reliability", "security"), security_severity=6.0, uses_workspace=True)
+      tags=("ha", "reliability", "security"), security_severity=6.0, uses_workspace=True,
+      fix_class="unsafe", fixer=_fix_ha_only)
 def ha101(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
     """With HA groups defined and `HAOnly` off, applications also see the member partitions'
     physical slots. Slot numbers then shift whenever a member fails or recovers, and an
@@ -129,7 +156,7 @@ def _not_a_number(entry: Entry) -> str:
              reconnAtt = -1;
              AutoReconnectInterval = 60;
           }""",
-      tags=("ha", "reliability"))
+      tags=("ha", "reliability"), fix_class="unsafe")
 def ha102(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
     """Without automatic recovery a member that fails and comes back stays out of the group
     until an operator runs `hagroup recover` by hand: the group silently runs with less
@@ -138,14 +165,17 @@ def ha102(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
     if not ha_groups(config):
         return
     entry, span = _ha_place(config, "reconnAtt")
+    if entry is None or _int(entry.value) == 0:
+        fix = _set_ha_key(config, "reconnAtt", "-1", "set `reconnAtt = -1` in `HAConfiguration`")
     if entry is None:
         yield Problem(span, "HA groups are defined but `reconnAtt` is not set, so a failed member "
                       "never rejoins its group automatically; add `reconnAtt = -1` (or a number "
-                      "of attempts) to `HAConfiguration`", anchor="HAConfiguration/reconnAtt")
+                      "of attempts) to `HAConfiguration`", anchor="HAConfiguration/reconnAtt",
+                      fix=fix)
     elif _int(entry.value) == 0:
         yield Problem(span, "`reconnAtt = 0` turns automatic HA recovery off, so a failed member "
                       "never rejoins its group by itself; set it to `-1` or a number of attempts",
-                      anchor="HAConfiguration/reconnAtt")
+                      anchor="HAConfiguration/reconnAtt", fix=fix)
     elif _int(entry.value) is None and _not_a_number(entry):
         yield Problem(entry.span, (
             f"`reconnAtt` is `{entry.value}`, which is not a number the client reads"
@@ -168,7 +198,7 @@ def ha102(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
           HAConfiguration = {
              AutoReconnectInterval = 60;
           }""",
-      tags=("ha", "reliability"))
+      tags=("ha", "reliability"), fix_class="unsafe")
 def ha103(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
     """The vendor documents that HA recovery cannot be attempted more often than once every
     60 seconds. A smaller value, or one that is not a whole number, does not do what the
@@ -177,14 +207,15 @@ def ha103(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
     if entry is None:
         return
     value = _int(entry.value)
+    fix = edits.fix("unsafe", "set `AutoReconnectInterval = 60`", edits.set_value(entry, "60"))
     if value is None:
         yield Problem(entry.span, f"`AutoReconnectInterval` is `{entry.value}`, not a whole "
                       f"number of seconds{_not_a_number(entry)}; use an integer of at least 60",
-                      anchor="HAConfiguration/AutoReconnectInterval")
+                      anchor="HAConfiguration/AutoReconnectInterval", fix=fix)
     elif value < 60:
         yield Problem(entry.span, f"`AutoReconnectInterval = {value}` is below the 60-second "
                       "minimum between HA recovery attempts; use 60 or more",
-                      anchor="HAConfiguration/AutoReconnectInterval")
+                      anchor="HAConfiguration/AutoReconnectInterval", fix=fix)
 
 
 def _group_anchor(group: HaGroup, part: str, serial: str = "") -> str:
@@ -262,13 +293,14 @@ def ha104(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
           HASynchronize = {
              payments = 1;
           }""",
-      tags=("ha", "reliability"))
+      tags=("ha", "reliability"), fix_class="unsafe")
 def ha105(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
     """Automatic synchronisation copies key objects to a member that rejoins the group. When
     the group's label has no `HASynchronize` entry set to 1, a recovered member can miss
     objects created while it was away, and operations that land on it fail."""
     if config.partial:
         return  # needs the whole file: what a partial configuration lacks is unknown
+    unsynced = []
     for group in ha_groups(config):
         if group.label is None or not group.label.value.strip():
             continue  # HA108 reports the missing label
@@ -276,11 +308,35 @@ def ha105(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
         sync = config.get("HASynchronize", label)
         if sync is not None and sync.value.strip() == "1":
             continue
+        unsynced.append((group, label, sync))
+    section = edits.last_section(config, "HASynchronize")
+    if section is None:
+        # One new section for every group that lacks an entry: each finding carries the same
+        # edit, applied once.
+        labels = list(dict.fromkeys(label for group, label, _ in unsynced
+                                    if not group.label.templated_value
+                                    and not group.label.repeated))
+        created = edits.fix("unsafe", "add an `HASynchronize` section with "
+                            + ", ".join(f"`{label} = 1`" for label in labels),
+                            edits.add_section(config, "HASynchronize",
+                                              [(label, "1") for label in labels])) \
+            if labels else None
+    for group, label, sync in unsynced:
         what = "has no `HASynchronize` entry" if sync is None else \
             f"has `HASynchronize` `{sync.key} = {sync.value}`"
+        if group.label.templated_value or group.label.repeated:
+            fix = None
+        elif sync is not None:
+            fix = edits.fix("unsafe", f"set `{sync.key} = 1` in `HASynchronize`",
+                            edits.set_value(sync, "1"))
+        elif section is not None:
+            fix = edits.fix("unsafe", f"add `{label} = 1` to `HASynchronize`",
+                            edits.add_entry(config, section, label, "1"))
+        else:
+            fix = created
         yield Problem(group.label.span, f"HA group `{label}` {what}; add `{label} = 1` to "
                       "`HASynchronize` so members that rejoin get the objects they missed",
-                      anchor=f"HASynchronize/{label}")
+                      anchor=f"HASynchronize/{label}", fix=fix)
 
 
 @rule("HA106", "deprecated-harecovery", Level.WARNING,

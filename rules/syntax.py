@@ -12,7 +12,8 @@ from collections.abc import Iterator
 from lunalint.findings import Level
 from lunalint.model import ClientConfig, Document, Span
 from lunalint.model.base import invisible_chars, show_char, show_invisible
-from lunalint.rules import catalog, sources
+from lunalint.findings import Edit, Fix
+from lunalint.rules import catalog, edits, sources
 from lunalint.rules.base import Context, Problem, rule
 
 
@@ -117,12 +118,20 @@ def _place(doc: Document, number: int,
       fix="Replace every TAB with spaces.",
       bad="HAConfiguration = {\n\tHAOnly = 1;\n}",
       good="HAConfiguration = {\n   HAOnly = 1;\n}",
-      tags=("syntax",), security_severity=5.0, placeholders="keep")
+      tags=("syntax",), security_severity=5.0, placeholders="keep", fix_class="safe")
 def syn002(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
     """The vendor states that TAB characters must never appear in these files: the library's
     reader treats them differently from spaces. One finding per line, from its first TAB to
-    its last, saying how many there are."""
+    its last, saying how many there are.
+
+    The fix replaces each TAB with three spaces (the vendor's indentation) where blanks carry
+    no meaning: indentation, around `=`, before and inside comments. A TAB inside a value is
+    part of the value, so a line with one gets no fix."""
     starts = None
+    values: dict[int, list[Span]] = {}
+    for section in config.sections:
+        for entry in section.entries:
+            values.setdefault(entry.value_span.line, []).append(entry.value_span)
     for number, line in enumerate(config.lines, start=1):
         if "\t" not in line:
             continue
@@ -132,7 +141,18 @@ def syn002(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
         yield Problem(Span(number, first + 1, number, last + 2),
                       f"{what} on this line; the vendor says these files must never contain "
                       "TABs: use spaces",
-                      anchor="tab:" + _place(config, number, starts)[len("syntax:"):])
+                      anchor="tab:" + _place(config, number, starts)[len("syntax:"):],
+                      fix=_tabs_fix(number, line, values.get(number, ())))
+
+
+def _tabs_fix(number: int, line: str, values) -> Fix | None:
+    runs = [(m.start(), m.end()) for m in re.finditer(r"\t+", line)]
+    if any(v.column - 1 < end and start < v.end_column - 1 for start, end in runs
+           for v in values):
+        return None  # a TAB inside a value is part of it
+    return edits.fix("safe", "replace TABs with spaces",
+                     *(Edit(Span(number, start + 1, number, end + 1),
+                            edits.DEFAULT_INDENT * (end - start)) for start, end in runs))
 
 
 @rule("SYN003", "duplicate-key", Level.WARNING,
@@ -268,11 +288,12 @@ def _hidden(name: str, span: Span, what: str, section: str) -> Problem | None:
       fix="Spell the key exactly as the vendor does (the message gives the spelling).",
       bad="HAConfiguration = {\n   ReconnAtt = -1;\n}",
       good="HAConfiguration = {\n   reconnAtt = -1;\n}",
-      tags=("style",), precision="medium", security_severity=1.0)
+      tags=("style",), precision="medium", security_severity=1.0, fix_class="unsafe")
 def syn006(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
     """lunalint matches keys case-insensitively, but the vendor does not document whether the
     Luna library does. If it does not, a key in another case is ignored. This rests on an
-    unsure fact, hence the `note` level."""
+    unsure fact, hence the `note` level. The fix respells the key; it is unsafe because the
+    library may only then start reading a setting it ignored so far."""
     for section in config.sections:
         canonical = catalog.canonical_section(section.name)
         if canonical is None:
@@ -283,7 +304,10 @@ def syn006(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
                 yield Problem(entry.key_span,
                               f"`{entry.key}` is spelled `{known}` by the vendor; the library "
                               "may match keys case-sensitively",
-                              anchor=_anchor(section.name, entry.key))
+                              anchor=_anchor(section.name, entry.key),
+                              fix=None if entry.templated_key or entry.repeated else
+                              edits.fix("unsafe", f"spell `{entry.key}` as `{known}`",
+                                        edits.replace(entry.key_span, known)))
 
 
 @rule("SYN007", "template-syntax", Level.NOTE,

@@ -91,6 +91,11 @@ class ClientConfig(Document):
     # A partial configuration: entries gathered from `configurator setValue` calls or another
     # host, not a whole file; checks that need the whole file (a missing key) do not run.
     partial: bool = False
+    # The file's line ending (the first one met; "\n" when it has none), so that an edit
+    # that adds lines writes the same ending, and the lines from a template loop's opening
+    # line to its end (inclusive), where no edit may fall.
+    newline: str = "\n"
+    loop_regions: tuple[tuple[int, int], ...] = ()
     # Sections by folded name, built once: rules look sections up by name many times, and a
     # file may repeat a section thousands of times.
     _by_name: dict[str, tuple[Section, ...]] = field(default_factory=dict, init=False,

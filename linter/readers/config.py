@@ -283,7 +283,8 @@ def read_config(path: str, text: str, form: str | None = None) -> ClientConfig:
     syntaxes: dict[str, None] = {}
     open_lines: list[int] = []
     loop_lines: list[int] = []
-    blocks: list[str] = []  # open template blocks, innermost last: "loop" or "block"
+    blocks: list[tuple[str, int]] = []  # open template blocks, innermost last: (kind, line)
+    loop_regions: list[tuple[int, int]] = []
 
     for number, line in enumerate(lines, start=1):
         found = template.placeholders(line)
@@ -294,11 +295,13 @@ def read_config(path: str, text: str, form: str | None = None) -> ClientConfig:
             ctl = template.control(line)
             if ctl is not None:  # structure, not an entry
                 if ctl.action in ("loop", "block"):
-                    blocks.append(ctl.action)
+                    blocks.append((ctl.action, number))
                     if ctl.action == "loop":
                         loop_lines.append(number)
                 elif ctl.action == "end" and blocks:
-                    blocks.pop()
+                    action, start = blocks.pop()
+                    if action == "loop":
+                        loop_regions.append((start, number))
                 continue
             if template.alone(line):
                 open_lines.append(number)
@@ -320,7 +323,7 @@ def read_config(path: str, text: str, form: str | None = None) -> ClientConfig:
             problem(broken, follows=form == "brace" and line.strip() == "{")
         if found:
             statements = [_restore(st, line, found) for st in statements]
-        in_loop = "loop" in blocks
+        in_loop = any(action == "loop" for action, _ in blocks)
         for st in statements:
             if st.kind == "comment":
                 comments.append((st.span, st.value))
@@ -357,10 +360,15 @@ def read_config(path: str, text: str, form: str | None = None) -> ClientConfig:
             f"expected `}}` to close section `{current.name}` (opened on line "
             f"{current.header_span.line}) before the end of the file")))
     close()
+    loop_regions += [(start, max(len(lines), start)) for action, start in blocks
+                     if action == "loop"]  # never closed: to the end of the file
+    ending = re.search(r"\r\n|\r|\n", text)
     return ClientConfig(path=path, lines=tuple(lines), problems=tuple(problems), form=form,
                         sections=tuple(sections), comments=tuple(comments),
                         template_spans=tuple(templates), template_syntaxes=tuple(syntaxes),
-                        open_lines=tuple(open_lines), loop_lines=tuple(loop_lines))
+                        open_lines=tuple(open_lines), loop_lines=tuple(loop_lines),
+                        newline=ending.group() if ending else "\n",
+                        loop_regions=tuple(sorted(loop_regions)))
 
 
 def _unfill(message: str) -> str:
