@@ -119,6 +119,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="list the rules (those --select/--ignore choose) and exit; "
                         "text or json")
     p.add_argument("--explain", metavar="RULE", help="print a rule's full help and exit")
+    p.add_argument("--fix", action="store_true",
+                   help="apply safe fixes to the files in place, then report what remains")
+    p.add_argument("--unsafe-fixes", action="store_true",
+                   help="with --fix or --diff: also apply fixes that may change how the Luna "
+                        "client behaves")
+    p.add_argument("--diff", action="store_true",
+                   help="print a unified diff of what --fix would change and change nothing; "
+                        "exit 1 when there is something to change")
+    p.add_argument("--show-fixes", action="store_true",
+                   help="with --fix or --diff: list each fix made (on stderr)")
     p.add_argument("--jobs", "-j", type=_jobs, default=None, metavar="N",
                    help="worker processes (default: all cores for many files, 1 for a few; "
                         "0 means all cores)")
@@ -204,11 +214,20 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.statistics and args.format not in ("text", "json"):
         raise UsageError("--statistics prints text or json, not " + args.format)
+    fixing = args.fix or args.diff
+    if (args.unsafe_fixes or args.show_fixes) and not fixing:
+        raise UsageError("--unsafe-fixes and --show-fixes go with --fix or --diff")
+    if fixing and (args.write_baseline or args.statistics):
+        raise UsageError("--fix and --diff cannot be combined with --write-baseline or "
+                         "--statistics")
     targets = [args.output] + [path for _fmt, path in args.report]
     named = [os.path.abspath(t) for t in targets if t]
     if len(set(named)) != len(named):
         raise UsageError("two reports would be written to the same file")
     paths, stdin = _stdin(args)
+    if (args.fix or args.diff) and stdin is not None:
+        raise UsageError("--fix and --diff edit files on disk; standard input (`-`) cannot be "
+                         "fixed")
     cfg = _settings(args, registry, stdin)
     cli_select = [w for ws in args.select for w in ws]
     # --select on the command line replaces the file's select and ignore; --ignore adds.
@@ -230,10 +249,24 @@ def _run(args: argparse.Namespace) -> int:
         audit=any(f in AUDIT_FORMATS for f in [args.format, *(f for f, _ in args.report)]))
     if stdin is not None:
         options.stdin, options.stdin_path = stdin
+    fixed = None
     try:
-        outcome = pipeline.run(options)
+        if fixing:
+            from lunalint import fix
+
+            fixed = fix.run(options, unsafe=args.unsafe_fixes, write=not args.diff)
+            outcome = fixed.outcome
+        else:
+            outcome = pipeline.run(options)
     except pipeline.PipelineError as error:
         raise UsageError(str(error)) from None
+    if fixed is not None:
+        _tell_fixes(fixed, args.show_fixes)
+        if args.diff:
+            _write(fixed.diff(), args.output)
+            if outcome.missing:
+                return EXIT_USAGE
+            return EXIT_FINDINGS if fixed.changed else EXIT_OK
     if outcome.baseline_written is not None:
         count = outcome.baseline_written
         _say("", f"recorded {count} finding{'s' if count != 1 else ''} in "
@@ -265,21 +298,34 @@ def _run(args: argparse.Namespace) -> int:
                     srcroot=_srcroot(), category=args.category, color=False,
                     fixed=outcome.fixed, redactor=outcome.redactor,
                     paths=[doc.path for doc in outcome.documents], summary=not args.quiet,
-                    facts=outcome.audit, include_suppressed=args.include_suppressed)
+                    facts=outcome.audit, include_suppressed=args.include_suppressed,
+                    fixes_applied=len(fixed.applied) if fixed is not None else None)
     # Every report comes from this one outcome and goes through the same redacting renderer.
     for fmt, path in args.report:
         _write(renderer(fmt)(report), path)
     render = statistics_renderer(args.format) if args.statistics else renderer(args.format)
     _write(render(dataclasses.replace(report, color=_color(args))), args.output)
-    if args.output and not args.quiet:
-        # The report went to a file: say on stderr what it holds, so a failing hook says why.
+    if (args.output or (fixed is not None and args.format != "text")) and not args.quiet:
+        # The report went to a file (or is not text): say on stderr what it holds, so a
+        # failing hook says why.
         _say("", summary_line(report))
-    if outcome.missing:
+    if outcome.missing or (fixed is not None and fixed.errors):
         return EXIT_USAGE
     fail_on = "never" if args.exit_zero else args.fail_on or cfg.fail_on or "warning"
     if fail_on == "never":
         return EXIT_OK
     return EXIT_FINDINGS if outcome.failing(Level.parse(fail_on)) else EXIT_OK
+
+
+def _tell_fixes(fixed, show: bool) -> None:
+    """On stderr: the fixes made (with --show-fixes), those dropped and files not written."""
+    if show:
+        for a in fixed.applied:
+            _say("", f"fixed {a.path}:{a.line}:{a.column}: {a.rule} {a.description}")
+    for d in fixed.dropped:
+        _say("warning", f"{d.path}:{d.line}:{d.column}: {d.rule} not fixed: {d.reason}")
+    for error in fixed.errors:
+        _say("error", error)
 
 
 def _stdin(args: argparse.Namespace) -> tuple[list[str], tuple[bytes, str] | None]:
@@ -372,18 +418,18 @@ def _srcroot() -> str:
 
 
 def _rule_table(rules) -> str:
-    rows = [("ID", "LEVEL", "NAME", "DESCRIPTION")]
-    rows += [(r.id, r.level.label, r.name, r.summary) for r in rules]
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    return "".join(f"{a:<{widths[0]}}  {b:<{widths[1]}}  {c:<{widths[2]}}  {d}\n"
-                   for a, b, c, d in rows)
+    rows = [("ID", "LEVEL", "FIX", "NAME", "DESCRIPTION")]
+    rows += [(r.id, r.level.label, r.fix_class, r.name, r.summary) for r in rules]
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    return "".join(f"{a:<{widths[0]}}  {b:<{widths[1]}}  {c:<{widths[2]}}  {d:<{widths[3]}}  "
+                   f"{e}\n" for a, b, c, d, e in rows)
 
 
 def _rule_json(rules) -> str:
     import json
 
     doc = [{"id": r.id, "name": r.name, "level": r.level.label, "summary": r.summary,
-            "help_uri": r.help_uri} for r in rules]
+            "help_uri": r.help_uri, "fix_class": r.fix_class} for r in rules]
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 

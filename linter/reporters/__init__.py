@@ -89,6 +89,7 @@ class Report:
     fixed: list[str] = field(default_factory=list)  # baseline entries no longer found
     paths: list[str] = field(default_factory=list)  # every linted file (JUnit: one testcase each)
     summary: bool = True  # text: end with the one-line summary (off with --quiet)
+    fixes_applied: int | None = None  # with --fix: how many fixes were made
     # The redaction boundary: every rendered report passes through it (see ``renderer``).
     redactor: Redactor = field(default_factory=Redactor)
     # Audit facts (``lunalint.audit.AuditFacts``) for the formats in AUDIT_FORMATS, else None.

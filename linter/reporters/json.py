@@ -20,7 +20,21 @@ def finding_dict(f: Finding) -> dict:
             "suppressed": suppressed, "help_uri": f.help_uri,
             "related": [{"path": r.path, "line": r.span.line, "column": r.span.column,
                          "end_line": r.span.end_line, "end_column": r.span.end_column,
-                         "message": r.message} for r in f.related]}
+                         "message": r.message} for r in f.related],
+            "fix": fix_dict(f)}
+
+
+def fix_dict(f: Finding) -> dict | None:
+    """``{applicability, description, edits: [{path, start, end, replacement}]}``; positions
+    are ``{line, column}`` like the finding's own (1-based, columns in characters, end
+    exclusive); None when the finding has no fix --fix could apply."""
+    if f.fix is None:
+        return None
+    return {"applicability": f.fix.applicability, "description": f.fix.description,
+            "edits": [{"path": f.path,
+                       "start": {"line": e.span.line, "column": e.span.column},
+                       "end": {"line": e.span.end_line, "column": e.span.end_column},
+                       "replacement": e.replacement} for e in f.fix.edits]}
 
 
 def render(report: Report) -> str:
@@ -29,6 +43,8 @@ def render(report: Report) -> str:
     summary = {"files": report.files, **report.counts(intentional=True),
                "intentional": report.intentional,
                "suppressed": report.suppressed}
+    if report.fixes_applied is not None:
+        summary["fixed"] = report.fixes_applied
     dumps = json.JSONEncoder(ensure_ascii=False).encode
     tool = dumps({"name": "lunalint", "version": __version__})
     findings = ",\n".join(dumps(finding_dict(f)) for f in report.findings)

@@ -58,9 +58,24 @@ def _location(loc: Location | Finding, srcroot: str) -> dict:
     return {"physicalLocation": physical}
 
 
+def _fix(f: Finding, srcroot: str) -> dict:
+    """SARIF 2.1.0 §3.55 ``fix``: one ``artifactChange`` on the finding's file, each edit a
+    ``replacement`` of a ``deletedRegion`` (empty for an insertion) by ``insertedContent``."""
+    artifact = {"uri": _uri(f.path, srcroot)}
+    if not artifact["uri"].startswith("file://"):
+        artifact["uriBaseId"] = "%SRCROOT%"
+    replacements = [{"deletedRegion": {"startLine": e.span.line, "startColumn": e.span.column,
+                                       "endLine": e.span.end_line,
+                                       "endColumn": e.span.end_column},
+                     "insertedContent": {"text": e.replacement}} for e in f.fix.edits]
+    return {"description": {"text": f"{f.fix.description} ({f.fix.applicability} fix)"},
+            "artifactChanges": [{"artifactLocation": artifact,
+                                 "replacements": replacements}]}
+
+
 def rule_descriptor(rule) -> dict:
     props = {"tags": sorted(rule.tags), "precision": rule.precision,
-             "security-severity": f"{rule.security_severity:.1f}"}
+             "security-severity": f"{rule.security_severity:.1f}", "fixClass": rule.fix_class}
     out = {"id": rule.id, "name": rule.name,
            "shortDescription": {"text": rule.summary.rstrip(".") + "."},
            "fullDescription": {"text": " ".join(rule.description.split())},
@@ -88,6 +103,8 @@ def _result(f: Finding, srcroot: str, index: dict[str, int]) -> dict:
         result["relatedLocations"] = [
             {"id": i + 1, **_location(rel, srcroot), "message": {"text": rel.message}}
             for i, rel in enumerate(f.related)]
+    if f.fix is not None:
+        result["fixes"] = [_fix(f, srcroot)]
     if f.suppression is not None:
         result["suppressions"] = [{"kind": f.suppression.kind, "status": "accepted",
                                    "justification": f.suppression.justification}]

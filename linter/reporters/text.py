@@ -66,6 +66,9 @@ def summary(report: Report) -> str:
         line += f" {report.intentional} intentional."
     if report.suppressed:
         line += f" {report.suppressed} suppressed."
+    if report.fixes_applied is not None:
+        remaining = sum(counts.values())
+        line += f" {report.fixes_applied} fixed, {remaining} remaining."
     if report.fixed:
         line += f" {len(report.fixed)} baseline entr{'ies' if len(report.fixed) != 1 else 'y'}" \
                 " no longer found (fixed): " + ", ".join(_safe(x) for x in report.fixed) + "."
