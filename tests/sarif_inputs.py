@@ -48,6 +48,13 @@ HAConfiguration = {
 """
 
 
+# Findings with fixes (issue 15): a TAB (safe), HAOnly = 0 (a replacement) and reconnAtt and
+# HASynchronize missing (insertions, one of a new section), in CRLF.
+FIXES_CONF = ("VirtualToken = {\r\n\tVirtualToken00Label = payments;\r\n"
+              "   VirtualToken00Members = 1541234567001, 1541234567002;\r\n}\r\n"
+              "HAConfiguration = {\r\n   HAOnly = 0;\r\n}\r\n")
+
+
 def git_init(path: Path) -> None:
     subprocess.run(["git", "init", "-q", str(path)], check=True)
 
@@ -97,6 +104,12 @@ def build(case: str, tmp_path: Path) -> Path:
         doc = sarif("--include-suppressed", ".", cwd=root, out=out)
         results = doc["runs"][0]["results"]
         assert any(r.get("suppressions") for r in results), results
+    elif case == "fixes":
+        root = workspace(tmp_path, "Chrystoki.conf", "")
+        (root / "configs" / "Chrystoki.conf").write_bytes(FIXES_CONF.encode())
+        doc = sarif(".", cwd=root, out=out)
+        fixed = {r["ruleId"] for r in doc["runs"][0]["results"] if r.get("fixes")}
+        assert fixed == {"SYN002", "HA101", "HA102", "HA105"}, fixed
     elif case == "syn001":
         root = workspace(tmp_path, "Chrystoki.conf", SYN001_CONF)
         doc = sarif(".", cwd=root, out=out)

@@ -48,7 +48,11 @@ def test_sample_ini_json_contract(tmp_path):
         "line": 32, "column": 1, "end_line": 32, "end_column": 9,
         "anchor": "HAConfiguration/HAOnly", "intentional": False, "suppressed": None,
         "help_uri": "https://github.com/lunalint/lunalint/blob/main/docs/rules/HA101.md",
-        "related": []}
+        "related": [],
+        # issue 15: the (unsafe) fix sets the value to 1
+        "fix": {"applicability": "unsafe", "description": "set `HAOnly = 1` in `HAConfiguration`",
+                "edits": [{"path": "crystoki.ini", "start": {"line": 32, "column": 8},
+                           "end": {"line": 32, "column": 9}, "replacement": "1"}]}}
     assert "HAOnly" in finding["message"]
     assert doc["summary"] == {"files": 1, "error": 0, "warning": 1, "note": 0,
                               "intentional": 0, "suppressed": 0}
@@ -137,11 +141,11 @@ def test_list_rules_and_explain():
     proc = run_cli("--list-rules")
     assert proc.returncode == 0
     rows = proc.stdout.splitlines()
-    assert rows[0].split() == ["ID", "LEVEL", "NAME", "DESCRIPTION"]
+    assert rows[0].split() == ["ID", "LEVEL", "FIX", "NAME", "DESCRIPTION"]
     ids = [row.split()[0] for row in rows[1:]]
     assert ids == [r.id for r in load_registry().sorted()]
     assert {"HA101", *(f"SYN00{i}" for i in range(1, 9))} <= set(ids)
-    assert any(row.split()[:3] == ["HA101", "warning", "ha-only-off"] for row in rows)
+    assert any(row.split()[:4] == ["HA101", "warning", "unsafe", "ha-only-off"] for row in rows)
     explain = run_cli("--explain", "ha101")
     assert explain.returncode == 0
     rule = load_registry().get("HA101")

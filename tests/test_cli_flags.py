@@ -149,7 +149,8 @@ def test_list_rules_as_json():
     for row in rows:
         rule = registry.get(row["id"])
         assert row == {"id": rule.id, "name": rule.name, "level": rule.level.label,
-                       "summary": rule.summary, "help_uri": rule.help_uri}
+                       "summary": rule.summary, "help_uri": rule.help_uri,
+                       "fix_class": rule.fix_class}
         assert row["help_uri"].endswith(f"/docs/rules/{rule.id}.md")
 
 

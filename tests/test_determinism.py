@@ -68,7 +68,12 @@ def test_json_depends_on_cwd_only_through_relative_paths(estate):
     single = [f for f in json.loads(report("json", "crystoki.ini", cwd=inner))["findings"]
               if f["path"] == "crystoki.ini"]
     assert [f["rule"] for f in single] == ["HA101"]
-    outer = [dict(f, path=f["path"].removeprefix("site-01/"))
+    def inner_paths(f: dict) -> dict:
+        fix = f["fix"] and dict(f["fix"], edits=[dict(e, path=e["path"].removeprefix("site-01/"))
+                                                 for e in f["fix"]["edits"]])
+        return dict(f, path=f["path"].removeprefix("site-01/"), fix=fix)
+
+    outer = [inner_paths(f)
              for f in json.loads(report("json", "site-01/crystoki.ini", cwd=estate))["findings"]
              if f["path"] == "site-01/crystoki.ini"]
     assert single == outer

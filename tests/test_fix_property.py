@@ -30,7 +30,9 @@ from lunalint.cli import main
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FIXABLE = {"SYN002", "SYN006", "HA101", "HA102", "HA103", "HA105"}
-CONFIG_NAME = re.compile(r"(?i)^(chrystoki[^/]*\.conf|crystoki[^/]*\.ini)$")
+CONFIG_NAME = re.compile(
+    r"(?i)^(chrystoki[^/]*\.conf|crystoki[^/]*\.ini)(\.(j2|jinja2?|erb|tpl|tmpl|template|in))?$")
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
 @contextlib.contextmanager
@@ -198,11 +200,12 @@ def test_fix_properties_on_generated_configs(case):
 # --------------------------------------------------------------------------- fixtures
 
 def _fixture_configs() -> list[Path]:
-    return sorted(p for p in FIXTURES.rglob("*") if p.is_file() and CONFIG_NAME.match(p.name))
+    return sorted(p for folder in (FIXTURES, EXAMPLES) for p in folder.rglob("*")
+                  if p.is_file() and CONFIG_NAME.match(p.name))
 
 
 @pytest.mark.parametrize("fixture", _fixture_configs(),
-                         ids=lambda p: str(p.relative_to(FIXTURES)))
+                         ids=lambda p: "/".join(p.parts[-3:]))
 def test_fix_properties_on_fixture_configs(fixture, tmp_path):
     target = tmp_path / fixture.name
     shutil.copyfile(fixture, target)

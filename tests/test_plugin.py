@@ -72,7 +72,7 @@ def test_plugin_rule_is_listed(plugin_python):
     assert "ACME001" in ids
     assert "HA101" in ids and "SYN001" in ids
     row = next(line for line in proc.stdout.splitlines() if line.startswith("ACME001"))
-    assert row.split()[1:3] == ["warning", "client-key-outside-key-dir"]
+    assert row.split()[1:4] == ["warning", "none", "client-key-outside-key-dir"]
     assert proc.stderr == ""
 
 
@@ -125,7 +125,7 @@ def test_plugin_rule_explain_and_sarif(plugin_python, tmp_path):
     rules = {r["id"]: r for r in doc["runs"][0]["tool"]["driver"]["rules"]}
     assert rules["ACME001"]["properties"] == {
         "tags": ["security", "site-policy"], "precision": "very-high",
-        "security-severity": "4.0"}
+        "security-severity": "4.0", "fixClass": "none"}
     assert "helpUri" not in rules["ACME001"]  # lunalint's docs do not cover plugin rules
     import jsonschema
 

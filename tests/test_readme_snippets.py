@@ -161,7 +161,8 @@ def test_plugin_install_snippet(tmp_path, user_venv):
     ws = workspace(tmp_path, with_plugin=True)
     proc = bash(snippet("plugin-install", "sh"), ws, user_venv)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert re.search(r"^ACME001\s+warning\s+client-key-outside-key-dir", proc.stdout, re.M)
+    assert re.search(r"^ACME001\s+warning\s+none\s+client-key-outside-key-dir", proc.stdout,
+                     re.M)
     assert "# ACME001: client-key-outside-key-dir" in proc.stdout
     assert "examples/payments/Chrystoki.conf:28:24: warning ACME001" in proc.stdout
 

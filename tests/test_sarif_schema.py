@@ -42,7 +42,7 @@ def test_schema_rejects_a_broken_log():
         validate(bad)
 
 
-@pytest.mark.parametrize("case", ["examples", "clean", "syn001", "suppressed"])
+@pytest.mark.parametrize("case", ["examples", "clean", "syn001", "suppressed", "fixes"])
 def test_sarif_matches_schema(case, tmp_path):
     out = build(case, tmp_path)
     validate(json.loads(out.read_text(encoding="utf-8")))

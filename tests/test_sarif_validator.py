@@ -101,7 +101,7 @@ def check(command, case, tmp_path) -> list[dict]:
     return results
 
 
-@pytest.mark.parametrize("case", ["examples", "suppressed", "clean"])
+@pytest.mark.parametrize("case", ["examples", "suppressed", "clean", "fixes"])
 def test_validator_accepts_our_sarif(validator, case, tmp_path):
     check(validator, case, tmp_path)
 
