@@ -261,7 +261,7 @@ def _run(args: argparse.Namespace) -> int:
     except pipeline.PipelineError as error:
         raise UsageError(str(error)) from None
     if fixed is not None:
-        _tell_fixes(fixed, args.show_fixes)
+        _tell_fixes(fixed, args.show_fixes, "would fix" if args.diff else "fixed")
         if args.diff:
             _write(fixed.diff(), args.output)
             if outcome.missing:
@@ -317,11 +317,11 @@ def _run(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if outcome.failing(Level.parse(fail_on)) else EXIT_OK
 
 
-def _tell_fixes(fixed, show: bool) -> None:
+def _tell_fixes(fixed, show: bool, verb: str) -> None:
     """On stderr: the fixes made (with --show-fixes), those dropped and files not written."""
     if show:
         for a in fixed.applied:
-            _say("", f"fixed {a.path}:{a.line}:{a.column}: {a.rule} {a.description}")
+            _say("", f"{verb} {a.path}:{a.line}:{a.column}: {a.rule} {a.description}")
     for d in fixed.dropped:
         _say("warning", f"{d.path}:{d.line}:{d.column}: {d.rule} not fixed: {d.reason}")
     for error in fixed.errors:

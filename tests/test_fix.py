@@ -206,6 +206,8 @@ def test_what_a_fix_writes_is_masked_in_output_but_not_in_the_file(tmp_path):
     assert "s3cretLabel" not in sarif.stdout and '"fixes"' in sarif.stdout
     diff = lint(path, "--diff", "--unsafe-fixes", "--show-fixes")
     assert "+   **** = 1;" in diff.stdout
+    assert "lunalint: would fix Chrystoki.conf:2:4: HA105 add an `HASynchronize` section" \
+        in diff.stderr
     assert "s3cretLabel" not in diff.stdout + diff.stderr
     lint(path, "--fix", "--unsafe-fixes")
     assert path.read_text().endswith("HASynchronize = {\n   s3cretLabel = 1;\n}\n")
@@ -221,6 +223,25 @@ def test_json_fix_contract(tmp_path):
                                    "end": {"line": 2, "column": 30}, "replacement": "60"}]}
     doc = json.loads(lint(path, "--format", "json", "--fix", "--unsafe-fixes").stdout)
     assert doc["findings"] == [] and doc["summary"]["fixed"] == 1
+
+
+@pytest.mark.parametrize("rule_id", ["SYN002", "HA101", "HA102", "HA105"])
+def test_json_edits_applied_by_a_consumer_give_what_fix_writes(tmp_path, rule_id):
+    text = (GROUP.replace("   VirtualToken00SN", "\tVirtualToken00SN") + "HAConfiguration = {\n"
+            "   HAOnly = 0;\n}\n").replace("\n", "\r\n")
+    path = conf(tmp_path, "", data=text.encode())
+    doc = json.loads(lint(path, "--format", "json", "--select", rule_id).stdout)
+    (edits,) = [f["fix"]["edits"] for f in doc["findings"]]
+    lines = text.split("\r\n")  # the consumer: line/column (1-based, end exclusive)
+    for e in sorted(edits, key=lambda e: (e["start"]["line"], e["start"]["column"]),
+                    reverse=True):
+        (sl, sc), (el, ec) = (e["start"].values()), (e["end"].values())
+        joined = "\r\n".join(lines)
+        offsets = [sum(len(x) + 2 for x in lines[:n]) for n in range(len(lines))]
+        a, b = offsets[sl - 1] + sc - 1, offsets[el - 1] + ec - 1
+        lines = (joined[:a] + e["replacement"] + joined[b:]).split("\r\n")
+    lint(path, "--fix", "--unsafe-fixes", "--select", rule_id)
+    assert path.read_bytes().decode() == "\r\n".join(lines)
 
 
 def test_verification_drops_a_fix_that_would_break_the_file(tmp_path):
