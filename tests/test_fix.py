@@ -286,3 +286,14 @@ def test_fix_classes_in_listings_and_explain():
 def test_fix_options_out_of_place_are_usage_errors(tmp_path, args):
     proc = run_cli(*args, ".", cwd=tmp_path)
     assert proc.returncode == 2 and "lunalint: error:" in proc.stderr
+
+
+def test_standard_input_cannot_be_fixed(tmp_path):
+    import sys
+
+    path = conf(tmp_path, "Luna = {\n\tDefaultTimeOut = 500000;\n}\n")
+    proc = subprocess.run([sys.executable, "-m", "lunalint", "--fix", "-", "--stdin-filename",
+                           "Chrystoki.conf"], cwd=tmp_path, input=path.read_text(),
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "standard input (`-`) cannot be fixed" in proc.stderr
+    assert "\t" in path.read_text()
