@@ -266,7 +266,14 @@ def _finding(f) -> list:
         raise ValueError("suppressions are decided after the cache")
     return [f.rule, int(f.level), f.message, f.path, _sp(f.span), f.anchor,
             [[r.path, _sp(r.span), r.message] for r in f.related], f.intentional, f.help_uri,
-            f.excerpt]
+            f.excerpt, _fix(f.fix), f.proposed]
+
+
+def _fix(fix) -> list | None:
+    if fix is None:
+        return None
+    return [fix.applicability, fix.description,
+            [[_sp(e.span), e.replacement] for e in fix.edits]]
 
 
 def _decode(key: str, data: bytes):
@@ -293,12 +300,22 @@ def _decode(key: str, data: bytes):
                      for s, m, r, f in items)
 
     out_findings = []
-    for rule, level, message, path, sp, anchor, related, intentional, help_uri, excerpt \
-            in findings:
+    from lunalint.findings import Edit, Fix
+
+    def fix_of(data) -> Fix | None:
+        if data is None:
+            return None
+        applicability, description, edits = data
+        return Fix(text(applicability), tuple(Edit(span(s), text(r)) for s, r in edits),
+                   text(description))
+
+    for rule, level, message, path, sp, anchor, related, intentional, help_uri, excerpt, \
+            fix, proposed in findings:
         out_findings.append(Finding(
             text(rule), Level(level), text(message), text(path), span(sp), text(anchor),
             tuple(Location(text(p), span(s), text(m)) for p, s, m in related),
-            bool(intentional), None, text(help_uri), None if excerpt is None else text(excerpt)))
+            bool(intentional), None, text(help_uri), None if excerpt is None else text(excerpt),
+            fix=fix_of(fix), proposed=bool(proposed)))
     return (_doc_of(doc, text, problems), out_findings,
             frozenset(text(s) for s in secrets),
             tuple(FileFacts.from_plain(f) for f in plain_facts))

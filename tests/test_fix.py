@@ -297,3 +297,15 @@ def test_standard_input_cannot_be_fixed(tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "standard input (`-`) cannot be fixed" in proc.stderr
     assert "\t" in path.read_text()
+
+
+def test_fixes_survive_the_result_cache(tmp_path):
+    """A second run in a project reads per-file results from the cache: the fixes (HA101's
+    joined after linking too) come back the same, and no proposal leaks out as a finding."""
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    path = conf(tmp_path, GROUP + "HAConfiguration = {\n\tHAOnly = 0;\n}\n")
+    first = json.loads(lint(path, "--format", "json").stdout)["findings"]
+    second = json.loads(lint(path, "--format", "json").stdout)["findings"]
+    assert first == second
+    assert {f["rule"] for f in second if f["fix"]} == {"SYN002", "HA101", "HA102", "HA105"}
+    assert all(f["message"] for f in second)
