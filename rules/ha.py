@@ -311,8 +311,8 @@ def ha105(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
         unsynced.append((group, label, sync))
     section = edits.last_section(config, "HASynchronize")
     if section is None:
-        # One new section for every group that lacks an entry: each finding carries the same
-        # edit, applied once.
+        # One new section for every group that lacks an entry, carried by the first group's
+        # finding only (a copy on each would make the output grow with the square of groups).
         labels = list(dict.fromkeys(label for group, label, _ in unsynced
                                     if not group.label.templated_value
                                     and not group.label.repeated))
@@ -333,7 +333,7 @@ def ha105(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
             fix = edits.fix("unsafe", f"add `{label} = 1` to `HASynchronize`",
                             edits.add_entry(config, section, label, "1"))
         else:
-            fix = created
+            fix, created = created, None
         yield Problem(group.label.span, f"HA group `{label}` {what}; add `{label} = 1` to "
                       "`HASynchronize` so members that rejoin get the objects they missed",
                       anchor=f"HASynchronize/{label}", fix=fix)
