@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-# Policies the matrix always shows, whether or not a capture prints them (LUNA.md 2.1, 3.6):
+# Policies the matrix always shows, whether or not a capture prints them:
 # cloning (0, 4), activation (22, 23), Key Management Functions (28), Secure Trusted Channel
 # (37); HSM policies cloning (7), non-FIPS algorithms (12), network replication (16), STC (39).
 ALWAYS_PARTITION = {0: "Allow private key cloning", 4: "Allow secret key cloning",
