@@ -356,11 +356,6 @@ def _excerpt_source(docs: list[Document]) -> tuple[tuple[str, ...], redact.Secre
     return lines, redact.merge(found)
 
 
-def masked_line(doc: Document, number: int) -> str:
-    """Line ``number`` of ``doc`` with every secret value replaced by ``*``."""
-    return redact.secrets_of(doc).mask_line(number, doc.lines[number - 1])
-
-
 # A run over at least this many files uses a process pool by default (``jobs=None``).
 PARALLEL_THRESHOLD = 64
 _CHUNK = 16
@@ -425,7 +420,7 @@ def _lint_one(target: confine.Target, shown: str, rules: list[Rule], ctx: Contex
     try:
         loaded = confine.load(target, plan.project)
     except Exception as error:  # never expected: confinement says why it refuses
-        return _broken(shown, "reading", error), [_internal(shown, "the reader", error)], \
+        return Unreadable(shown, (), ()), [_internal(shown, "the reader", error)], \
             frozenset(), ()
     cache = plan.cache if loaded.text is not None and not plan.whole else None
     key = None
@@ -445,7 +440,7 @@ def _compute(loaded: source.Loaded, target: confine.Target, shown: str, rules: l
     try:
         doc = document_from(loaded, target.path, shown, target.explicit, target.kind)
     except Exception as error:  # a reader bug must cost this file only
-        return _broken(shown, "reading", error), [_internal(shown, "the reader", error)], \
+        return Unreadable(shown, (), ()), [_internal(shown, "the reader", error)], \
             frozenset(), ()
     if doc is None:
         return None, [], frozenset(), ()
@@ -473,10 +468,6 @@ def _compute(loaded: source.Loaded, target: confine.Target, shown: str, rules: l
     if not named:
         return None, [], secrets.values, file_facts
     return (doc if plan.whole else slim(doc)), findings, secrets.values, file_facts
-
-
-def _broken(shown: str, stage: str, error: Exception) -> Document:
-    return Unreadable(shown, (), ())
 
 
 def _internal(path: str, what: str, error: Exception) -> Finding:

@@ -34,7 +34,6 @@ _TEMPLATE_DIRECTIVE = re.compile(
     r"^[ \t]*(?:<%(?!=).*%>|\{\{-?\s*(?:if|else|end|range|with|define|template|block|/\*)\b.*\}\}"
     r"|\{%.*%\}|\[%.*%\])[ \t\r]*$"
 )
-_TEMPLATE_TOKEN = re.compile(r"<%|\{\{|\$\{|@@[A-Za-z0-9_]+@@|\{%")
 
 _WORDS = {
     "SECTION_OPEN": "a section header `Name = {`",
