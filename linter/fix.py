@@ -131,6 +131,8 @@ def _documents(outcome: pipeline.Outcome) -> dict[str, Document]:
 
 def run(options: pipeline.Options, unsafe: bool = False, write: bool = True) -> FixResult:
     """Lint, fix what may be fixed, verify, and write (see the module docstring)."""
+    # The cache is a hint: no client configuration's findings or fixes come from it here.
+    options = dataclasses.replace(options, fixing=True)
     outcome = pipeline.run(options)
     cwd = options.cwd or os.getcwd()
     result = FixResult(outcome)

@@ -43,6 +43,9 @@ class Options:
     stdin_path: str = "-"
     audit: bool = False  # build the link stage and collect audit facts (html, markdown)
     cache: bool = True  # reuse per-file results of unchanged files (lunalint.cache)
+    # The fix stage: results of client configurations never come from the cache (the fixes
+    # written are worked out from the text read now).
+    fixing: bool = False
 
 
 @dataclass
@@ -102,13 +105,17 @@ def run(options: Options) -> Outcome:
     if options.cache:
         from lunalint.cache import open_cache
 
-        cache = open_cache(root, options.rules, cfg)
-    result = engine.lint(paths, options.rules, jobs=options.jobs, missing_ok=True,
-                         facts=_facts(cfg), cwd=options.cwd,
-                         accept=cfg.accepts if filtered else None,
-                         kind_of=cfg.kind_of if kinds else None, root=root,
-                         embedded=cfg.embedded, given_content=given, link=options.audit,
-                         cache=cache)
+        cache = open_cache(root, options.rules, cfg, fresh_configs=options.fixing)
+    try:
+        result = engine.lint(paths, options.rules, jobs=options.jobs, missing_ok=True,
+                             facts=_facts(cfg), cwd=options.cwd,
+                             accept=cfg.accepts if filtered else None,
+                             kind_of=cfg.kind_of if kinds else None, root=root,
+                             embedded=cfg.embedded, given_content=given, link=options.audit,
+                             cache=cache)
+    finally:
+        if cache is not None:
+            cache.close()
     redactor = redact.Redactor(result.secrets)
     result.findings = cap_related(result.findings, {d.path for d in result.documents})
     # Levels first, so a waiver or directive hides a finding whatever its level; then
