@@ -283,41 +283,6 @@ def original(path: str) -> bytes | None:
         os.close(fd)
 
 
-def rewrite(path: str, expected: bytes, data: bytes) -> str | None:
-    """Replace the file ``path`` by ``data`` atomically (a temporary file in the same folder,
-    with the file's mode, renamed over it) if it still holds ``expected``; the reason when
-    it was not written."""
-    if original(path) != expected:
-        return "the file changed while lunalint was checking it"
-    folder = os.path.dirname(os.path.abspath(path))
-    try:
-        mode = stat.S_IMODE(os.stat(path).st_mode)
-    except OSError as error:
-        return f"cannot write the file: {error.strerror or error}"
-    tmp = os.path.join(folder, f".{os.path.basename(path)}.lunalint-{os.getpid()}-"
-                               f"{os.urandom(4).hex()}")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) \
-        | getattr(os, "O_BINARY", 0)
-    try:
-        fd = os.open(tmp, flags, 0o600)
-    except OSError as error:
-        return f"cannot write in its folder: {error.strerror or error}"
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except OSError as error:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        return f"cannot write the file: {error.strerror or error}"
-    return None
-
-
 def _in_git_dir(path: str) -> bool:
     parts = os.path.normpath(path).split(os.sep)
     return ".git" in parts[:-1]

@@ -198,6 +198,20 @@ def _facts(cfg) -> dict | None:
     return facts or None
 
 
+def inputs_read(options: Options, outcome: Outcome) -> list[str]:
+    """Every file the run read: what was named, the configuration file and baseline, each
+    document linted and each file linked in as context. Reports and baselines are never
+    written over one of them."""
+    cfg = options.settings
+    out = list(options.paths) + [p for p in (cfg.source, options.baseline) if p]
+    out += [doc.path for doc in outcome.documents]
+    out += [doc.path for ws in outcome.workspaces
+            for doc in (*getattr(ws, "configs", ()), *getattr(ws, "exports", ()))]
+    if options.cwd:
+        out = [os.path.join(options.cwd, p) for p in out]
+    return out
+
+
 def _baseline(options: Options, outcome: Outcome, root: str) -> None:
     """Write and/or apply a baseline (entries are keyed by structural anchors, redacted)."""
     if not (options.write_baseline or options.baseline):
@@ -206,8 +220,12 @@ def _baseline(options: Options, outcome: Outcome, root: str) -> None:
 
     if options.write_baseline:
         try:
-            outcome.baseline_written = baseline.write(options.write_baseline, outcome.findings,
-                                                      root)
+            from lunalint import writeout
+
+            read = [p for p in inputs_read(options, outcome) if p != options.baseline]
+            outcome.baseline_written = baseline.write(
+                options.write_baseline, outcome.findings, root, guard=[root],
+                inputs=writeout.input_ids(read))
         except OSError as error:
             raise PipelineError(f"cannot write {options.write_baseline}: "
                                 f"{error.strerror or error}") from None

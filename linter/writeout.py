@@ -190,31 +190,36 @@ def input_ids(paths: Iterable[str]) -> set[tuple[int, int]]:
     return out
 
 
-def check_output(path: str, guard: Iterable[str], inputs: set[tuple[int, int]]) -> None:
+def check_output(path: str, guard: Iterable[str], inputs: set[tuple[int, int]],
+                 what: str = "a report") -> None:
     """Raise :class:`Refused` when a report or baseline may not be written at ``path``."""
-    with folder_of(path, guard) as folder:
-        _check_target(folder, inputs)
+    try:
+        with folder_of(path, guard) as folder:
+            _check_target(folder, inputs, what)
+    except OSError as error:
+        raise Refused(_why(error)) from None
 
 
-def _check_target(folder: Folder, inputs: set[tuple[int, int]]) -> os.stat_result | None:
+def _check_target(folder: Folder, inputs: set[tuple[int, int]],
+                  what: str) -> os.stat_result | None:
     info = _stat_at(folder, folder.name)
     if info is None:
         return None
     if not stat.S_ISREG(info.st_mode):
-        raise Refused(f"it is {_kind(info)}; lunalint writes reports and baselines only to a new "
-                      "or regular file")
+        raise Refused(f"it is {_kind(info)}; {what} is written only to a new or regular file")
     if (info.st_dev, info.st_ino) in inputs:
-        raise Refused("it is a file this run read as input; write it somewhere else")
+        raise Refused("it is a file this run read as input; lunalint never writes over its "
+                      "input: write it somewhere else")
     return info
 
 
 def output(path: str, data: bytes, guard: Iterable[str],
-           inputs: set[tuple[int, int]] = frozenset()) -> None:
+           inputs: set[tuple[int, int]] = frozenset(), what: str = "a report") -> None:
     """Write a report or baseline atomically (see the module docstring); raises
     :class:`Refused` (a refusal or an OS error, as one line)."""
     try:
         with folder_of(path, guard) as folder:
-            info = _check_target(folder, inputs)
+            info = _check_target(folder, inputs, what)
             mode = stat.S_IMODE(info.st_mode) if info else 0o666 & ~_umask()
             replace_at(folder.fd, folder.name, data, mode)
     except OSError as error:
