@@ -463,7 +463,8 @@ def _write(text: str, output: str | None, guard: list[str] | None = None,
     if output:
         from lunalint import writeout
 
-        data = text.encode("utf-8", "surrogateescape")
+        # (a file name that is not valid UTF-8 is written as \udcXX escapes, never as raw bytes)
+        data = text.encode("utf-8", "backslashreplace")
         try:
             writeout.output(output, data, guard or [os.getcwd()], inputs)
         except writeout.Refused as why:
