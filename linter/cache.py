@@ -410,7 +410,7 @@ def open_cache(root: str | None, rules: list, settings: Any,
     h = hashlib.sha256()
     for part in (FORMAT, __version__, sys.version, _source_fingerprint(), _rules_fingerprint(rules),
                  repr(getattr(settings, "facts", ())), repr(getattr(settings, "firmware", ())),
-                 str(getattr(settings, "root", ""))):
+                 str(getattr(settings, "root", "")), str(root)):
         h.update(part.encode("utf-8", "surrogatepass") + b"\0")
     return Cache(where, h.hexdigest(), secret, fresh_configs)
 

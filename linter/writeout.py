@@ -17,7 +17,8 @@ for writing, renames or removes one (a test greps the package for it).
   link after the walk does not move the write, since the descriptor is the folder that was
   checked.
 - **Outputs** (reports, baselines) are never written through a link, never over a directory,
-  FIFO or device, and never over a file read as input in the run (same device and inode).
+  and never over a file read as input in the run (same device and inode). A FIFO or device is
+  refused inside the guarded folder; outside it (``-o /dev/null``) it is written in place.
 - **Fixes** are written only to a regular file inside the guarded folder, still holding the bytes
   that were read, not read-only (no write bit), keeping mode, owner and group.
 - **Private stores** (caches): folders and files owned by the current user that group and others
@@ -141,6 +142,10 @@ def _kind(info: os.stat_result) -> str:
             else "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
 
 
+def _stream(info: os.stat_result) -> bool:
+    return stat.S_ISCHR(info.st_mode) or stat.S_ISFIFO(info.st_mode)
+
+
 def _umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
@@ -193,18 +198,21 @@ def input_ids(paths: Iterable[str]) -> set[tuple[int, int]]:
 def check_output(path: str, guard: Iterable[str], inputs: set[tuple[int, int]],
                  what: str = "a report") -> None:
     """Raise :class:`Refused` when a report or baseline may not be written at ``path``."""
+    guard = list(guard)
     try:
         with folder_of(path, guard) as folder:
-            _check_target(folder, inputs, what)
+            _check_target(folder, inputs, what, guard)
     except OSError as error:
         raise Refused(_why(error)) from None
 
 
-def _check_target(folder: Folder, inputs: set[tuple[int, int]],
-                  what: str) -> os.stat_result | None:
+def _check_target(folder: Folder, inputs: set[tuple[int, int]], what: str,
+                  guard: Iterable[str] = ()) -> os.stat_result | None:
     info = _stat_at(folder, folder.name)
     if info is None:
         return None
+    if _stream(info) and not _inside(folder.real, [os.path.realpath(g) for g in guard]):
+        return info  # `-o /dev/null`: a device or pipe you name outside the project
     if not stat.S_ISREG(info.st_mode):
         raise Refused(f"it is {_kind(info)}; {what} is written only to a new or regular file")
     if (info.st_dev, info.st_ino) in inputs:
@@ -217,9 +225,20 @@ def output(path: str, data: bytes, guard: Iterable[str],
            inputs: set[tuple[int, int]] = frozenset(), what: str = "a report") -> None:
     """Write a report or baseline atomically (see the module docstring); raises
     :class:`Refused` (a refusal or an OS error, as one line)."""
+    guard = list(guard)
     try:
         with folder_of(path, guard) as folder:
-            info = _check_target(folder, inputs, what)
+            info = _check_target(folder, inputs, what, guard)
+            if info is not None and _stream(info):  # written in place, never replaced
+                fd = os.open(folder.name, os.O_WRONLY | _NOFOLLOW | _CLOEXEC
+                             | getattr(os, "O_NONBLOCK", 0), dir_fd=folder.fd)
+                try:
+                    view = memoryview(data)
+                    while view:
+                        view = view[os.write(fd, view):]
+                finally:
+                    os.close(fd)
+                return
             mode = stat.S_IMODE(info.st_mode) if info else 0o666 & ~_umask()
             replace_at(folder.fd, folder.name, data, mode)
     except OSError as error:
