@@ -82,7 +82,7 @@ def folder_of(path: str, guard: Iterable[str]) -> Folder:
     """The folder holding the last component of ``path``, walked as the module docstring says
     (links refused inside ``guard``); raises :class:`Refused`."""
     if not HAVE_DIR_FD:
-        raise Refused("this platform cannot write files safely (no descriptor-relative calls)")
+        return _portable_folder(path)
     joined = path if os.path.isabs(path) else os.path.join(os.getcwd(), path)
     head, name = os.path.split(joined)
     if name in ("", ".", ".."):
@@ -127,8 +127,23 @@ def folder_of(path: str, guard: Iterable[str]) -> Folder:
     return Folder(fd, here, name)
 
 
+def _portable_folder(path: str) -> Folder:
+    """Where descriptor-relative calls are missing (Windows): the folder by path, refused
+    when any part of it is a link (checked by path, so not proof against a race)."""
+    full = os.path.abspath(path)
+    head, name = os.path.split(full)
+    if not name:
+        raise Refused("not a file name")
+    if os.path.realpath(head) != os.path.normpath(head):
+        raise Refused("a folder on its path is a symbolic link; lunalint never writes through "
+                      "a link")
+    return Folder(-1, os.path.realpath(head), name)
+
+
 def _stat_at(folder: Folder, name: str) -> os.stat_result | None:
     try:
+        if folder.fd < 0:
+            return os.lstat(os.path.join(folder.real, name))
         return os.stat(name, dir_fd=folder.fd, follow_symlinks=False)
     except FileNotFoundError:
         return None
@@ -157,6 +172,8 @@ def replace_at(dir_fd: int, name: str, data: bytes, mode: int = 0o600,
     """Write ``data`` to a new temporary file in the folder ``dir_fd``, then rename it over
     ``name`` there (atomic; a link at ``name`` is replaced, not followed). Raises OSError."""
     tmp = f".{name[:64]}.lunalint-{os.getpid()}-{os.urandom(6).hex()}.tmp"
+    if dir_fd < 0:
+        raise OSError(errno.ENOTSUP, "this platform cannot replace files safely")
     fd = os.open(tmp, _NEW, 0o600, dir_fd=dir_fd)
     try:
         try:
@@ -176,6 +193,24 @@ def replace_at(dir_fd: int, name: str, data: bytes, mode: int = 0o600,
     except BaseException:
         try:
             os.unlink(tmp, dir_fd=dir_fd)
+        except OSError:
+            pass
+        raise
+
+
+def _portable_replace(path: str, data: bytes, mode: int) -> None:
+    """A temporary file beside ``path`` renamed over it, by path (no descriptor calls)."""
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".lunalint-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
         except OSError:
             pass
         raise
@@ -240,7 +275,10 @@ def output(path: str, data: bytes, guard: Iterable[str],
                     os.close(fd)
                 return
             mode = stat.S_IMODE(info.st_mode) if info else 0o666 & ~_umask()
-            replace_at(folder.fd, folder.name, data, mode)
+            if folder.fd < 0:
+                _portable_replace(os.path.join(folder.real, folder.name), data, mode)
+            else:
+                replace_at(folder.fd, folder.name, data, mode)
     except OSError as error:
         raise Refused(_why(error)) from None
 
@@ -258,6 +296,8 @@ def rewrite(path: str, expected: bytes, data: bytes, guard: Iterable[str]) -> st
     except OSError as error:
         return f"cannot reach its folder: {_why(error)}"
     with folder:
+        if folder.fd < 0:
+            return "this platform cannot replace files safely (no descriptor-relative calls)"
         if not _inside(folder.real, [os.path.realpath(g) for g in guard]):
             return "its folder is outside the project (reached through a link?)"
         try:
