@@ -10,9 +10,10 @@ counted before parsing, and each ``count`` a whole number from 1 to 1,000,000. A
 is a one-line :class:`BaselineError` (never clamped: a wrong baseline would hide findings).
 Entries no longer found are reported once per entry with their count, never expanded.
 
-It is written atomically (a temporary file in the same directory, then ``os.replace``) and
-only over a regular file: a symbolic link, directory, FIFO, device or socket at the target is
-refused with :class:`BaselineWriteError`.
+It is written through :mod:`lunalint.writeout`: atomically (a temporary file in the same
+folder, then a rename there), only over a regular file that was not read as input, never
+through a link (the target or a folder inside the project); anything else is refused with
+:class:`BaselineWriteError`.
 """
 
 from __future__ import annotations
@@ -20,8 +21,7 @@ from __future__ import annotations
 import errno
 import json
 import os
-import stat
-import tempfile
+import re
 from collections import Counter
 from dataclasses import replace
 
@@ -59,64 +59,34 @@ def key(finding: Finding, root: str) -> tuple[str, str, str]:
 
 # --------------------------------------------------------------------------- writing
 
-def write(path: str, findings: list[Finding], root: str) -> int:
-    """Write the unsuppressed ``findings`` to ``path``; returns how many were recorded.
+_LONE = re.compile("[\ud800-\udfff]")
 
-    Raises :class:`BaselineWriteError` (an ``OSError``) when ``path`` exists and is not a
-    regular file, and ``OSError`` when writing fails; the old file is then left as it was.
+
+def write(path: str, findings: list[Finding], root: str,
+          guard: list[str] | None = None, inputs: set | frozenset = frozenset()) -> int:
+    """Write the unsuppressed ``findings`` to ``path`` through :mod:`lunalint.writeout`
+    (atomic; never through a link, over something that is not a regular file, or over a file
+    of ``inputs``); returns how many were recorded.
+
+    Raises :class:`BaselineWriteError` (an ``OSError``) when the write is refused or fails; the
+    old file is then left as it was.
     """
+    from lunalint import writeout
+
     counts = Counter(key(f, root) for f in findings if f.suppression is None)
     entries = [{"rule": r, "path": p, "anchor": a, "count": n}
                for (r, p, a), n in sorted(counts.items())]
     doc = {"lunalint_baseline": FORMAT, "version": __version__, "findings": entries}
     text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
-    _replace_regular_file(path, text.encode("utf-8"))
+    # A file name that is not valid UTF-8 reaches here with lone surrogates: they are written
+    # as JSON escapes, which read back as the same name.
+    text = _LONE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    try:
+        writeout.output(path, text.encode("utf-8"), guard or [root], inputs,
+                        what="a baseline")
+    except writeout.Refused as why:
+        raise BaselineWriteError(errno.EEXIST, str(why)) from None
     return sum(counts.values())
-
-
-def _replace_regular_file(path: str, data: bytes) -> None:
-    """Write ``data`` to a temporary file next to ``path`` and rename it over ``path``."""
-    existing = _regular_or_missing(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.",
-                               suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        # mkstemp makes the file 0600; keep the old file's mode, else what open() would give
-        os.chmod(tmp, stat.S_IMODE(existing.st_mode) if existing else 0o666 & ~_umask())
-        _regular_or_missing(path)  # again, just before replacing: it may have changed
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
-def _regular_or_missing(path: str) -> os.stat_result | None:
-    try:
-        info = os.lstat(path)
-    except FileNotFoundError:
-        return None
-    if stat.S_ISREG(info.st_mode):
-        return info
-    kind = ("a symbolic link" if stat.S_ISLNK(info.st_mode)
-            else "a directory" if stat.S_ISDIR(info.st_mode)
-            else "a FIFO (named pipe)" if stat.S_ISFIFO(info.st_mode)
-            else "a device" if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode)
-            else "a socket" if stat.S_ISSOCK(info.st_mode) else "not a regular file")
-    raise BaselineWriteError(errno.EEXIST, f"it is {kind}; a baseline is written only to a "
-                                           "new or regular file")
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 # --------------------------------------------------------------------------- reading

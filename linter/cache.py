@@ -1,175 +1,418 @@
 """The result cache: per-file findings and facts of unchanged files, reused across runs.
 
-A file's entry is keyed by a SHA-256 of its content and of everything else its per-file
-result depends on: how it is shown (paths appear in findings), whether it was named, the kind
-the configuration file gives it, the lunalint version and a fingerprint of lunalint's own source
-files, the selected rules (id, level, scope and a digest of each check function's code) and
-the settings that rules read (``facts``, ``firmware``). The link stage and everything after it
-always rerun: they are cheap on facts.
+**A hint, never an authority.** An entry only saves reading and checking a file: what reaches
+the output or the disk is what a fresh run gives. The fix stage never takes a client
+configuration's result from the cache (:attr:`Cache.fresh_configs`): the fixes it writes are
+worked out from the file's text read at fix time.
+
+**What an entry depends on.** A file's entry sits in a *slot* named by a keyed digest (HMAC) of
+how the file is shown (paths appear in findings), whether it was named, the kind the
+configuration file gives it, and a prefix covering the lunalint version, a fingerprint of
+lunalint's own source files, the selected rules (id, level, scope and a digest of each check
+function's code) and the settings rules read (``facts``, ``firmware``). The entry holds a keyed
+digest of the file's content; it is used only when the content read now has that digest. A
+changed file's result replaces the old one in the same slot, so the old entry is gone, not just
+unreachable; entries unused for :data:`MAX_AGE_DAYS` days are removed. The link stage and
+everything after it always rerun: they are cheap on facts.
 
 Where: ``.lunalint_cache/`` at the project root (created private, with a ``.gitignore`` that
 ignores everything in it), or ``$LUNALINT_CACHE_DIR/results`` when that is set. No project root
 and no ``LUNALINT_CACHE_DIR``: no cache. ``--no-cache`` or ``LUNALINT_NO_CACHE=1`` bypass it.
 
-Safety: entries are JSON of plain data (never pickle, never code), each with a digest of its
-body; an entry that does not parse, does not match its digest or does not decode to the
-expected shapes is ignored (and rewritten). Writes go to a private temporary file in the same
-directory that is then renamed over the entry, so concurrent runs never read half an entry,
-and the last writer wins with an entry as good as any other. Nothing from the cache is read
-before the file itself has been read through :mod:`lunalint.confine`: the cache saves parsing
-and checking, never the confinement checks.
+**Trust checks** (through :mod:`lunalint.writeout`, which also makes every write):
+
+1. The cache root is opened without following a link (its last component; above it is the
+   project or the folder the user chose) and trusted only when it is a folder owned by the
+   current user that group and others cannot write. Otherwise: no cache, nothing is read or
+   written.
+2. Its ``key`` file (32 random bytes, mode 0600, created exclusively when the cache is made) is
+   trusted only when it is a regular file of ours that nobody else may read or write. A cache
+   without a trusted key (a cache of an older lunalint, a key others could read) has every
+   entry removed and gets a new key.
+3. Each sub-folder and entry is opened relative to the descriptor of the folder checked before
+   it, with ``O_NOFOLLOW``, and trusted only under the same owner and mode rules. A sub-folder
+   that is a link or that others may write is ignored; it is moved aside, removed and made anew
+   before anything is written there.
+4. Each entry is authenticated with HMAC-SHA256 under the key: an entry copied from another
+   cache or another slot, or recomputed with a plain digest, is rejected (and rewritten). Its
+   body is JSON of plain data (never pickle, never code) decoded into the expected shapes only.
+
+**No secret on disk.** Secret values (passwords, PINs, challenges, domains: see
+:mod:`lunalint.redact`) never enter an entry. The entry keeps where each of the file's secret
+values stands in the file's text (offset and length), and every string of the result that
+contains one is stored as pieces around references to them; on a hit the values are taken
+back from the text just read (whose digest matched), so the redaction boundary gets exactly the
+values a fresh run would, and the output is byte-identical. A value that is not found as such
+in the text is not cacheable: that file is not cached.
+
+Writes go to a private temporary file in the same folder that is then renamed over the entry,
+so concurrent runs never read half an entry. Nothing from the cache is read before the file
+itself has been read through :mod:`lunalint.confine`: the cache saves parsing and checking,
+never the confinement checks.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import os
+import re
 import sys
+import time
 from typing import Any
 
-from lunalint import __version__
+from lunalint import __version__, writeout
 
-FORMAT = "lunalint-results/2"
+FORMAT = "lunalint-results/3"
 DIRNAME = ".lunalint_cache"
+KEY_NAME = "key"
+KEY_BYTES = 32
+MAX_ENTRY_BYTES = 256 << 20
+MAX_AGE_DAYS = 30
+_SWEPT = ".swept"
 _MAGIC = FORMAT.encode() + b" "
+_SECRET = "$s"  # a string stored as pieces around references to secret values
+_IGNORE = b"# Created by lunalint: its result cache, never to be committed.\n*\n"
 
 
-def location(root: str | None) -> str | None:
-    """The cache directory for a run whose project root is ``root`` (None: no cache).
-
-    Like the parser cache, a directory others may write, or owned by another user, is not
-    trusted: nothing is read from it or written to it."""
+def location(root: str | None) -> tuple[str | None, str] | None:
+    """Where the cache of a run whose project root is ``root`` lives: (a folder that must be
+    private itself, or None; the cache root inside it), or None for no cache."""
     if os.environ.get("LUNALINT_NO_CACHE"):
         return None
     explicit = os.environ.get("LUNALINT_CACHE_DIR")
     if explicit:
-        if not _trusted(explicit, create=True):
-            return None
-        folder = os.path.join(explicit, "results")
-    elif root is None:
+        return explicit, "results"
+    if root is None:
         return None
-    else:
-        folder = os.path.join(root, DIRNAME)
-    return folder if _trusted(folder, create=False) else None
+    return None, os.path.join(root, DIRNAME)
 
 
-def _trusted(folder: str, create: bool) -> bool:
-    """True when ``folder`` is missing (and, with ``create``, made private) or is a directory
-    of ours that no one else may write; a link is not followed."""
-    import stat
-
-    if create and not os.path.lexists(folder):
-        try:
-            os.makedirs(folder, mode=0o700, exist_ok=True)
-        except OSError:
-            return False
+def _open_root(where: tuple[str | None, str], create: bool) -> int | None:
+    """A descriptor of the checked cache root (trust check 1), or None."""
+    outer, inner = where
+    if outer is None:
+        if not create and not os.path.lexists(inner):
+            return None
+        return writeout.open_private_root(inner, create)
+    parent = writeout.open_private_root(outer, create)
+    if parent is None:
+        return None
     try:
-        info = os.lstat(folder)
-    except FileNotFoundError:
-        return True
+        return writeout.open_private_dir(parent, inner, create)
+    finally:
+        os.close(parent)
+
+
+def _key(root_fd: int) -> bytes | None:
+    """The cache's key (trust check 2), made (and every old entry removed) when there is no
+    trusted one; None when none can be had."""
+    for _attempt in range(3):
+        found = writeout.read_private(root_fd, KEY_NAME, KEY_BYTES)
+        if found is not None and len(found[0]) == KEY_BYTES and not found[1].st_mode & 0o077:
+            return found[0]
+        try:
+            os.stat(KEY_NAME, dir_fd=root_fd, follow_symlinks=False)
+            there = True
+        except FileNotFoundError:
+            there = False
+        except OSError:
+            return None
+        # Missing (a new cache, or one of an older lunalint), or not a key only we can read:
+        # nothing signed with it is trusted, and what the old entries hold goes away.
+        _clear(root_fd)
+        if there:
+            try:
+                writeout.discard(root_fd, KEY_NAME)
+            except OSError:
+                return None
+        if writeout.create_private(root_fd, KEY_NAME, os.urandom(KEY_BYTES)):
+            _ignore_file(root_fd)
+        # (else another run made it first: read that one)
+    return None
+
+
+def _ignore_file(root_fd: int) -> None:
+    found = writeout.read_private(root_fd, ".gitignore", 4096)
+    if found is None or found[0] != _IGNORE:
+        writeout.write_private(root_fd, ".gitignore", _IGNORE)
+
+
+def _clear(root_fd: int) -> None:
+    """Remove every entry folder of the cache root."""
+    try:
+        names = os.listdir(root_fd)
     except OSError:
-        return False
-    if not stat.S_ISDIR(info.st_mode):
-        return False
-    if hasattr(os, "getuid") and (info.st_uid != os.getuid()
-                                  or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)):
-        return False
-    return True
+        return
+    for name in names:
+        if name not in (KEY_NAME, ".gitignore"):
+            try:
+                writeout.discard(root_fd, name)
+            except OSError:
+                pass
+
+
+def _sweep(root_fd: int) -> None:
+    """At most once a day: remove entries unused for :data:`MAX_AGE_DAYS` days, and
+    temporary files left by a run that was killed."""
+    now = time.time()
+    found = writeout.read_private(root_fd, _SWEPT, 64)
+    if found is not None and now - found[1].st_mtime < 86400:
+        return
+    writeout.write_private(root_fd, _SWEPT, b"")
+    try:
+        names = os.listdir(root_fd)
+    except OSError:
+        return
+    for name in names:
+        if len(name) != 2:
+            continue
+        sub = writeout.open_private_dir(root_fd, name, create=False)
+        if sub is None:
+            continue
+        try:
+            for entry in os.listdir(sub):
+                try:
+                    info = os.stat(entry, dir_fd=sub, follow_symlinks=False)
+                except OSError:
+                    continue
+                old = now - info.st_mtime
+                if old > MAX_AGE_DAYS * 86400 or (entry.startswith(".") and old > 3600):
+                    writeout.remove_at(sub, entry)
+        except OSError:
+            pass
+        finally:
+            os.close(sub)
+
+
+class Key:
+    """Which slot a file's result goes to, and the digest of the content it was made from."""
+
+    __slots__ = ("slot", "content", "text")
+
+    def __init__(self, slot: str, content: str, text: str) -> None:
+        self.slot, self.content, self.text = slot, content, text
 
 
 class Cache:
-    """Per-file results under ``folder``, for runs with the same ``prefix`` (see :func:`open`).
+    """Per-file results in the cache at ``where`` (see :func:`location`) for runs with the same
+    ``prefix`` (see :func:`open_cache`), authenticated with ``secret``.
 
-    Plain attributes only: it travels to worker processes, which read and write entries
-    themselves."""
+    Plain attributes only: it travels to worker processes, which open the cache root again
+    (through the same checks) and read and write entries themselves."""
 
-    def __init__(self, folder: str, prefix: str) -> None:
-        self.folder = folder
+    def __init__(self, where: tuple[str | None, str], prefix: str, secret: bytes,
+                 fresh_configs: bool = False) -> None:
+        self.where = where
         self.prefix = prefix
-        self._made = False
+        self.secret = secret
+        # The fix stage: a client configuration's result is always worked out afresh.
+        self.fresh_configs = fresh_configs
+        self._fd: int | None = None
+        self._pid = 0
 
-    def key(self, shown: str, target: Any, loaded: Any, named: bool) -> str:
-        h = hashlib.sha256()
-        h.update(self.prefix.encode())
-        for part in (shown, str(bool(target.explicit)), target.kind or "", loaded.encoding or "",
-                     loaded.problem or "", "named" if named else "context"):
-            h.update(b"\0" + part.encode("utf-8", "surrogatepass"))
-        h.update(b"\0")
-        h.update(loaded.text.encode("utf-8", "surrogatepass"))
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_fd"], state["_pid"] = None, 0
+        return state
+
+    def _root(self) -> int | None:
+        if self._pid != os.getpid():  # a new process: descriptors are not shared
+            self._fd, self._pid = _open_root(self.where, create=False), os.getpid()
+        return self._fd
+
+    def close(self) -> None:
+        if self._fd is not None and self._pid == os.getpid():
+            os.close(self._fd)
+        self._fd, self._pid = None, os.getpid()
+
+    def _mac(self, *parts: bytes) -> str:
+        h = hmac.new(self.secret, digestmod=hashlib.sha256)
+        for part in parts:
+            h.update(part)
+            h.update(b"\0")
         return h.hexdigest()
 
-    def _path(self, key: str) -> str:
-        return os.path.join(self.folder, key[:2], key[2:] + ".json")
+    def key(self, shown: str, target: Any, loaded: Any, named: bool) -> Key:
+        enc = lambda s: s.encode("utf-8", "surrogatepass")  # noqa: E731
+        slot = self._mac(b"slot", enc(self.prefix), enc(shown), enc(str(bool(target.explicit))),
+                         enc(target.kind or ""), b"named" if named else b"context")
+        content = self._mac(b"content", enc(loaded.encoding or ""), enc(loaded.problem or ""),
+                            enc(loaded.text))
+        return Key(slot, content, loaded.text)
 
-    def get(self, key: str):
-        """The cached per-file result for ``key``, or None (missing, corrupt or foreign)."""
-        try:
-            with open(self._path(key), "rb") as handle:
-                data = handle.read()
-        except OSError:
+    def _where(self, key: Key) -> tuple[str, str]:
+        return key.slot[:2], key.slot[2:40] + ".json"
+
+    def get(self, key: Key):
+        """The cached per-file result for ``key``, or None (missing, stale, corrupt, not
+        authentic, or a configuration in the fix stage)."""
+        root = self._root()
+        if root is None:
+            return None
+        folder, name = self._where(key)
+        sub = writeout.open_private_dir(root, folder, create=False)
+        if sub is None:
             return None
         try:
-            return _decode(key, data)
-        except Exception:  # corrupt, truncated or from another format: not trusted
+            found = writeout.read_private(sub, name, MAX_ENTRY_BYTES)
+        finally:
+            os.close(sub)
+        if found is None:
             return None
-
-    def put(self, key: str, result) -> None:
-        """Store ``result`` for ``key``; a cache that cannot be written is simply skipped."""
+        data, info = found
         try:
-            body = json.dumps([key, _encode(result)], ensure_ascii=True,
-                              separators=(",", ":")).encode("ascii")
-        except Exception:  # something that has no plain form: do not cache it
+            result = self._decode(key, data)
+        except Exception:  # corrupt, forged, truncated or from another format: not trusted
+            return None
+        if result is None:
+            return None
+        if time.time() - info.st_mtime > 86400:  # in use: keep it from the sweep
+            self._touch(folder, name)
+        return result
+
+    def _touch(self, folder: str, name: str) -> None:
+        root = self._root()
+        sub = None if root is None else writeout.open_private_dir(root, folder, create=False)
+        if sub is None:
             return
-        data = _MAGIC + hashlib.sha256(body).hexdigest().encode() + b"\n" + body
-        import tempfile
-
-        target = self._path(key)
-        folder = os.path.dirname(target)
         try:
-            if not self._made:
-                _prepare(self.folder)
-                self._made = True
-            os.makedirs(folder, mode=0o700, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".json")
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(data)
-                os.replace(tmp, target)
-            except BaseException:
-                try:
-                    os.unlink(tmp)
-                except OSError:
-                    pass
-                raise
+            fd = os.open(name, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0), dir_fd=sub)
         except OSError:
-            pass  # read-only project, full disk: lint without caching
+            return
+        finally:
+            os.close(sub)
+        try:
+            writeout.touch(fd)
+        finally:
+            os.close(fd)
+
+    def put(self, key: Key, result) -> None:
+        """Store ``result`` for ``key``; a cache that cannot be written is simply skipped, and
+        so is a result whose secret values cannot be kept out of the entry."""
+        root = self._root()
+        if root is None:
+            return
+        try:
+            body = self._encode(key, result)
+        except Exception:  # something that has no plain, secret-free form: do not cache it
+            return
+        if body is None:
+            return
+        data = _MAGIC + self._mac(_MAGIC, body).encode() + b"\n" + body
+        folder, name = self._where(key)
+        sub = writeout.open_private_dir(root, folder, create=True)
+        if sub is None:
+            return
+        try:
+            writeout.write_private(sub, name, data)
+        finally:
+            os.close(sub)
+
+    # --- entries ---------------------------------------------------------------------------
+
+    def _encode(self, key: Key, result) -> bytes | None:
+        text = key.text
+        secrets = sorted(result[2], key=lambda v: (-len(v), v))
+        where = []
+        for value in secrets:
+            at = text.find(value)
+            if at < 0 or not value:
+                return None  # not found as such in the text: it would have to be stored
+            where.append([at, len(value)])
+        plain = _encode(result)
+        plain[2] = []
+        if secrets:
+            pattern = re.compile("|".join(re.escape(v) for v in secrets))
+            index = {v: i for i, v in enumerate(secrets)}
+            plain = _hide(plain, pattern, index)
+        body = json.dumps([FORMAT, key.slot, key.content, where, plain], ensure_ascii=True,
+                          separators=(",", ":")).encode("ascii")
+        if secrets and any(v.encode("utf-8", "surrogatepass") in body
+                           or json.dumps(v)[1:-1].encode() in body for v in secrets
+                           if len(v) >= 4):
+            return None  # belt and braces: never write a secret value
+        return body
+
+    def _decode(self, key: Key, data: bytes):
+        if not data.startswith(_MAGIC):
+            raise ValueError("not a lunalint cache entry")
+        head, _, body = data[len(_MAGIC):].partition(b"\n")
+        if not hmac.compare_digest(self._mac(_MAGIC, body).encode(), head):
+            raise ValueError("not an entry of this cache")
+        fmt, slot, content, where, plain = json.loads(body)
+        if fmt != FORMAT or slot != key.slot:
+            raise ValueError("an entry for another slot")
+        if content != key.content:
+            return None  # the file changed since
+        text = key.text
+        values = []
+        for at, size in where:
+            if not (isinstance(at, int) and isinstance(size, int) and 0 <= at
+                    and 0 < size and at + size <= len(text)):
+                raise ValueError("bad secret position")
+            values.append(text[at:at + size])
+        if values:
+            plain = _show(plain, values)
+        if self.fresh_configs and isinstance(plain[0], list) and plain[0][:1] == ["config"]:
+            return None
+        doc, findings, _none, facts = plain
+        return _decode([doc, findings, values, facts])
 
 
-def _prepare(folder: str) -> None:
-    """Create ``folder`` private, with a ``.gitignore`` so it never gets committed."""
-    import tempfile
+def _hide(value: Any, pattern: re.Pattern, index: dict) -> Any:
+    """``value`` with every string that contains a secret value stored as pieces."""
+    if isinstance(value, str):
+        if pattern.search(value) is None:
+            return value
+        pieces: list = []
+        last = 0
+        for m in pattern.finditer(value):
+            pieces += [value[last:m.start()], index[m.group()]]
+            last = m.end()
+        pieces.append(value[last:])
+        return {_SECRET: pieces}
+    if isinstance(value, (list, tuple)):
+        return [_hide(v, pattern, index) for v in value]
+    if isinstance(value, dict):
+        return {k: _hide(v, pattern, index) for k, v in value.items()}
+    return value
 
-    os.makedirs(folder, mode=0o700, exist_ok=True)
-    ignore = os.path.join(folder, ".gitignore")
-    if not os.path.lexists(ignore):
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write("# Created by lunalint: its result cache, never to be committed.\n*\n")
-        os.replace(tmp, ignore)
+
+def _show(value: Any, values: list[str]) -> Any:
+    """The reverse of :func:`_hide`, with the values read from the file's text."""
+    if isinstance(value, list):
+        return [_show(v, values) for v in value]
+    if isinstance(value, dict):
+        if set(value) == {_SECRET}:
+            return "".join(p if isinstance(p, str) else values[p] for p in value[_SECRET])
+        return {k: _show(v, values) for k, v in value.items()}
+    return value
 
 
-def open_cache(root: str | None, rules: list, settings: Any) -> Cache | None:
+def open_cache(root: str | None, rules: list, settings: Any,
+               fresh_configs: bool = False) -> Cache | None:
     """The cache for a run over ``root`` with ``rules`` and ``settings``, or None."""
-    folder = location(root)
-    if folder is None:
+    where = location(root)
+    if where is None:
         return None
+    fd = _open_root(where, create=True)
+    if fd is None:
+        return None
+    try:
+        secret = _key(fd)
+        if secret is None:
+            return None
+        _sweep(fd)
+    finally:
+        os.close(fd)
     h = hashlib.sha256()
     for part in (FORMAT, __version__, sys.version, _source_fingerprint(), _rules_fingerprint(rules),
                  repr(getattr(settings, "facts", ())), repr(getattr(settings, "firmware", ())),
-                 str(getattr(settings, "root", ""))):
+                 str(getattr(settings, "root", "")), str(root)):
         h.update(part.encode("utf-8", "surrogatepass") + b"\0")
-    return Cache(folder, h.hexdigest())
+    return Cache(where, h.hexdigest(), secret, fresh_configs)
 
 
 def _source_fingerprint() -> str:
@@ -276,19 +519,14 @@ def _fix(fix) -> list | None:
             [[_sp(e.span), e.replacement] for e in fix.edits]]
 
 
-def _decode(key: str, data: bytes):
+def _decode(plain: list):
+    """A per-file result from its plain form (secret values already put back); raises on
+    anything but the expected shapes."""
     from lunalint.facts import FileFacts, span
     from lunalint.findings import Finding, Level, Location
     from lunalint.model.base import SyntaxProblem
 
-    if not data.startswith(_MAGIC):
-        raise ValueError("not a lunalint cache entry")
-    head, _, body = data[len(_MAGIC):].partition(b"\n")
-    if hashlib.sha256(body).hexdigest().encode() != head:
-        raise ValueError("damaged entry")
-    stored_key, (doc, findings, secrets, plain_facts) = json.loads(body)
-    if stored_key != key:
-        raise ValueError("entry for another key")
+    doc, findings, secrets, plain_facts = plain
 
     def text(value) -> str:
         if not isinstance(value, str):

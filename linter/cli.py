@@ -240,8 +240,18 @@ def _run(args: argparse.Namespace) -> int:
 
     inputs = [*paths, *filter(None, (cfg.source, args.baseline))]
     outputs = [t for t in targets if t]
-    for output in outputs:  # refuse before anything runs, so the input stays untouched
+    from lunalint import confine, writeout
+
+    guard = [confine.project_root(cfg.source) or os.getcwd()]
+    # Refuse before anything runs, so nothing is written (no fix, no report) when one target
+    # cannot be: a link, something not a regular file, a file read as input.
+    for output in outputs:
         _refuse_input(output, inputs)
+        _check_write(output, guard, writeout.input_ids(inputs), "a report")
+    if args.write_baseline:
+        _check_write(args.write_baseline, guard,
+                     writeout.input_ids([p for p in inputs if p != args.baseline]),
+                     "a baseline")
     options = pipeline.Options(
         paths, rules, cfg, known_rules=registry.rules, jobs=args.jobs,
         inline_suppressions=not args.no_inline_suppressions, baseline=args.baseline,
@@ -263,7 +273,8 @@ def _run(args: argparse.Namespace) -> int:
     if fixed is not None:
         _tell_fixes(fixed, args.show_fixes, "would fix" if args.diff else "fixed")
         if args.diff:
-            _write(fixed.diff(), args.output)
+            _write(fixed.diff(), args.output, [outcome.root or os.getcwd()],
+                   writeout.input_ids(inputs + pipeline.inputs_read(options, outcome)))
             if outcome.missing:
                 return EXIT_USAGE
             return EXIT_FINDINGS if fixed.changed else EXIT_OK
@@ -288,10 +299,12 @@ def _run(args: argparse.Namespace) -> int:
     for path in outcome.skipped:
         _say("warning", f"{path}: not recognised as a Luna client configuration or "
                         "capture; skipped")
-    read = inputs + [doc.path for doc in outcome.documents] + [
-        doc.path for ws in outcome.workspaces for doc in (*ws.configs, *ws.exports)]
+    read = inputs + pipeline.inputs_read(options, outcome)
+    guard = [outcome.root or os.getcwd()]
+    read_ids = writeout.input_ids(read)
     for output in outputs:  # every file read, context captures included
         _refuse_input(output, read)
+        _check_write(output, guard, read_ids, "a report")
     report = Report(outcome.shown(args.include_suppressed), outcome.files,
                     suppressed=outcome.suppressed, rules=rules,
                     notices=registry.notices + outcome.notices,
@@ -302,9 +315,9 @@ def _run(args: argparse.Namespace) -> int:
                     fixes_applied=len(fixed.applied) if fixed is not None else None)
     # Every report comes from this one outcome and goes through the same redacting renderer.
     for fmt, path in args.report:
-        _write(renderer(fmt)(report), path)
+        _write(renderer(fmt)(report), path, guard, read_ids)
     render = statistics_renderer(args.format) if args.statistics else renderer(args.format)
-    _write(render(dataclasses.replace(report, color=_color(args))), args.output)
+    _write(render(dataclasses.replace(report, color=_color(args))), args.output, guard, read_ids)
     if (args.output or (fixed is not None and args.format != "text")) and not args.quiet:
         # The report went to a file (or is not text): say on stderr what it holds, so a
         # failing hook says why.
@@ -433,13 +446,29 @@ def _rule_json(rules) -> str:
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
-def _write(text: str, output: str | None) -> None:
+def _check_write(path: str, guard: list[str], inputs: set, what: str) -> None:
+    from lunalint import writeout
+
+    try:
+        writeout.check_output(path, guard, inputs, what)
+    except writeout.Refused as why:
+        raise UsageError(f"cannot write {path}: {why}") from None
+
+
+def _write(text: str, output: str | None, guard: list[str] | None = None,
+           inputs: set = frozenset()) -> None:
+    """``text`` to standard output, or to the file ``output`` through the write boundary
+    (:mod:`lunalint.writeout`): atomic, never through a link inside ``guard`` (the project),
+    never over a file of ``inputs``."""
     if output:
+        from lunalint import writeout
+
+        # (a file name that is not valid UTF-8 is written as \udcXX escapes, never as raw bytes)
+        data = text.encode("utf-8", "backslashreplace")
         try:
-            with open(output, "w", encoding="utf-8", newline="\n") as handle:
-                handle.write(text)
-        except OSError as error:
-            raise UsageError(f"cannot write {output}: {error.strerror or error}") from None
+            writeout.output(output, data, guard or [os.getcwd()], inputs)
+        except writeout.Refused as why:
+            raise UsageError(f"cannot write {output}: {why}") from None
         return
     if sys.stdout is None:  # started with stdout closed (`>&-`)
         raise UsageError("cannot write the report: standard output is closed")

@@ -12,8 +12,12 @@
   levels deep cannot exhaust the stack), in a stable order, skipping VCS and tool folders.
 - **Opening.** A walked file is opened with ``O_NOFOLLOW`` and must still resolve inside the
   root it was found under (so a path swapped for a link after the walk is refused). A named
-  symbolic link is read only when it resolves inside the project and outside ``.git``; with no
-  project, a named link is the user's own choice and is read.
+  path that the system reaches through a symbolic link (the file itself, or any folder on the
+  way: ``outlink/../Chrystoki.conf`` is resolved as the system resolves it, not by dropping
+  ``outlink/..``) is read only when it resolves inside the project and outside ``.git``; with
+  no project, a named link is the user's own choice and is read.
+
+Writing is the mirror image, in :mod:`lunalint.writeout`.
 
 Readers get text from :func:`load` only; nothing else in lunalint opens an input file.
 """
@@ -218,21 +222,29 @@ def load(target: Target, project: str | None = None) -> source.Loaded:
             return source.Loaded(None, "the path leads outside the folder being linted "
                                        "(a directory was replaced by a link?); it was not read")
         return loaded
-    try:
-        link = os.path.islink(path)
-    except OSError:
-        link = False
+    link, real = through_link(path)
     if link:
-        real = os.path.realpath(path)
+        # (`outlink/../Chrystoki.conf` is where the system takes it: beside outlink's target)
         if project is not None and not inside(real, project):
-            return source.Loaded(None, "a symbolic link to a file outside the project; "
-                                       "it was not read (name the file itself to lint it)",
-                                 "refused")
+            return source.Loaded(None, "a symbolic link (the file or a folder on its path) "
+                                       "to a file outside the project; it was not read (name "
+                                       "the file itself to lint it)", "refused")
         if _in_git_dir(real):
             return source.Loaded(None, "a symbolic link into a `.git` directory; it was not read",
                                  "refused")
         return _read(real)
     return _read(path)
+
+
+def through_link(path: str) -> tuple[bool, str]:
+    """Whether the system reaches ``path`` through a symbolic link (the file itself or any
+    folder on the way, ``link/..`` included), and the real path it reaches."""
+    full = path if os.path.isabs(path) else os.path.join(os.getcwd(), path)
+    try:
+        real = os.path.realpath(full)
+    except (OSError, ValueError):
+        return True, full
+    return real != os.path.normpath(full), real
 
 
 # --------------------------------------------------------------------------- fixing files
@@ -281,41 +293,6 @@ def original(path: str) -> bytes | None:
         return None
     finally:
         os.close(fd)
-
-
-def rewrite(path: str, expected: bytes, data: bytes) -> str | None:
-    """Replace the file ``path`` by ``data`` atomically (a temporary file in the same folder,
-    with the file's mode, renamed over it) if it still holds ``expected``; the reason when
-    it was not written."""
-    if original(path) != expected:
-        return "the file changed while lunalint was checking it"
-    folder = os.path.dirname(os.path.abspath(path))
-    try:
-        mode = stat.S_IMODE(os.stat(path).st_mode)
-    except OSError as error:
-        return f"cannot write the file: {error.strerror or error}"
-    tmp = os.path.join(folder, f".{os.path.basename(path)}.lunalint-{os.getpid()}-"
-                               f"{os.urandom(4).hex()}")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) \
-        | getattr(os, "O_BINARY", 0)
-    try:
-        fd = os.open(tmp, flags, 0o600)
-    except OSError as error:
-        return f"cannot write in its folder: {error.strerror or error}"
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except OSError as error:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        return f"cannot write the file: {error.strerror or error}"
-    return None
 
 
 def _in_git_dir(path: str) -> bool:

@@ -81,6 +81,10 @@ def display_path(path: str, cwd: str | None = None) -> str:
     """``path`` relative to ``cwd`` when under it, else absolute; always with ``/``."""
     cwd = os.path.abspath(cwd or os.getcwd())
     full = os.path.abspath(path)
+    if os.pardir in path.replace("\\", "/").split("/"):  # `link/..` goes where the system goes
+        folder, name = os.path.split(path if os.path.isabs(path)
+                                     else os.path.join(os.getcwd(), path))
+        full = os.path.join(os.path.realpath(folder), name) if name else os.path.realpath(folder)
     try:
         rel = os.path.relpath(full, cwd)
     except ValueError:  # another drive on Windows

@@ -17,9 +17,13 @@
    that fail alone are dropped and reported.
 4. **Repeat** on the verified result until nothing more applies (fixes that touched the same
    text, or a section one fix creates and another fills, need a second round).
-5. **Write** (unless only a diff is wanted): each changed file atomically, with its mode, in
-   its own encoding and byte-order mark, its line endings untouched, and only if it still
-   holds what was read.
+5. **Write** (unless only a diff is wanted) through :func:`lunalint.writeout.rewrite`: each
+   changed file atomically, with its mode, owner and group, in its own encoding and byte-order
+   mark, its line endings untouched, only if it still holds what was read, and never through a
+   link (the path is walked again folder by folder at write time).
+
+The first lint of the stage never takes a client configuration's result from the result cache
+(``Options.fixing``): fixes are worked out from the files' text as read now.
 """
 
 from __future__ import annotations
@@ -131,6 +135,8 @@ def _documents(outcome: pipeline.Outcome) -> dict[str, Document]:
 
 def run(options: pipeline.Options, unsafe: bool = False, write: bool = True) -> FixResult:
     """Lint, fix what may be fixed, verify, and write (see the module docstring)."""
+    # The cache is a hint: no client configuration's findings or fixes come from it here.
+    options = dataclasses.replace(options, fixing=True)
     outcome = pipeline.run(options)
     cwd = options.cwd or os.getcwd()
     result = FixResult(outcome)
@@ -232,14 +238,30 @@ def run(options: pipeline.Options, unsafe: bool = False, write: bool = True) -> 
     result.changed = {path: (state.original, state.text) for path, state in files.items()
                       if state.text != state.original}
     if write:
+        from lunalint import writeout
+
+        guard = fix_guard(outcome.root, cwd, options.paths)
         for path in sorted(result.changed):
             state = files[path]
-            error = confine.rewrite(state.os_path, state.data, state.encode(state.text))
+            error = writeout.rewrite(state.os_path, state.data, state.encode(state.text), guard)
             if error:
                 result.errors.append(f"{path}: {error}; it was not fixed")
             else:
                 result.written.append(path)
     return result
+
+
+def fix_guard(root: str | None, cwd: str, named: list[str]) -> list[str]:
+    """The folders inside which no symbolic link is followed on the way to a file a fix
+    writes: the project root; without a project, the current folder and what was named."""
+    if root is not None:
+        return [root]
+    out = [cwd]
+    for given in named:
+        full = os.path.abspath(os.path.join(cwd, given))
+        out.append(full if os.path.isdir(full) and not os.path.islink(full)
+                   else os.path.dirname(full))
+    return out
 
 
 def _model(state: _File, shown: str, cfg, cache: dict) -> Document | None:

@@ -254,29 +254,12 @@ class _Dir:
             os.close(fd)
 
     def write(self, name: str, blob: bytes) -> None:
-        """Write to a private temporary file here, then rename it over ``name`` (atomic)."""
-        tmp = f".tmp-{os.getpid()}-{os.urandom(6).hex()}"
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) \
-            | getattr(os, "O_BINARY", 0)
-        try:
-            fd = self._open(tmp, flags)
-        except OSError:
-            return  # a read-only cache must not stop linting
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(blob)
-            if self.fd is not None:
-                os.replace(tmp, name, src_dir_fd=self.fd, dst_dir_fd=self.fd)
-            else:
-                os.replace(self.path / tmp, self.path / name)
-        except OSError:
-            try:
-                if self.fd is not None:
-                    os.unlink(tmp, dir_fd=self.fd)
-                else:
-                    os.unlink(self.path / tmp)
-            except OSError:
-                pass
+        """Write to a private temporary file here, then rename it over ``name`` (atomic),
+        through :mod:`lunalint.writeout`; without descriptor-relative calls nothing is kept."""
+        if self.fd is not None:
+            from lunalint import writeout
+
+            writeout.write_private(self.fd, name, blob)
 
     def _open(self, name: str, flags: int) -> int:
         if self.fd is not None:
@@ -286,13 +269,9 @@ class _Dir:
 
 def _make_private_dir(path: Path) -> None:
     """Create ``path`` with mode 0700 (its parents with the default mode) unless it exists."""
-    if os.path.lexists(path):
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        os.mkdir(path, 0o700)
-    except FileExistsError:  # another run made it first; it is checked like any other
-        pass
+    from lunalint import writeout
+
+    writeout.make_private_dirs(str(path))
 
 
 def _private(info: os.stat_result) -> bool:

@@ -43,6 +43,9 @@ class Options:
     stdin_path: str = "-"
     audit: bool = False  # build the link stage and collect audit facts (html, markdown)
     cache: bool = True  # reuse per-file results of unchanged files (lunalint.cache)
+    # The fix stage: results of client configurations never come from the cache (the fixes
+    # written are worked out from the text read now).
+    fixing: bool = False
 
 
 @dataclass
@@ -102,13 +105,17 @@ def run(options: Options) -> Outcome:
     if options.cache:
         from lunalint.cache import open_cache
 
-        cache = open_cache(root, options.rules, cfg)
-    result = engine.lint(paths, options.rules, jobs=options.jobs, missing_ok=True,
-                         facts=_facts(cfg), cwd=options.cwd,
-                         accept=cfg.accepts if filtered else None,
-                         kind_of=cfg.kind_of if kinds else None, root=root,
-                         embedded=cfg.embedded, given_content=given, link=options.audit,
-                         cache=cache)
+        cache = open_cache(root, options.rules, cfg, fresh_configs=options.fixing)
+    try:
+        result = engine.lint(paths, options.rules, jobs=options.jobs, missing_ok=True,
+                             facts=_facts(cfg), cwd=options.cwd,
+                             accept=cfg.accepts if filtered else None,
+                             kind_of=cfg.kind_of if kinds else None, root=root,
+                             embedded=cfg.embedded, given_content=given, link=options.audit,
+                             cache=cache)
+    finally:
+        if cache is not None:
+            cache.close()
     redactor = redact.Redactor(result.secrets)
     result.findings = cap_related(result.findings, {d.path for d in result.documents})
     # Levels first, so a waiver or directive hides a finding whatever its level; then
@@ -191,6 +198,20 @@ def _facts(cfg) -> dict | None:
     return facts or None
 
 
+def inputs_read(options: Options, outcome: Outcome) -> list[str]:
+    """Every file the run read: what was named, the configuration file and baseline, each
+    document linted and each file linked in as context. Reports and baselines are never
+    written over one of them."""
+    cfg = options.settings
+    out = list(options.paths) + [p for p in (cfg.source, options.baseline) if p]
+    out += [doc.path for doc in outcome.documents]
+    out += [doc.path for ws in outcome.workspaces
+            for doc in (*getattr(ws, "configs", ()), *getattr(ws, "exports", ()))]
+    if options.cwd:
+        out = [os.path.join(options.cwd, p) for p in out]
+    return out
+
+
 def _baseline(options: Options, outcome: Outcome, root: str) -> None:
     """Write and/or apply a baseline (entries are keyed by structural anchors, redacted)."""
     if not (options.write_baseline or options.baseline):
@@ -199,8 +220,12 @@ def _baseline(options: Options, outcome: Outcome, root: str) -> None:
 
     if options.write_baseline:
         try:
-            outcome.baseline_written = baseline.write(options.write_baseline, outcome.findings,
-                                                      root)
+            from lunalint import writeout
+
+            read = [p for p in inputs_read(options, outcome) if p != options.baseline]
+            outcome.baseline_written = baseline.write(
+                options.write_baseline, outcome.findings, root, guard=[root],
+                inputs=writeout.input_ids(read))
         except OSError as error:
             raise PipelineError(f"cannot write {options.write_baseline}: "
                                 f"{error.strerror or error}") from None

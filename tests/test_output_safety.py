@@ -182,7 +182,9 @@ def test_output_refuses_an_input_file(project, output, named):
     before = {p: p.read_bytes() for p in (project / "legacy").iterdir()}
     proc = run_cli("--format", "json", "--output", output, named, cwd=project)
     line = one_error_line(proc)
-    assert line.startswith(f"lunalint: error: {output} is an input file")
+    # (a link is refused as a link before lunalint learns what it points at)
+    assert line.startswith(f"lunalint: error: {output} is an input file") or (
+        output == "link.json" and "it is a symbolic link" in line)
     assert {p: p.read_bytes() for p in (project / "legacy").iterdir()} == before
     assert proc.stdout == ""
 

@@ -36,8 +36,8 @@ def _uri_of(path: str, srcroot: str) -> str:
     except ValueError:
         rel = full
     if rel.startswith(os.pardir):
-        return "file://" + quote(full.replace(os.sep, "/"))
-    return quote(rel.replace(os.sep, "/"))
+        return "file://" + quote(full.replace(os.sep, "/"), errors="surrogateescape")
+    return quote(rel.replace(os.sep, "/"), errors="surrogateescape")
 
 
 def _location(loc: Location | Finding, srcroot: str) -> dict:
