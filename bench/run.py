@@ -167,11 +167,49 @@ def many_groups(n: int) -> str:
     return "VirtualToken = {\n" + groups + "}\nHAConfiguration = {\n   HAOnly = 1;\n}\n"
 
 
-SHAPES = (  # (name, file name, generator, n)
+# Issue 19, item 4: the readers and the sniffing of walked files.
+def blank_lines(n: int) -> str:
+    return "\n" * n
+
+
+def yaml_blank_lines(n: int) -> str:
+    pad = " " * n
+    return (f"{pad}\n" + "\t" * n + "\n- " + pad + "\n"
+            f"Chrystoki.conf: |\n  Misc = {{\n{pad}\n    A = 1\n  }}\n{pad}\n")
+
+
+def set_values(n: int) -> str:
+    return "".join(f"configurator setValue -s Misc -e Key{i} -v {i}\n" for i in range(n))
+
+
+def fenced_captures(n: int) -> str:
+    return "```\nMisc = {\n```\n" + "```\nlunacm:>slot list\n\nSlot Id ->  0\n```\n\n" * n
+
+
+def long_password(n: int) -> str:
+    word = "x" * n
+    return (f"lunacm:>partition login -password {word}\nlunacm:>role login -p:{word}\n"
+            f"lunacm:>ntls x -password={word} a:{word}\n")
+
+
+def template_flood(n: int) -> str:
+    lines = [f"   A = {opener * n}" for opener in ("{{", "{%", "{#", "<%", "${", "#{", "$(", "@@")]
+    lines += ["{{/*" + " */if" * n, "<% " + " " * n + "x"]
+    return "Misc = {\n" + "\n".join(lines) + "\n}\n"
+
+
+SHAPES = (  # (name, file name, generator, n[, walk the folder instead of naming the file])
     ("brace flood (`A = {` lines)", "Chrystoki.conf", brace_flood, 10_000),
     ("repeated sections", "Chrystoki.conf", repeated_sections, 10_000),
     ("repeated sessions (capture)", "members.lunacm.txt", repeated_sessions, 150),
     ("many groups sharing members", "Chrystoki.conf", many_groups, 2_000),
+    ("walked notes.txt of blank lines (64 KB at 2n)", "notes.txt", blank_lines, 32_768, True),
+    ("YAML lines of blanks around a block scalar", "values.yaml", yaml_blank_lines, 20_000, True),
+    ("`configurator setValue` lines", "setup.sh", set_values, 10_000, True),
+    ("fenced LunaCM blocks in one runbook", "runbook.md", fenced_captures, 2_000, True),
+    ("one long `-password` word in a capture", "site.lunacm.txt", long_password, 100_000),
+    ("`{{` (and other openers) flood in a template", "Chrystoki.conf.j2", template_flood,
+     50_000),
 )
 
 
@@ -450,14 +488,15 @@ def main() -> int:
     if wanted("shapes"):
         # 8. pathological shapes: CPU at 2n over CPU at n (linear: about 2)
         shapes = work / "shapes"
-        for name, filename, make, n in SHAPES:
+        for name, filename, make, n, *walk in SHAPES:
             cpu = []
             for size in (n, 2 * n):
                 folder = shapes / f"{make.__name__}-{size}"
                 folder.mkdir(parents=True, exist_ok=True)
                 (folder / filename).write_text(make(size), encoding="utf-8")
                 cpu.append(measure(LUNALINT + NO_CACHE + ["--select", "ALL", "--format", "json",
-                                                          "--fail-on", "never", filename],
+                                                          "--fail-on", "never",
+                                                          "." if walk else filename],
                                    folder, env).cpu)
             growth = cpu[1] / cpu[0]
             row(f"growth: {name}, {n} vs {2 * n}", f"{cpu[0]:.2f} s / {cpu[1]:.2f} s CPU = "

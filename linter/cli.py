@@ -277,7 +277,7 @@ def _run(args: argparse.Namespace) -> int:
                    writeout.input_ids(inputs + pipeline.inputs_read(options, outcome)))
             if outcome.missing:
                 return EXIT_USAGE
-            return EXIT_FINDINGS if fixed.changed else EXIT_OK
+            return EXIT_FINDINGS if fixed.changed and not args.exit_zero else EXIT_OK
     if outcome.baseline_written is not None:
         count = outcome.baseline_written
         _say("", f"recorded {count} finding{'s' if count != 1 else ''} in "

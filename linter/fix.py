@@ -71,15 +71,109 @@ class FixResult:
     errors: list[str] = field(default_factory=list)  # files that could not be written
 
     def diff(self) -> str:
-        """A unified diff of every change (``a/`` before, ``b/`` after), redacted."""
+        """A unified diff of every change (``a/`` before, ``b/`` after) that ``git apply``
+        and ``patch`` take: each line keeps its own ending (a CRLF file's diff has its
+        ``\\r``), a last line without one is marked so. Printed like every other output: the
+        run's secret values and each file's secret ranges masked (the context is narrowed so
+        that no line holding a secret is shown when a hunk can do without it), control
+        characters and the names escaped by :func:`~lunalint.reporters.neutralise` (TABs
+        kept), and no context line a CI runner would read as a workflow command."""
         out = []
         for path in sorted(self.changed):
             old, new = self.changed[path]
-            out.extend(difflib.unified_diff(
-                [line + "\n" for line in old.splitlines()],
-                [line + "\n" for line in new.splitlines()],
-                f"a/{path}", f"b/{path}"))
+            out.append(_file_diff(path, old, new))
         return self.outcome.redactor.output("".join(out))
+
+
+def _file_diff(path: str, old: str, new: str) -> str:
+    from lunalint.reporters import neutralise
+
+    a, b = _ended_lines(old), _ended_lines(new)
+    hide_a, hide_b = _secret_lines(path, old, a), _secret_lines(path, new, b)
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    opcodes = matcher.get_opcodes()
+    for context in (3, 2, 1, 3):  # the widest context that shows no secret line, else 3
+        matcher.opcodes = list(opcodes)  # get_grouped_opcodes edits the list it is given
+        groups = list(matcher.get_grouped_opcodes(context))
+        if not any(i in hide_a or j in hide_b for group in groups
+                   for tag, i1, i2, j1, j2 in group if tag == "equal"
+                   for i, j in zip(range(i1, i2), range(j1, j2))):
+            break
+    name = neutralise(path)
+    out = [f"--- a/{name}\n", f"+++ b/{name}\n"]
+    for group in groups:
+        first, last = group[0], group[-1]
+        out.append(f"@@ -{_span(first[1], last[2])} +{_span(first[3], last[4])} @@\n")
+        for tag, i1, i2, j1, j2 in group:
+            if tag == "equal":
+                out.extend(_diff_line(" ", a[i], hide_a.get(i)) for i in range(i1, i2))
+                continue
+            out.extend(_diff_line("-", a[i], hide_a.get(i)) for i in range(i1, i2))
+            out.extend(_diff_line("+", b[j], hide_b.get(j)) for j in range(j1, j2))
+    return "".join(out)
+
+
+def _ended_lines(text: str) -> list[str]:
+    """The lines of ``text`` as ``git`` and ``patch`` count them: split after each LF, each
+    with its own ending (``\\r\\n``, ``\\n``, none for an unterminated last line)."""
+    lines = text.split("\n")
+    out = [line + "\n" for line in lines[:-1]]
+    if lines[-1]:
+        out.append(lines[-1])
+    return out
+
+
+def _secret_lines(path: str, text: str, lines: list[str]) -> dict[int, list[tuple[int, int]]]:
+    """Secret ranges of the configuration ``text`` per 0-based index in ``lines`` (the
+    reader counts a lone CR as a line break, ``lines`` do not: ranges go through offsets)."""
+    import bisect
+    import re
+
+    from lunalint import discover, redact
+    from lunalint.readers.config import read_config
+
+    _, form = discover.classify(path, text, "config")
+    secrets = redact.secrets_of(read_config(path, text, form))
+    if not secrets.ranges:
+        return {}
+    starts = [0] + [m.end() for m in re.finditer(r"\r\n|\r|\n", text)]  # the reader's lines
+    ours = [0]
+    for line in lines:
+        ours.append(ours[-1] + len(line))
+    out: dict[int, list[tuple[int, int]]] = {}
+    for number, spans in secrets.ranges.items():
+        for start, end in spans:
+            at, stop = starts[number - 1] + start, starts[number - 1] + end
+            index = bisect.bisect_right(ours, at) - 1
+            out.setdefault(index, []).append((at - ours[index], stop - ours[index]))
+    return out
+
+
+def _diff_line(mark: str, line: str, secret: list[tuple[int, int]] | None) -> str:
+    from lunalint.redact import MASK
+    from lunalint.reporters import neutralise
+
+    body = line.rstrip("\n")
+    end = line[len(body):]
+    if end and body.endswith("\r"):
+        body, end = body[:-1], "\r" + end
+    for start, stop in sorted(secret or (), reverse=True):
+        body = body[:start] + MASK + body[stop:]
+    body = neutralise(body, keep="\t")
+    if mark == " " and body.lstrip().startswith("::"):  # runners trim blanks, then read `::`
+        colon = body.index(":")
+        body = body[:colon] + "\\x3a" + body[colon + 1:]
+    if not end:
+        return f"{mark}{body}\n\\ No newline at end of file\n"
+    return f"{mark}{body}{end}"
+
+
+def _span(start: int, stop: int) -> str:
+    """A hunk header's range, as ``diff -u`` writes it."""
+    length = stop - start
+    if length == 1:
+        return f"{start + 1}"
+    return f"{start + 1 if length else start},{length}"
 
 
 @dataclass

@@ -41,6 +41,10 @@ _MENTION = re.compile(r"\blunalint\s*:", re.IGNORECASE)
 _DIRECTIVE = re.compile(r"\blunalint\s*:\s*ignore\s*\[(?P<rules>[^\]]*)\](?P<reason>.*)$",
                         re.IGNORECASE)
 _LEAD = re.compile(r"^(?:#+|;+|//+)\s*")
+# Where a directive starts. A directive is looked for only from the first start, and only when
+# a `]` follows it: searching for the whole directive tried every `lunalint: ignore[` of a
+# comment holding thousands of them, each to the end of the line (quadratic).
+_HEAD = re.compile(r"\blunalint\s*:\s*ignore\s*\[", re.IGNORECASE)
 
 
 @dataclass
@@ -62,7 +66,8 @@ def parse_directives(doc: ClientConfig, known: set[str]) -> tuple[list[Directive
         body = _LEAD.sub("", text.strip())
         if not _MENTION.search(body):
             continue
-        m = _DIRECTIVE.search(body)
+        head = _HEAD.search(body)
+        m = _DIRECTIVE.match(body, head.start()) if head and "]" in body[head.end():] else None
         if m is None:
             problems.append(_own(UNKNOWN_RULE, doc.path, span,
                                  "this comment mentions lunalint but is not a directive; write "

@@ -148,6 +148,11 @@ def brace_template_flood(n: int) -> dict[str, str]:
             "runbook.md": "<!-- lunalint: " + " " * n + "x\n" * 3 + "```\nMisc = {\n```\n"}
 
 
+def directive_flood(n: int) -> dict[str, str]:
+    """A comment of n unclosed `lunalint: ignore[` (each was searched to the end of the line)."""
+    return {"Chrystoki.conf": "# " + "lunalint: ignore[" * n + "\nA = {\n"}
+
+
 def _cpu_of_run(tmp: Path, files: dict[str, str], name: str) -> float:
     """CPU seconds (user + system) of one lunalint run over ``files`` in a fresh git tree."""
     root = tmp / name
@@ -179,6 +184,7 @@ def _cpu_of_run(tmp: Path, files: dict[str, str], name: str) -> float:
     (many_fenced_captures, 600, 2),
     (long_password_word, 8000, 10),
     (brace_template_flood, 6000, 10),
+    (directive_flood, 3000, 10),
 ])
 def test_cost_grows_linearly(tmp_path, shape, n, small):
     base = _cpu_of_run(tmp_path, shape(small), "base")

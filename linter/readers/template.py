@@ -33,7 +33,6 @@ _SYNTAXES = (
     ("Ruby", r"#\{[^}\n]*\}"),
     ("@@token@@", r"@@[A-Za-z0-9_.-]+@@"),
 )
-_PLACEHOLDER = re.compile("|".join(f"(?P<s{i}>{p})" for i, (_, p) in enumerate(_SYNTAXES)))
 _CHEAP = ("{{", "{%", "{#", "<%", "$", "#{", "@@")
 
 # Control lines: the whole line is one directive. No two neighbouring parts of a pattern may
@@ -119,10 +118,10 @@ _WORD_AT = re.compile(r"\$[A-Za-z_][A-Za-z0-9_]*|@@[A-Za-z0-9_.-]+@@")
 def placeholders(line: str) -> list[tuple[int, int, str]]:
     """``(start, end, syntax)`` of every placeholder on ``line`` (0-based, end exclusive).
 
-    The same placeholders as ``_PLACEHOLDER.finditer`` finds (the leftmost at each position,
-    the shortest for the delimited ones), in one pass: each closer is looked for once from
-    where it was last looked for, so a line of thousands of `{{` with no `}}` is not
-    rescanned from each of them."""
+    The placeholders the alternation of :data:`_SYNTAXES` finds with ``finditer`` (the
+    leftmost at each position, the shortest for the delimited ones), in one pass: each
+    closer is looked for once from where it was last looked for, so a line of thousands of
+    `{{` with no `}}` is not rescanned from each of them."""
     if not has_template_syntax(line):
         return []
     out: list[tuple[int, int, str]] = []

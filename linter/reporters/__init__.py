@@ -42,13 +42,16 @@ def _escape(match: re.Match) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
-def neutralise(text: str, columns: bool = False) -> str:
+def neutralise(text: str, columns: bool = False, keep: str = "") -> str:
     """``text`` with every unsafe character (:data:`UNSAFE`) made visible and inert: written
     as an escape (``\\n``, ``\\x1b``, ``\\u202e``), or with ``columns`` as one ``?`` each so
     that a caret under an excerpt stays aligned. The one place output is made safe for a
-    terminal or a CI log."""
+    terminal or a CI log. Characters in ``keep`` (a diff keeps a line's TABs) stay as they are."""
     if not text or not UNSAFE.search(text):
         return text
+    if keep:
+        return UNSAFE.sub(lambda m: m.group() if m.group() in keep else
+                          ("?" if columns else _escape(m)), text)
     return UNSAFE.sub("?" if columns else _escape, text)
 
 

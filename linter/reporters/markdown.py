@@ -20,6 +20,16 @@ ROWS = 25  # rows per level table
 GROUP_PROBLEMS = 5  # problems listed per group
 _CODE = re.compile(r"(`[^`\n]*`)")
 _SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~&@])")
+# What GitHub-flavoured Markdown links by itself (extended autolinks): `www.` names, URLs of
+# these schemes, e-mail addresses; GitHub also makes `@name` a mention and `#12` a reference.
+# A backslash before the `.` of `www.` or the `:` of a scheme stops the first two; an `@` or
+# `#` gets a zero-width space after it (an escaped `@` is still an e-mail address to GFM).
+_WWW = re.compile(r"(?i)(?<![0-9a-z_.-])(www)\.")
+_SCHEME = re.compile(r"(?i)(?<![0-9a-z+.-])(https?|ftp|mailto|xmpp):")
+_MARK = re.compile(r"(\\[@#])(?=[0-9A-Za-z_])")
+_ZWSP = "\u200b"
+# A link target we write as is: https, and none of the characters that end or break one.
+_URI = re.compile(r"https://[A-Za-z0-9._~:/?#@!$&'*+,;=%-]+")
 _STATE = {"error": "🔴 error", "warning": "🟠 warning", "note": "🔵 note",
           "clean": "🟢 no problem",
           "unknown": "⚪ no capture"}
@@ -34,8 +44,11 @@ def _plural(n: int, word: str) -> str:
 
 
 def _plain(text: str) -> str:
-    """Text outside code spans, with every character Markdown or HTML could act on escaped."""
-    return _SPECIAL.sub(r"\\\1", re.sub(r"\s+", " ", str(text)))
+    """Text outside code spans, with every character Markdown or HTML could act on escaped,
+    and nothing a GitHub page would turn into a link, a mention or a reference."""
+    text = _SPECIAL.sub(r"\\\1", re.sub(r"\s+", " ", str(text)))
+    text = _SCHEME.sub(r"\1\\:", _WWW.sub(r"\1\\.", text))
+    return _MARK.sub(rf"\1{_ZWSP}", text)
 
 
 def _text(text: str) -> str:
@@ -51,15 +64,17 @@ def _text(text: str) -> str:
 
 
 def _code(text: str) -> str:
-    """``text`` as one code span (a path, a serial, a label)."""
+    """``text`` as one code span (a path, a serial, a label): fenced by one backtick more
+    than the longest run of backticks in it, so no run inside can close it, and padded with
+    a space when it starts or ends with a backtick (the padding is not shown)."""
     text = " ".join(str(text).split()).replace("|", "\\|")
-    fence = "``" if "`" in text else "`"
-    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    pad = " " if not text or text.startswith("`") or text.endswith("`") else ""
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def _rule(rule: str, uri: str) -> str:
-    return f"[{_plain(rule)}]({uri})" if uri.startswith("https://") else _plain(rule)
+    return f"[{_plain(rule)}]({uri})" if _URI.fullmatch(uri) else _plain(rule)
 
 
 def render(report: Report) -> str:
