@@ -198,6 +198,10 @@ def template_flood(n: int) -> str:
     return "Misc = {\n" + "\n".join(lines) + "\n}\n"
 
 
+def directive_flood(n: int) -> str:
+    return "# " + "lunalint: ignore[" * n + "\nA = {\n"
+
+
 SHAPES = (  # (name, file name, generator, n[, walk the folder instead of naming the file])
     ("brace flood (`A = {` lines)", "Chrystoki.conf", brace_flood, 10_000),
     ("repeated sections", "Chrystoki.conf", repeated_sections, 10_000),
@@ -210,6 +214,7 @@ SHAPES = (  # (name, file name, generator, n[, walk the folder instead of naming
     ("one long `-password` word in a capture", "site.lunacm.txt", long_password, 100_000),
     ("`{{` (and other openers) flood in a template", "Chrystoki.conf.j2", template_flood,
      50_000),
+    ("comment of unclosed `lunalint: ignore[`", "Chrystoki.conf", directive_flood, 50_000),
 )
 
 
