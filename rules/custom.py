@@ -326,8 +326,13 @@ class PolicyCheck:
     def __call__(self, subject: Any, ctx: Context) -> Iterator[Problem]:
         policy = self.policy
         if policy.workspace:
+            seen: set = set()  # a member in two groups (a listing and a configuration) once
             for group in subject.groups:
-                yield from self._group(group)
+                for problem in self._group(group):
+                    key = (problem.path, problem.span, problem.anchor)
+                    if key not in seen:
+                        seen.add(key)
+                        yield problem
             return
         if not isinstance(subject, ClientConfig) or not self._in_scope_config(subject):
             return
