@@ -317,10 +317,12 @@ def _run(args: argparse.Namespace) -> int:
         _say("error", f"no such file or directory: {missing}")
     for notice in outcome.notices:
         _say("warning", notice)
-    from lunalint.rules.custom import unmatched_scopes
+    if cfg.policies:
+        from lunalint.rules.custom import unmatched_scopes
 
-    for notice in unmatched_scopes(cfg.policies, paths, [d.path for d in outcome.documents]):
-        _say("warning", notice)
+        for notice in unmatched_scopes(cfg.policies, paths,
+                                       [d.path for d in outcome.documents]):
+            _say("warning", notice)
     if outcome.skipped and not outcome.documents and not outcome.missing:
         # Nothing else was linted: "No problems found in 0 files" would be a false all-clear.
         raise UsageError(f"{', '.join(outcome.skipped)}: not recognised as a Luna client "
