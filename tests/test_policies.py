@@ -318,3 +318,45 @@ def test_what_if_by_serial_and_in_the_text_summary_and_version_policies():
     assert doc["findings"] == []  # every member would run 7.8.4: the firmware policy holds
     bad = run_cli("--target-firmware", "seven", ".", cwd=EXAMPLE)
     assert bad.returncode == 2 and "expected a version like 7.9.0" in bad.stderr
+
+
+def test_hostile_policy_files_are_refused_in_one_line(tmp_path):
+    """A policy file is as untrusted as the configuration: the same bounded loader (an alias
+    bomb is refused before it expands), regular expressions that could backtrack for ever
+    are refused, and the built-ins still run."""
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, "
+        f"*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, "
+        f"*{chr(97 + i)}, *{chr(97 + i)}]\n" for i in range(8))
+    redos = ("- id: ACME2\n  title: t\n  check:\n    config: {section: HAConfiguration, "
+             "key: haLogPath, matches: \"(a+)+$\"}\n")
+    root = project(tmp_path, "policy-files: [\"policies/*.yaml\"]\n",
+                   {"policies/bomb.yaml": bomb, "policies/redos.yaml": redos})
+    proc = run_cli("--format", "json", ".", cwd=root)
+    assert proc.returncode == 2
+    errors = sorted(line for line in proc.stderr.splitlines() if "error:" in line)
+    assert len(errors) == 2, proc.stderr
+    assert errors[0].startswith("lunalint: error: policies/bomb.yaml:4: invalid YAML: aliases "
+                                "expand to more than 10000 values")
+    assert errors[1] == ("lunalint: error: policies/redos.yaml:4: policy ACME2: `matches` "
+                         "patterns must be under 200 characters without nested repetition "
+                         "like (a+)+")
+    assert "HA101" in {f["rule"] for f in json.loads(proc.stdout)["findings"]}
+
+
+def test_level_or_waiver_naming_a_broken_policy_keeps_the_configuration(tmp_path):
+    config = LOG_POLICY.replace("equals: enabled", "equals: [enabled]") + \
+        "level: {ACME104: error}\n"
+    root = project(tmp_path, config)
+    proc = run_cli(".", cwd=root)
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines() == [
+        "lunalint: error: .lunalint.yaml:6: policy ACME104: `equals` compares with a value "
+        "(text or number), not a list"]
+    assert "HA101" in proc.stdout
+
+
+def test_markdown_summary_says_what_if():
+    proc = run_cli("--format", "markdown", "--target-firmware", "7.9.0", "examples/payments",
+                   cwd=ROOT)
+    assert "What-if run: as if members ran firmware 7.9.0 · " in proc.stdout, proc.stdout

@@ -85,9 +85,10 @@ def load(path: str | None, known_rules: list[str], *, explicit: bool = False,
     root = os.path.dirname(os.path.abspath(path))
     from lunalint.settings import policies
 
+    dropped: set[str] = set()
     found, errors, _ = policies.collect(data, lines, shown, root, set(known_rules),
-                                        lambda glob: _policy_files(root, glob))
-    known = list(known_rules) + [p.id for p in found]
+                                        lambda glob: _policy_files(root, glob), dropped)
+    known = list(known_rules) + [p.id for p in found] + sorted(dropped - set(known_rules))
     checked = _Checker(shown, lines, known).settings(data, os.path.abspath(path), root)
     return dataclasses.replace(checked, policies=found, policy_errors=errors)
 

@@ -116,6 +116,7 @@ class Reader:
         self.lines = lines
         self.root = root
         self.base = base  # where the list of policies sits in the file
+        self.dropped: set[str] = set()  # ids of policies dropped for a mistake
 
     def fail(self, path: tuple, message: str) -> PolicyProblem:
         return PolicyProblem(f"{self.shown}:{self.lines(*(self.base + path))}: {message}")
@@ -143,6 +144,10 @@ class Reader:
                 out.append(policy)
             except PolicyProblem as problem:
                 errors.append(str(problem))
+                pid = item.get("id") if isinstance(item, dict) else None
+                if isinstance(pid, str) and _ID.match(pid.strip().upper()):
+                    # `level:` or a waiver naming it stays valid: the error says what is wrong
+                    self.dropped.add(pid.strip().upper())
         if len(items) > MAX_POLICIES:
             errors.append(str(self.fail((MAX_POLICIES,), f"more than {MAX_POLICIES} policies in "
                                                          "one file; the rest were not read")))
@@ -451,21 +456,24 @@ class Reader:
 
 
 def collect(data: Any, lines: Any, shown: str, root: str, known: set[str],
-            read_file: Callable[[str], list[tuple[str, Any, Any, str]]]) -> tuple[
+            read_file: Callable[[str], list[tuple[str, Any, Any, str]]],
+            dropped: set[str] | None = None) -> tuple[
                 tuple[Policy, ...], tuple[str, ...], tuple[str, ...]]:
     """The policies the configuration defines (``policies:`` and the files ``policy-files:``
     names), the one-line errors of the bad ones, and the policy-files globs.
 
     ``read_file(glob)`` gives ``(shown, data, lines, problem)`` for each file a glob names
     (``problem`` set, and ``data`` None, when the file could not be read)."""
+    dropped = set() if dropped is None else dropped
     errors: list[str] = []
     taken: dict[str, str] = {}
     found: list[Policy] = []
     if not isinstance(data, dict):
         return (), (), ()
     if "policies" in data:
-        found += Reader(shown, lines, root, ("policies",)).policies(
-            data["policies"], taken, known, errors)
+        reader = Reader(shown, lines, root, ("policies",))
+        found += reader.policies(data["policies"], taken, known, errors)
+        dropped.update(reader.dropped)
     globs = data.get("policy-files")
     if globs is None:
         return tuple(found), tuple(errors), ()
@@ -498,6 +506,7 @@ def collect(data: Any, lines: Any, shown: str, root: str, known: set[str],
                               f"list of policies (or `policies:` with one), not "
                               f"{_short(extra[0])}")
                 continue
-            found += Reader(file_shown, file_lines, root, base).policies(
-                items, taken, known, errors)
+            reader = Reader(file_shown, file_lines, root, base)
+            found += reader.policies(items, taken, known, errors)
+            dropped.update(reader.dropped)
     return tuple(found), tuple(errors), tuple(globs)
