@@ -493,13 +493,14 @@ def unmatched_scopes(policies: Iterable[Policy], named: list[str],
             continue
         rels = sorted({os.path.relpath(os.path.abspath(p), policy.root).replace(os.sep, "/")
                        for p in linted})
-        for glob in policy.scope.paths:
+        lines = policy.scope.path_lines or (policy.line,) * len(policy.scope.paths)
+        for glob, line in zip(policy.scope.paths, lines):
             if any(glob_match(glob, rel) for rel in rels):
                 continue
             folders = sorted({"/".join(r.split("/")[:i]) + "/**" for r in rels
                               for i in range(1, r.count("/") + 1)} | set(rels))
             hint = difflib.get_close_matches(glob, folders, n=1, cutoff=0.5)
-            out.append(f"{policy.source}:{policy.line}: policy {policy.id}: scope glob "
+            out.append(f"{policy.source}:{line}: policy {policy.id}: scope glob "
                        f"{glob!r} matches no file linted"
                        + (f"; did you mean {hint[0]!r}?" if hint else ""))
     return out

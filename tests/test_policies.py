@@ -267,7 +267,7 @@ def test_scope_glob_matching_nothing_is_named_with_a_did_you_mean(tmp_path):
                                                 "    level: warning\n    scope: "
                                                 "{paths: [\"production/**\"]}\n"))
     proc = run_cli(".", cwd=root)
-    assert ("lunalint: warning: .lunalint.yaml:2: policy ACME104: scope glob 'production/**' "
+    assert ("lunalint: warning: .lunalint.yaml:5: policy ACME104: scope glob 'production/**' "
             "matches no file linted; did you mean 'prod/**'?") in proc.stderr.splitlines()
 
 

@@ -77,6 +77,7 @@ class Scope:
     groups: tuple[str, ...] = ()
     serials: tuple[str, ...] = ()
     kinds: tuple[str, ...] = ()
+    path_lines: tuple[int, ...] = field(default=(), compare=False)  # where each glob is
 
 
 @dataclass(frozen=True)
@@ -234,7 +235,9 @@ class Reader:
             if kind not in KINDS:
                 raise self.fail(at + ("kinds", index), self._unknown(name, kind, KINDS, "kind"))
         return Scope(paths, self._strings(value, "groups", at, name),
-                     tuple(s.strip() for s in self._strings(value, "serials", at, name)), kinds)
+                     tuple(s.strip() for s in self._strings(value, "serials", at, name)), kinds,
+                     tuple(self.lines(*(self.base + at + ("paths", i)))
+                           for i in range(len(paths))))
 
     def check(self, value: Any, at: tuple, name: str) -> Check:
         line = self.lines(*(self.base + at))
