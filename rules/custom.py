@@ -74,6 +74,20 @@ class Subject:
         return found
 
 
+def _templated(config: ClientConfig | None, span: Span | None, flag: bool = False) -> bool:
+    """Whether a template placeholder overlaps ``span`` (``flag``: the reader said so; the
+    configurations the link stage keeps have lost that flag but kept the placeholders)."""
+    if flag:
+        return True
+    if config is None or span is None:
+        return False
+    for hole in config.template_spans:
+        if (hole.line, hole.column) < (span.end_line, span.end_column) \
+                and (hole.end_line, hole.end_column) > (span.line, span.column):
+            return True
+    return False
+
+
 def _kind(config: ClientConfig | None) -> str:
     if config is None:
         return "capture"
@@ -129,15 +143,17 @@ def _config_test(check: Check, subject: Subject) -> Result:
             return _leaf([], [], [Evidence(span, f"{name} is not set here, but the placeholder "
                                                  f"alone on line {lines} may render it", anchor)])
         return _leaf([Evidence(span, f"{name} is not set", anchor)], [], [])
-    where = entry.key_span if entry.templated_key else entry.span
-    if entry.templated_key:
+    templated_key = _templated(config, entry.key_span, entry.templated_key)
+    templated_value = _templated(config, entry.value_span, entry.templated_value)
+    where = entry.key_span if templated_key else entry.span
+    if templated_key:
         return _leaf([], [], [Evidence(where, f"{name}: the key is a template placeholder",
                                        anchor)])
     if check.arg("present"):
         return _leaf([], [Evidence(entry.span, f"{name} is set", anchor)], [])
     if check.arg("absent"):
         return _leaf([Evidence(entry.span, f"{name} is set", anchor)], [], [])
-    if entry.templated_value:
+    if templated_value:
         return _leaf([], [], [Evidence(entry.span, f"{name} is a template placeholder, so its "
                                                    "value is unknown until rendered", anchor)])
     value = entry.value.strip()
@@ -260,13 +276,22 @@ def _group_test(check: Check, subject: Subject) -> Result:
     where = group.defined_at if group is not None else None
     if where is None:
         return Result()
-    failed, held = [], []
+    failed, held, unknown = [], [], []
 
     def at(span, path, text, anchor):
         return Evidence(span, text, f"{group.label}/{anchor}", path, group.related())
 
     for test, want in check.args:
         if test == "members-at-least":
+            listed = group.definition.members if group.definition is not None else None
+            if listed is not None and _templated(group.config, listed.value_span):
+                failed_or_unknown = Evidence(listed.span, f"group `{group.label}` lists its "
+                                             "members through a template placeholder, so how "
+                                             "many there are is unknown until rendered",
+                                             f"{group.label}/members", where.path,
+                                             group.related())
+                unknown.append(failed_or_unknown)
+                continue
             n = len(group.members)
             e = at(where.span, where.path, f"group `{group.label}` has {n} member"
                    f"{'s' if n != 1 else ''}" + ("" if n >= want else f", fewer than {want}"),
@@ -307,7 +332,7 @@ def _group_test(check: Check, subject: Subject) -> Result:
             else:
                 failed.append(at(where.span, where.path, f"group `{group.label}` mixes "
                                                          f"authentication ({listing})", "auth"))
-    return _leaf(failed, held, [])
+    return _leaf(failed, held, unknown)
 
 
 _TESTS = {"config": _config_test, "partition-policy": _policy_test, "hsm-policy": _policy_test,

@@ -360,3 +360,20 @@ def test_markdown_summary_says_what_if():
     proc = run_cli("--format", "markdown", "--target-firmware", "7.9.0", "examples/payments",
                    cwd=ROOT)
     assert "What-if run: as if members ran firmware 7.9.0 · " in proc.stdout, proc.stdout
+
+
+def test_a_templated_member_list_is_unknown_for_group_checks(tmp_path):
+    """As in real Helm charts: `VirtualToken00Members = {{ .Values.hsm.serialNumber }};`."""
+    config = """\
+policies:
+  - id: ACME301
+    title: Groups have two members
+    level: error
+    check: {group: {members-at-least: 2}}
+"""
+    template = HA_CONF.replace("1541234567001, 1541234567002", "{{ .Values.hsm.serial }}")
+    root = project(tmp_path, config, {"prod/Chrystoki.conf.tmpl": template})
+    (root / "prod" / "Chrystoki.conf").unlink()
+    code, doc = run_json("--select", "ACME", ".", cwd=root)
+    assert [(f["line"], f["level"]) for f in doc["findings"]] == [(4, "warning")]
+    assert "cannot be checked" in doc["findings"][0]["message"]
