@@ -278,8 +278,9 @@ class Reader:
         for key in ("section", "key"):
             value = arg.get(key)
             if not isinstance(value, str) or not value.strip():
+                example = "HAConfiguration" if key == "section" else "HAOnly"
                 raise self.fail(at + (key,), f"{name}: `config` needs `{key}` (a name, e.g. "
-                                             f"{'HAConfiguration' if key == 'section' else 'HAOnly'})")
+                                             f"{example})")
             out.append((key, value.strip()))
         tests = [k for k in CONFIG_TESTS if k in arg]
         if not tests:
