@@ -445,7 +445,8 @@ class PolicyRule(Rule):
             parts += [f"**Scope:** {scope}.", ""]
         if p.link:
             parts += ["## Reference", "", f"- <{p.link}>", ""]
-        parts += ["**Fix:** none (no mechanical fix; edit the file as above)."]
+        parts += ["**Fix:** none (no mechanical fix: change the file so the policy holds, or "
+                  "record an accepted exception with a waiver)."]
         return "\n".join(parts) + "\n"
 
 
@@ -472,9 +473,12 @@ def describe(check: Check) -> str:
         for test in ("present", "absent"):
             if test in args:
                 return f"{subject} is {'set' if test == 'present' else 'not set'}"
-        tests = [f"{t} {args[t]!r}" if t != "one-of" else f"one of {list(args[t])}"
-                 for t in ("equals", "one-of", "at-least", "at-most", "matches") if t in args]
-        return f"{subject} is {' and '.join(tests)}"
+        words = {"equals": lambda v: f"is `{v}`",
+                 "one-of": lambda v: "is one of " + ", ".join(f"`{x}`" for x in v),
+                 "at-least": lambda v: f"is at least {_num(v)}",
+                 "at-most": lambda v: f"is at most {_num(v)}",
+                 "matches": lambda v: f"matches `{v}`"}
+        return f"{subject} " + " and ".join(words[t](args[t]) for t in words if t in args)
     if check.kind in ("partition-policy", "hsm-policy"):
         table = PARTITION_POLICIES if check.kind == "partition-policy" else HSM_POLICIES
         what = check.kind.replace("-", " ")

@@ -163,7 +163,8 @@ def test_policy_findings_behave_like_built_in_ones(tmp_path):
     explained = run_cli("--explain", "ACME104", cwd=root)
     assert explained.returncode == 0
     assert "# ACME104: HA logging enabled" in explained.stdout
-    assert "`haLogStatus` in `HAConfiguration` is equals 'enabled'" in explained.stdout
+    assert "`haLogStatus` in `HAConfiguration` is `enabled`" in explained.stdout
+    assert "**Fix:** none" in explained.stdout
 
     assert run_cli("--write-baseline", "base.json", ".", cwd=root).returncode in (0, 1)
     code, doc = run_json("--baseline", "base.json", ".", cwd=root)
