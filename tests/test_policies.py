@@ -378,3 +378,18 @@ policies:
     code, doc = run_json("--select", "ACME", ".", cwd=root)
     assert [(f["line"], f["level"]) for f in doc["findings"]] == [(4, "warning")]
     assert "cannot be checked" in doc["findings"][0]["message"]
+
+
+def test_policies_in_pyproject_toml_name_their_line(tmp_path):
+    root = project(tmp_path, "")
+    (root / ".lunalint.yaml").unlink()
+    (root / "pyproject.toml").write_text(
+        "[tool.lunalint]\n\n[[tool.lunalint.policies]]\nid = \"ACME1\"\ntitle = \"Logs\"\n"
+        "check = {config = {section = \"HAConfiguration\", key = \"haLogStatus\", "
+        "equals = \"enabled\"}}\n\n[[tool.lunalint.policies]]\nid = \"ACME2\"\ntitle = \"t\"\n"
+        "check = {firmwre = {at-least = \"7.8.4\"}}\n")
+    proc = run_cli("--select", "ACME", ".", cwd=root)
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines()[0].startswith(
+        "lunalint: error: pyproject.toml:11: policy ACME2: unknown check 'firmwre'")
+    assert "prod/Chrystoki.conf:12:4: warning ACME1 Logs:" in proc.stdout

@@ -344,17 +344,13 @@ def _toml_lines(text: str) -> _Lines:
     """Best-effort line numbers for ``[tool.lunalint]`` keys (tomllib keeps no positions)."""
     lines = _Lines()
     table: tuple = ()
-    waiver_count = fact_count = -1
+    counts = {"waivers": -1, "facts": -1, "policies": -1}
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
-        m = re.match(r"^\[\[\s*tool\.lunalint\.(waivers|facts)\s*\]\]", line)
+        m = re.match(r"^\[\[\s*tool\.lunalint\.(waivers|facts|policies)\s*\]\]", line)
         if m:
-            if m.group(1) == "waivers":
-                waiver_count += 1
-                table = ("waivers", waiver_count)
-            else:
-                fact_count += 1
-                table = ("facts", fact_count)
+            counts[m.group(1)] += 1
+            table = (m.group(1), counts[m.group(1)])
             lines.where.setdefault(table[:1], number)
             lines.where[table] = number
             continue
