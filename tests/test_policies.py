@@ -393,3 +393,28 @@ def test_policies_in_pyproject_toml_name_their_line(tmp_path):
     assert proc.stderr.splitlines()[0].startswith(
         "lunalint: error: pyproject.toml:11: policy ACME2: unknown check 'firmwre'")
     assert "prod/Chrystoki.conf:12:4: warning ACME1 Logs:" in proc.stdout
+
+
+def _worker_rules() -> list[str]:
+    from lunalint import engine
+
+    return [r.id for r in engine._WORKER["rules"]]
+
+
+def test_policy_rules_travel_to_spawned_workers():
+    """Where workers are spawned, not forked (macOS, Windows), they load rules by id from
+    the registry, which has no policies: policy rules travel as they are (picklable)."""
+    import multiprocessing
+
+    from lunalint import engine, settings
+    from lunalint.registry import load_registry
+
+    registry = load_registry(plugins=False)
+    cfg = settings.load(str(EXAMPLE / ".lunalint.yaml"), list(registry.rules))
+    rules = registry.add_policies(cfg.policies) + [registry.rules["HA101"]]
+    plan = engine.plan_for(rules)
+    portable = tuple(r for r in rules if getattr(r, "portable", False))
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(1, engine._init_worker, ([r.id for r in rules], {}, plan, portable)) as pool:
+        got = pool.apply(_worker_rules)
+    assert got == [r.id for r in rules]
