@@ -466,6 +466,9 @@ def _rules_fingerprint(rules: list) -> str:
                 h.update(f"{path}:{info.st_size}:{info.st_mtime_ns}".encode())
             except OSError:
                 pass
+        policy = getattr(rule, "policy", None)
+        if policy is not None:  # an organisation policy: its whole definition
+            h.update(repr(policy).encode("utf-8", "surrogatepass"))
         parts.append(f"{rule.id}:{rule.origin}:{int(rule.level)}:{rule.scope}:"
                      f"{rule.uses_workspace}:{h.hexdigest()}")
     return "\n".join(parts)

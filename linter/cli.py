@@ -68,6 +68,24 @@ def _report(value: str) -> tuple[str, str]:
     return fmt, path
 
 
+_VERSION_SHAPE = r"^[0-9]{1,6}(?:\.[0-9]{1,6}){0,3}$"
+
+
+def _version(value: str) -> str:
+    import re
+
+    if not re.match(_VERSION_SHAPE, value.strip()):
+        raise argparse.ArgumentTypeError(f"expected a version like 7.9.0, got {value!r}")
+    return value.strip()
+
+
+def _target_firmware(value: str) -> tuple[str, str]:
+    serial, sep, version = value.rpartition("=")
+    if sep and not serial.strip():
+        raise argparse.ArgumentTypeError(f"expected VERSION or SERIAL=VERSION, got {value!r}")
+    return (serial.strip() if sep else "*"), _version(version)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="lunalint",
@@ -135,12 +153,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-cache", action="store_true",
                    help="do not read or write the result cache (.lunalint_cache/ at the project "
                         "root, or LUNALINT_CACHE_DIR)")
+    p.add_argument("--target-firmware", action="append", type=_target_firmware, default=[],
+                   metavar="[SERIAL=]VERSION",
+                   help="what-if: check versions (VER201-205, version policies) as if every "
+                        "member (or member SERIAL) ran this firmware; repeatable")
+    p.add_argument("--target-client", type=_version, metavar="VERSION",
+                   help="what-if: check versions as if every client ran this HSM Client")
     p.add_argument("--version", action="version", version=f"lunalint {__version__}")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     _tolerant_streams()
+    words = sys.argv[1:] if argv is None else argv
+    if words[:1] == ["test"]:  # `lunalint test [PATH]`; a folder called test: `./test`
+        from lunalint.policytest import main as test_main
+
+        return test_main(words[1:])
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -199,6 +228,11 @@ def _run(args: argparse.Namespace) -> int:
     registry = load_registry()
     for notice in registry.notices:
         _say("warning", notice)
+    if args.list_rules or args.explain:  # organisation policies are listed like rules
+        try:
+            registry.add_policies(_settings(args, registry).policies)
+        except UsageError as error:
+            _say("warning", f"{error} (organisation policies not listed)")
     if args.list_rules:
         if args.format not in ("text", "json"):
             raise UsageError("--list-rules prints text or json, not " + args.format)
@@ -229,6 +263,9 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError("--fix and --diff edit files on disk; standard input (`-`) cannot be "
                          "fixed")
     cfg = _settings(args, registry, stdin)
+    registry.add_policies(cfg.policies)
+    for problem in cfg.policy_errors:  # the bad policy is dropped; everything else runs
+        _say("error", problem)
     cli_select = [w for ws in args.select for w in ws]
     # --select on the command line replaces the file's select and ignore; --ignore adds.
     rules = select_rules(registry, cli_select or list(cfg.select),
@@ -256,7 +293,8 @@ def _run(args: argparse.Namespace) -> int:
         paths, rules, cfg, known_rules=registry.rules, jobs=args.jobs,
         inline_suppressions=not args.no_inline_suppressions, baseline=args.baseline,
         write_baseline=args.write_baseline, cache=not args.no_cache,
-        audit=any(f in AUDIT_FORMATS for f in [args.format, *(f for f, _ in args.report)]))
+        audit=any(f in AUDIT_FORMATS for f in [args.format, *(f for f, _ in args.report)]),
+        what_if=_what_if(args))
     if stdin is not None:
         options.stdin, options.stdin_path = stdin
     fixed = None
@@ -290,6 +328,12 @@ def _run(args: argparse.Namespace) -> int:
         _say("error", f"no such file or directory: {missing}")
     for notice in outcome.notices:
         _say("warning", notice)
+    if cfg.policies:
+        from lunalint.rules.custom import unmatched_scopes
+
+        for notice in unmatched_scopes(cfg.policies, paths,
+                                       [d.path for d in outcome.documents]):
+            _say("warning", notice)
     if outcome.skipped and not outcome.documents and not outcome.missing:
         # Nothing else was linted: "No problems found in 0 files" would be a false all-clear.
         raise UsageError(f"{', '.join(outcome.skipped)}: not recognised as a Luna client "
@@ -312,7 +356,8 @@ def _run(args: argparse.Namespace) -> int:
                     fixed=outcome.fixed, redactor=outcome.redactor,
                     paths=[doc.path for doc in outcome.documents], summary=not args.quiet,
                     facts=outcome.audit, include_suppressed=args.include_suppressed,
-                    fixes_applied=len(fixed.applied) if fixed is not None else None)
+                    fixes_applied=len(fixed.applied) if fixed is not None else None,
+                    what_if=options.what_if)
     # Every report comes from this one outcome and goes through the same redacting renderer.
     for fmt, path in args.report:
         _write(renderer(fmt)(report), path, guard, read_ids)
@@ -322,12 +367,24 @@ def _run(args: argparse.Namespace) -> int:
         # The report went to a file (or is not text): say on stderr what it holds, so a
         # failing hook says why.
         _say("", summary_line(report))
-    if outcome.missing or (fixed is not None and fixed.errors):
+    if outcome.missing or (fixed is not None and fixed.errors) or cfg.policy_errors:
         return EXIT_USAGE
     fail_on = "never" if args.exit_zero else args.fail_on or cfg.fail_on or "warning"
     if fail_on == "never":
         return EXIT_OK
     return EXIT_FINDINGS if outcome.failing(Level.parse(fail_on)) else EXIT_OK
+
+
+def _what_if(args: argparse.Namespace) -> dict | None:
+    """The versions a what-if run assumes, or None for a normal run."""
+    if not args.target_firmware and not args.target_client:
+        return None
+    out: dict = {}
+    if args.target_firmware:
+        out["firmware"] = dict(args.target_firmware)
+    if args.target_client:
+        out["client"] = args.target_client
+    return out
 
 
 def _tell_fixes(fixed, show: bool, verb: str) -> None:

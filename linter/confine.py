@@ -307,3 +307,21 @@ def regular_file(path: str) -> bool:
     except OSError:
         return False
     return stat.S_ISREG(info.st_mode)
+
+
+def files_matching(root: str, start: str, wanted: Callable[[str], bool],
+                   limit: int = 200) -> list[tuple[str, source.Loaded]]:
+    """Files under ``root``/``start`` whose ``/`` path relative to ``root`` ``wanted`` accepts,
+    read the way walked files are (no link followed, each must stay inside ``root``), at
+    most ``limit`` of them. For files the configuration names, such as policy files."""
+    top = os.path.join(root, start) if start else root
+    if not os.path.isdir(top) or os.path.islink(top.rstrip("/\\")) or not inside(top, root):
+        return []
+    out = []
+    for full in _files(top, []):
+        rel = os.path.relpath(full, root).replace(os.sep, "/")
+        if wanted(rel):
+            out.append((full, load(Target(full, False, root=root))))
+            if len(out) >= limit:
+                break
+    return out

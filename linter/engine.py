@@ -487,11 +487,14 @@ def _internal(path: str, what: str, error: Exception) -> Finding:
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(rule_ids: list[str], facts: dict[str, Any], plan: Plan) -> None:
+def _init_worker(rule_ids: list[str], facts: dict[str, Any], plan: Plan,
+                 portable: tuple = ()) -> None:
     if _WORKER.get("ids") != rule_ids:  # spawned, not forked: load the same rules by id
         from lunalint.registry import load_registry
 
         registry = load_registry()
+        for rule in portable:  # rules that travel as they are (organisation policies)
+            registry.rules.setdefault(rule.id, rule)
         _WORKER["rules"] = [registry.rules[i] for i in rule_ids if i in registry.rules]
         _WORKER["ids"] = rule_ids
     _WORKER["ctx"] = Context(facts=facts, workspace=None)
@@ -519,7 +522,8 @@ def _lint_all(items: list[tuple[confine.Target, str, bool]], rules: list[Rule], 
         _WORKER.update(ids=ids, rules=rules)
     try:
         chunk = max(1, min(64, len(items) // (jobs * 8)))
-        with mp.Pool(jobs, _init_worker, (ids, ctx.facts, plan)) as pool:
+        portable = tuple(r for r in rules if getattr(r, "portable", False))
+        with mp.Pool(jobs, _init_worker, (ids, ctx.facts, plan, portable)) as pool:
             yield from pool.imap(_work, items, chunksize=chunk)
     finally:
         _WORKER.clear()

@@ -46,6 +46,12 @@ class Options:
     # The fix stage: results of client configurations never come from the cache (the fixes
     # written are worked out from the text read now).
     fixing: bool = False
+    # What-if versions (``--target-firmware``, ``--target-client``): ``{"firmware": {serial or
+    # "*": version}, "client": version}``; the link stage assumes them (see workspace).
+    what_if: dict | None = None
+    # Read only what ``paths`` names, with no project around it (``lunalint test``: each
+    # test case is a project of its own).
+    isolated: bool = False
 
 
 @dataclass
@@ -98,7 +104,7 @@ def run(options: Options) -> Outcome:
             paths.append(options.stdin_path)
         if options.stdin_path != "-":  # the project of the file it stands for
             start = os.path.dirname(os.path.join(options.cwd or os.getcwd(), options.stdin_path))
-    root = confine.project_root(cfg.source, start)
+    root = None if options.isolated else confine.project_root(cfg.source, start)
     filtered = bool(cfg.include or cfg.exclude)
     kinds = bool(cfg.config_globs or cfg.export_globs)
     cache = None
@@ -108,7 +114,7 @@ def run(options: Options) -> Outcome:
         cache = open_cache(root, options.rules, cfg, fresh_configs=options.fixing)
     try:
         result = engine.lint(paths, options.rules, jobs=options.jobs, missing_ok=True,
-                             facts=_facts(cfg), cwd=options.cwd,
+                             facts=_facts(cfg, options.what_if), cwd=options.cwd,
                              accept=cfg.accepts if filtered else None,
                              kind_of=cfg.kind_of if kinds else None, root=root,
                              embedded=cfg.embedded, given_content=given, link=options.audit,
@@ -188,9 +194,11 @@ def fix_key(f: Finding) -> tuple:
     return (f.rule, f.path, f.span, f.anchor)
 
 
-def _facts(cfg) -> dict | None:
-    """What rules may read of the configuration file's ``facts``."""
+def _facts(cfg, what_if: dict | None = None) -> dict | None:
+    """What rules may read of the configuration file's ``facts`` (and the what-if versions)."""
     facts: dict = {}
+    if what_if:
+        facts["what_if"] = what_if
     if cfg.facts:
         facts["file_facts"] = cfg
     if cfg.firmware:

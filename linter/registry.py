@@ -30,6 +30,20 @@ class Registry:
             return
         self.rules[rule.id] = rule
 
+    def add_policies(self, policies) -> list[Rule]:
+        """Register the configuration's organisation policies as rules (each one a
+        :class:`~lunalint.rules.custom.PolicyRule`); returns those added."""
+        if not policies:
+            return []
+        from lunalint.rules.custom import rules_of
+
+        added = []
+        for rule in rules_of(policies):
+            if rule.id not in self.rules:
+                added.append(rule)
+            self.add(rule, rule.origin)
+        return added
+
     def get(self, rule_id: str) -> Rule | None:
         return self.rules.get(rule_id.upper())
 

@@ -63,6 +63,8 @@ class Member:
     partition: Sourced | None = None  # Slot (physical) from a slot list
     policies: Sourced | None = None  # PolicySet attributed to this serial
     hsm: Sourced | None = None  # HsmPolicies of the owning HSM (longest serial prefix)
+    # What-if (``--target-firmware``): the firmware the member is assumed to run instead.
+    assumed_firmware: Version | None = None
 
     @property
     def slot(self) -> Slot | None:
@@ -78,7 +80,17 @@ class Member:
 
     @cached_property
     def firmware(self) -> tuple[Version, Where] | None:
-        """The member's firmware and the line that prints it (slot list, else its HSM)."""
+        """The member's firmware and the line that prints it (slot list, else its HSM). In a
+        what-if run, the assumed firmware, on the line of the real one (else where the group
+        lists the member)."""
+        if self.assumed_firmware is not None:
+            now = self.current_firmware
+            return self.assumed_firmware, now[1] if now is not None else self.listed
+        return self.current_firmware
+
+    @cached_property
+    def current_firmware(self) -> tuple[Version, Where] | None:
+        """The firmware the captures show, what-if or not."""
         slot = self.slot
         if slot is not None and slot.firmware is not None and slot.firmware_field is not None:
             return slot.firmware, Where(self.partition.path, slot.firmware_field.span)
@@ -364,9 +376,13 @@ class Linker:
                 built = hsms[id(record)] = Sourced(path, factsmod.hsm_policies_of(record))
             return built
 
+        target_fw, target_client = _what_if(facts)
+
         def member(serial: str, listed: Where) -> Member:
             key = _serial_key(serial)
-            return Member(key, listed, partitions.get(key), policies.get(key), hsm_of(key))
+            assumed = target_fw.get(key, target_fw.get("*")) if target_fw else None
+            return Member(key, listed, partitions.get(key), policies.get(key), hsm_of(key),
+                          assumed)
 
         # The first listing of a label or group serial answers; listings are decoded once.
         decoded: dict[int, HaGroupStatus] = {}
@@ -405,6 +421,8 @@ class Linker:
                 client = ClientVersion(version, None, "facts") if version else _banner_version(
                     {key: b for m in group_members
                      for key, b in banners_by_serial.get(m.serial, {}).items()}.values())
+                if target_client is not None:
+                    client = ClientVersion(target_client, None, "what-if")
                 standby = tuple(member(s.text, Where(config.path, s.span))
                                 for s in definition.standby_serials)
                 group = Group(definition.name, group_members, config, definition, status, client,
@@ -426,6 +444,8 @@ class Linker:
             banner = None
             if summary is not None and summary.client_version is not None:
                 banner = _banner_version([(summary.client_version, path, banner_spans.get(path))])
+            if target_client is not None:
+                banner = ClientVersion(target_client, None, "what-if")
             groups.append(Group(g.label or "(unnamed)", group_members, None, None,
                                 Sourced(path, g), banner, standby))
         forms: dict[str, list] = {}
@@ -435,6 +455,17 @@ class Linker:
         return Workspace(self.root, tuple(configs), tuple(exports), tuple(groups), facts,
                          {k: tuple(v) for k, v in by_config.items()},
                          {k: tuple(v) for k, v in forms.items()})
+
+
+def _what_if(facts: dict) -> tuple[dict[str, Version], Version | None]:
+    """The what-if versions of the run (``--target-firmware``, ``--target-client``): firmware
+    by member serial (``*`` for every member) and the client version, or nothing."""
+    wanted = facts.get("what_if") or {}
+    firmware = {_serial_key(k) if k != "*" else k: Version.parse(v)
+                for k, v in (wanted.get("firmware") or {}).items()}
+    client = wanted.get("client")
+    return ({k: v for k, v in firmware.items() if v is not None},
+            Version.parse(client) if client else None)
 
 
 def _status_keys(record: tuple) -> tuple[str | None, str | None]:

@@ -29,8 +29,19 @@ def _client_note(group: Group) -> str:
     assert client is not None
     if client.origin == "facts":
         return f"the client is {client.version} (from `facts` in the configuration file)"
+    if client.origin == "what-if":
+        return f"the client would be {client.version} (what-if: --target-client)"
     where = f" of {client.where.path}" if client.where else ""
     return f"the client is {client.version} (from the LunaCM banner{where})"
+
+
+def _runs(member, version) -> str:
+    """``runs firmware V``, or in a what-if run ``would run firmware V (what-if; now W)``."""
+    if getattr(member, "assumed_firmware", None) is None:
+        return f"runs firmware {version}"
+    now = member.current_firmware
+    return (f"would run firmware {version} (what-if"
+            + (f"; now {now[0]})" if now is not None else ")"))
 
 
 def _related(group: Group) -> tuple:
@@ -81,7 +92,7 @@ def ver201(ws: Workspace, ctx: Context) -> Iterator[Problem]:
             if row is None or group.client is None or group.client.version >= row.min_client:
                 continue
             found.append(Problem(where.span, (
-                f"member {member.serial} of group `{group.label}` runs firmware {version}, "
+                f"member {member.serial} of group `{group.label}` {_runs(member, version)}, "
                 f"which needs HSM Client {row.min_client} or newer ({row.confidence}); "
                 f"{_client_note(group)}"), anchor=f"{member.serial}/firmware", path=where.path,
                 related=_related(group)))
@@ -138,7 +149,7 @@ def ver205(ws: Workspace, ctx: Context) -> Iterator[Problem]:
             else:
                 why = "in no row of lunalint's client/firmware table"
             found.append(Problem(where.span, (
-                f"member {member.serial} of group `{group.label}` runs firmware {version}, {why}: "
+                f"member {member.serial} of group `{group.label}` {_runs(member, version)}, {why}: "
                 "the client version rules could not check it; check that the HSM Client "
                 "supports it and add a `firmware:` row under `facts` in .lunalint.yaml"),
                 anchor=f"{member.serial}/firmware-unknown", path=where.path,
@@ -180,7 +191,7 @@ def ver202(ws: Workspace, ctx: Context) -> Iterator[Problem]:
         for member, _ in odd:
             version, where = member.firmware
             found.append(Problem(where.span, (
-                f"member {member.serial} of group `{group.label}` runs firmware {version} while "
+                f"member {member.serial} of group `{group.label}` {_runs(member, version)} while "
                 f"the other members run {ref_text}; use the same firmware on every member"),
                 anchor=f"{member.serial}/firmware", path=where.path, related=group.related()))
     yield from unique(found)
@@ -213,7 +224,7 @@ def ver203(ws: Workspace, ctx: Context) -> Iterator[Problem]:
             side = "7.7.0 or later" if is_new else "below 7.7.0"
             other = "below 7.7.0" if is_new else "at 7.7.0 or later"
             found.append(Problem(where.span, (
-                f"member {member.serial} of group `{group.label}` runs firmware {version} "
+                f"member {member.serial} of group `{group.label}` {_runs(member, version)} "
                 f"({side}) while other members are {other}; the cloning protocol changed in "
                 "7.7.0, so keys will not replicate between them"),
                 anchor=f"{member.serial}/firmware", path=where.path, related=group.related()))

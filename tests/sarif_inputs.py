@@ -114,6 +114,15 @@ def build(case: str, tmp_path: Path) -> Path:
         root = workspace(tmp_path, "Chrystoki.conf", SYN001_CONF)
         doc = sarif(".", cwd=root, out=out)
         assert [r["ruleId"] for r in doc["runs"][0]["results"]].count("SYN001") >= 1
+    elif case == "policies":  # organisation policies (issue 24): rules from YAML
+        doc = sarif(".", cwd=EXAMPLES / "policies", out=out)
+        ids = {r["ruleId"] for r in doc["runs"][0]["results"]}
+        assert {"ACME101", "ACME102", "ACME103", "ACME104", "ACME105"} <= ids, ids
+    elif case == "what-if":  # a what-if run says so in a run property bag
+        doc = sarif("--target-firmware", "7.9.0", "--target-client", "10.7.0", "examples",
+                    cwd=REPO, out=out)
+        assert doc["runs"][0]["properties"]["whatIf"] == {"firmware": {"*": "7.9.0"},
+                                                          "client": "10.7.0"}
     else:
         raise ValueError(case)
     return out

@@ -42,7 +42,8 @@ def test_schema_rejects_a_broken_log():
         validate(bad)
 
 
-@pytest.mark.parametrize("case", ["examples", "clean", "syn001", "suppressed", "fixes"])
+@pytest.mark.parametrize("case", ["examples", "clean", "syn001", "suppressed", "fixes",
+                                  "policies", "what-if"])
 def test_sarif_matches_schema(case, tmp_path):
     out = build(case, tmp_path)
     validate(json.loads(out.read_text(encoding="utf-8")))

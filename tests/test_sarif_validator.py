@@ -101,7 +101,8 @@ def check(command, case, tmp_path) -> list[dict]:
     return results
 
 
-@pytest.mark.parametrize("case", ["examples", "suppressed", "clean", "fixes"])
+@pytest.mark.parametrize("case", ["examples", "suppressed", "clean", "fixes", "policies",
+                                  "what-if"])
 def test_validator_accepts_our_sarif(validator, case, tmp_path):
     check(validator, case, tmp_path)
 

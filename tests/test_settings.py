@@ -217,7 +217,8 @@ def test_pyproject_mistakes_name_the_line(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.strip() == ("lunalint: error: pyproject.toml:5: unknown key 'failon'; "
                                    "did you mean 'fail-on'? (known keys: select, ignore, level, "
-                                   "fail-on, include, exclude, kinds, facts, waivers, embedded)")
+                                   "fail-on, include, exclude, kinds, facts, waivers, embedded, "
+                                   "policies, policy-files)")
     write(tmp_path, "pyproject.toml", "[tool.lunalint]\nselect = [\n")
     proc = run_cli("Chrystoki.conf", cwd=tmp_path)
     assert proc.returncode == 2 and "pyproject.toml:" in proc.stderr

@@ -98,6 +98,8 @@ class Report:
     # Audit facts (``lunalint.audit.AuditFacts``) for the formats in AUDIT_FORMATS, else None.
     facts: Any = None
     include_suppressed: bool = False  # whether suppressed findings were asked for
+    # A what-if run (--target-firmware, --target-client): the versions assumed, else None.
+    what_if: dict | None = None
 
     def counts(self, intentional: bool = False) -> dict[str, int]:
         """Findings per level, not suppressed; intentional ones (a design choice documented,

@@ -45,6 +45,8 @@ def render(report: Report) -> str:
                "suppressed": report.suppressed}
     if report.fixes_applied is not None:
         summary["fixed"] = report.fixes_applied
+    if report.what_if:
+        summary["what_if"] = report.what_if
     dumps = json.JSONEncoder(ensure_ascii=False).encode
     tool = dumps({"name": "lunalint", "version": __version__})
     findings = ",\n".join(dumps(finding_dict(f)) for f in report.findings)

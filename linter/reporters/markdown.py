@@ -91,6 +91,10 @@ def render(report: Report) -> str:
     else:
         out.append(f"**No problems** in {_plural(report.files, 'file')}.")
     extra = []
+    if report.what_if:  # versions are plain digits and serials: nothing to escape beyond _plain
+        from lunalint.reporters.text import what_if_text
+
+        extra.append(_plain("what-if run: " + what_if_text(report.what_if)))
     if intentional:
         extra.append(f"{intentional} intentional (explained, not a defect)")
     if report.suppressed:

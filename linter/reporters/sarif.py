@@ -127,6 +127,8 @@ def render(report: Report) -> str:
              f'"tool": {{"driver": {dumps(driver)[:-1]}, "rules": [\n{rule_lines}\n]}}}},\n'
              f'"automationDetails": {dumps({"id": f"lunalint/{report.category}"})},\n'
              '"columnKind": "unicodeCodePoints",\n']
+    if report.what_if:  # the run assumed versions (a property bag, SARIF 2.1.0 §3.8)
+        parts.append(f'"properties": {dumps({"whatIf": report.what_if})},\n')
     if report.notices:
         invocations = [{"executionSuccessful": True, "toolExecutionNotifications": [
             {"level": "warning", "message": {"text": n}} for n in report.notices]}]

@@ -69,10 +69,26 @@ def summary(report: Report) -> str:
     if report.fixes_applied is not None:
         remaining = sum(counts.values())
         line += f" {report.fixes_applied} fixed, {remaining} remaining."
+    if report.what_if:
+        line += " What-if run: " + what_if_text(report.what_if) + "."
     if report.fixed:
         line += f" {len(report.fixed)} baseline entr{'ies' if len(report.fixed) != 1 else 'y'}" \
                 " no longer found (fixed): " + ", ".join(_safe(x) for x in report.fixed) + "."
     return _safe(line)
+
+
+def what_if_text(what_if: dict) -> str:
+    """``as if members ran firmware 7.9.0 and clients 10.7.0`` (the versions a run assumed)."""
+    parts = []
+    firmware = what_if.get("firmware") or {}
+    if "*" in firmware:
+        parts.append(f"as if members ran firmware {firmware['*']}")
+    named = [f"{serial} ran {v}" for serial, v in firmware.items() if serial != "*"]
+    if named:
+        parts.append(("as if " if not parts else "") + ", ".join(named))
+    if what_if.get("client"):
+        parts.append(("as if " if not parts else "") + f"clients ran {what_if['client']}")
+    return " and ".join(parts)
 
 
 # Excerpts of very long lines (minified or binary-ish files, a 10 MB single line) show a

@@ -26,6 +26,11 @@ Keys (all optional)::
         anchor: HAConfiguration/HAOnly   # optional: only findings with this anchor
         reason: "lab HSMs have no STC; HAOnly off is fine here"
         expires: 2027-06-30              # optional: after this date the waiver stops working
+    policies:                     # organisation policies as data (see settings/policies.py)
+      - id: ACME101
+        title: No member firmware below 7.8.4
+        check: {firmware: {at-least: "7.8.4"}}
+    policy-files: ["policies/*.yaml"]   # more policies, in files inside the project
 
 Rules read file facts through their context: the CLI puts these settings in
 ``ctx.facts["file_facts"]`` (only when ``facts`` is configured), and
@@ -49,7 +54,9 @@ rule, a bad glob) is a :class:`ConfigError` whose message is one line naming the
 
 The package keeps one job per module: :mod:`.loader` reads the file safely (size, nesting and
 alias budgets, line numbers), :mod:`.schema` checks what it says and builds :class:`Settings`,
-:mod:`.globs` compiles and matches globs, :mod:`.errors` words the mistakes. The names below
+:mod:`.globs` compiles and matches globs, :mod:`.policies` reads organisation policies (a bad
+one is dropped with a one-line error in ``Settings.policy_errors``, never a ConfigError),
+:mod:`.errors` words the mistakes. The names below
 are re-exported so ``from lunalint.settings import X`` keeps working. (The reader module is
 ``loader``, not ``load``: ``settings.load`` is the function every caller uses.)
 """

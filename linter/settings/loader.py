@@ -4,6 +4,7 @@ aliases, a line for every key, duplicate keys refused. What it says is checked i
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from functools import lru_cache
@@ -82,7 +83,59 @@ def load(path: str | None, known_rules: list[str], *, explicit: bool = False,
     else:
         data, lines = _load_yaml(text, shown)
     root = os.path.dirname(os.path.abspath(path))
-    return _Checker(shown, lines, known_rules).settings(data, os.path.abspath(path), root)
+    from lunalint.settings import policies
+
+    dropped: set[str] = set()
+    found, errors, _ = policies.collect(data, lines, shown, root, set(known_rules),
+                                        lambda glob: _policy_files(root, glob), dropped)
+    known = list(known_rules) + [p.id for p in found] + sorted(dropped - set(known_rules))
+    checked = _Checker(shown, lines, known).settings(data, os.path.abspath(path), root)
+    return dataclasses.replace(checked, policies=found, policy_errors=errors)
+
+
+def _policy_files(root: str, glob: str) -> list[tuple[str, Any, Any, str]]:
+    """Each project file ``glob`` names, read with the bounded YAML loader:
+    ``(shown, data, lines, problem)`` (``problem`` a one-line message when it cannot be read).
+    Files are found and opened through :mod:`lunalint.confine`: inside the project, no link
+    followed."""
+    from lunalint import confine
+    from lunalint.settings.globs import glob_match
+
+    core = glob.strip().removeprefix("./")
+    static = []
+    for part in core.split("/")[:-1]:
+        if any(c in part for c in "*?["):
+            break
+        static.append(part)
+    if ".." in static:
+        return []
+    out = []
+    for full, loaded in confine.files_matching(root, "/".join(static),
+                                               lambda rel: glob_match(glob, rel)):
+        shown = _display(full)
+        if loaded.text is None:
+            out.append((shown, None, None, f"{shown}: cannot read the policy file: "
+                                           f"{loaded.problem}"))
+            continue
+        if len(loaded.text) > MAX_BYTES:
+            out.append((shown, None, None, f"{shown}: the policy file is larger than "
+                                           f"{MAX_BYTES >> 20} MiB; lunalint does not read it"))
+            continue
+        try:
+            data, lines = _load_yaml(loaded.text, shown)
+        except ConfigError as error:
+            out.append((shown, None, None, str(error)))
+            continue
+        out.append((shown, data, lines, ""))
+    return out
+
+
+def _display(path: str) -> str:
+    full = os.path.abspath(path)
+    rel = os.path.relpath(full, os.getcwd())
+    if rel == os.pardir or rel.startswith(os.pardir + os.sep):
+        rel = full
+    return rel.replace(os.sep, "/")
 
 
 # --------------------------------------------------------------------------- YAML with lines
@@ -291,17 +344,13 @@ def _toml_lines(text: str) -> _Lines:
     """Best-effort line numbers for ``[tool.lunalint]`` keys (tomllib keeps no positions)."""
     lines = _Lines()
     table: tuple = ()
-    waiver_count = fact_count = -1
+    counts = {"waivers": -1, "facts": -1, "policies": -1}
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
-        m = re.match(r"^\[\[\s*tool\.lunalint\.(waivers|facts)\s*\]\]", line)
+        m = re.match(r"^\[\[\s*tool\.lunalint\.(waivers|facts|policies)\s*\]\]", line)
         if m:
-            if m.group(1) == "waivers":
-                waiver_count += 1
-                table = ("waivers", waiver_count)
-            else:
-                fact_count += 1
-                table = ("facts", fact_count)
+            counts[m.group(1)] += 1
+            table = (m.group(1), counts[m.group(1)])
             lines.where.setdefault(table[:1], number)
             lines.where[table] = number
             continue

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 _VERSION = re.compile(r"^[0-9]{1,6}(?:\.[0-9]{1,6}){0,3}\Z")  # ASCII digits, bounded
 FACT_KEYS = {"client-version": _VERSION}
 _TOP_KEYS = ("select", "ignore", "level", "fail-on", "include", "exclude", "kinds", "facts",
-             "waivers", "embedded")
+             "waivers", "embedded", "policies", "policy-files")
 _WAIVER_KEYS = ("rule", "path", "anchor", "reason", "expires")
 
 
@@ -67,6 +67,9 @@ class Settings:
     firmware: tuple[dict[str, str], ...] = ()  # rows extending data/firmware.yaml
     # Look inside scripts, Dockerfiles, Markdown and YAML met while walking (issue 13).
     embedded: bool = True
+    # Organisation policies (settings.policies.Policy), and one line per bad one (dropped).
+    policies: tuple = ()
+    policy_errors: tuple[str, ...] = ()
 
     def relative(self, path: str) -> str:
         """``path`` relative to the configuration's directory, with ``/``."""
