@@ -282,7 +282,7 @@ def _firmwares(export, wanted: set[int]) -> tuple:
         if serial and f is not None and f.value.strip():
             key = serial.strip()
             found.pop(key, None)
-            found[key] = (key, f.value.strip(), _s(f.value_span))
+            found[key] = (key, f.value.strip(), _s(f.span))
             wanted.add(f.value_span.line)
 
     for slot in export.slots:
