@@ -591,11 +591,10 @@ def _sub_words(word: Word) -> list[Word]:
         if word.vcol is not None and w.line == 1 and w.end_line == 1:
             vcol = None if w.vcol is None else word.vcol + w.vcol
             out.append(Word(w.text, word.line, word.vcol + w.col, word.line,
-                            word.vcol + w.end_col, w.literal and word.literal,
-                            w.template or word.template, vcol))
-        else:
+                            word.vcol + w.end_col, w.literal, w.template, vcol))
+        else:  # (an expansion or placeholder in the argument is still in the word's text)
             out.append(Word(w.text, word.line, word.col, word.end_line, word.end_col,
-                            w.literal and word.literal, w.template or word.template, None))
+                            w.literal, w.template, None))
     return out
 
 
