@@ -30,6 +30,7 @@ from lunalint.model.script import Credential, GroupCreation, Script
 
 _OPEN = {"{{": "}}", "{%": "%}", "{#": "#}", "<%": "%>"}
 _MAX_SUBSTITUTION = 20_000  # characters a `$(…)` is looked for in
+_PLACEHOLDER_ONLY = re.compile(r"^(?:\{\{.*?\}\}|<%.*?%>|\{%.*?%\})+$", re.S)
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,6 +247,8 @@ class _Lexer:
                     continue
                 parts.append(s[i + 1:j])
                 self._advance_over(i, j)
+                if any(o in parts[-1] for o in _OPEN):  # the template renders before the shell
+                    literal, template = False, True
                 i = j + 1
                 continue
             if c == '"':
@@ -427,11 +430,15 @@ def _yaml_shell(lines: list[str]) -> str:
         stripped = rest.strip()
         if stripped[:1] in ("|", ">"):
             j = i + 1
+            body = []
             while j < len(lines) and (not lines[j].strip()
                                       or len(lines[j]) - len(lines[j].lstrip()) > indent):
                 if not _YAML_FREEFORM.match(lines[j]):
                     out[j] = lines[j]
+                    body.append(j)
                 j += 1
+            if stripped[:1] == ">":  # folded: lines of the same indentation are one line
+                _fold(out, body)
             i = j
             continue
         if stripped == "":  # a list of commands, or a mapping (`cmd:`, `argv:`)
@@ -450,6 +457,19 @@ def _yaml_shell(lines: list[str]) -> str:
         out[i] = " " * len(lead) + _yaml_scalar(rest)
         i += 1
     return "\n".join(out) + "\n"
+
+
+def _fold(out: list[str], body: list[int]) -> None:
+    """A folded block scalar's lines joined as YAML joins them: a `\\` is added at the end
+    of each line that the next one continues (columns of the text stay the host's)."""
+    for a, b in zip(body, body[1:]):
+        this, nxt = out[a], out[b]
+        if b != a + 1 or not this.strip() or not nxt.strip():
+            continue
+        if len(this) - len(this.lstrip()) != len(nxt) - len(nxt.lstrip()):
+            continue  # a more indented line keeps its line break
+        if not this.rstrip().endswith("\\"):
+            out[a] = this.rstrip("\r") + " \\"
 
 
 def _yaml_scalar(text: str) -> str:
@@ -691,6 +711,8 @@ def literal_secret(word: Word) -> bool:
     text = word.text.strip()
     if not text or not word.literal or word.template:
         return False
+    if any(o in text for o in _OPEN):  # a placeholder, even inside single quotes
+        return False
     if text.startswith("-"):
         return False
     return _STANDIN.match(text) is None
@@ -799,6 +821,9 @@ def _ssh(tool: str, simple: Simple, args: list[Word], out: Commands, lines: list
     user = None
     while k < len(args):
         a = args[k]
+        if a.template and "@" not in a.text and _PLACEHOLDER_ONLY.match(a.text):
+            k += 1  # `{{ ssh_options }}`: options the template supplies
+            continue
         if a.text.startswith("-"):
             if tool == "plink" and a.text == "-pw" and k + 1 < len(args):
                 password, option = args[k + 1], "plink -pw"
@@ -814,6 +839,8 @@ def _ssh(tool: str, simple: Simple, args: list[Word], out: Commands, lines: list
     if "@" in dest.text:
         user = dest.text.split("@", 1)[0]
     remote = args[k:]
+    while remote and remote[0].text.startswith("-") and len(remote) > 1:
+        remote = remote[1:]  # OpenSSH reads options after the destination too (`-C`, `-t`)
     remote_cmds: list[list[Word]] = []
     if remote:
         if len(remote) == 1:
