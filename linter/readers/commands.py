@@ -415,14 +415,40 @@ def _markdown_shell(lines: list[str]) -> str:
     return "\n".join(out) + "\n"
 
 
+_YAML_BLOCK = re.compile(r"^(?P<lead>[ \t]*(?:-[ \t]+)?[^\s:#][^:#]*:[ \t]*)(?P<rest>[|>][+-]?\d*"
+                         r"[ \t]*(?:#.*)?)$")
+_YAML_ITEM = re.compile(r"^(?P<lead>[ \t]*(?:-[ \t]+|[^\s:#'\"][^:#'\"]*:[ \t]+))(?P<rest>.*)$")
+_TOOLS = re.compile(r"(?i)\b(?:lunacm|configurator|vtl|hagroup|sshpass|plink|lunash)\b")
+
+
 def _yaml_shell(lines: list[str]) -> str:
     """The values of `shell:` / `command:` keys (inline or block scalars, and list items
-    under them); everything else blank."""
+    under them); block scalars under any other key (`setup.sh: |` in a ConfigMap) and inline
+    values that name a Luna tool; everything else blank."""
     out = [""] * len(lines)
     i = 0
     while i < len(lines):
         m = _YAML_CMD.match(lines[i])
         if m is None:
+            b = _YAML_BLOCK.match(lines[i])
+            if b is not None:
+                indent = len(lines[i]) - len(lines[i].lstrip())
+                j, body = i + 1, []
+                while j < len(lines) and (not lines[j].strip()
+                                          or len(lines[j]) - len(lines[j].lstrip()) > indent):
+                    body.append(j)
+                    j += 1
+                if any(_TOOLS.search(lines[k]) for k in body):
+                    for k in body:
+                        out[k] = lines[k]
+                    if b.group("rest").startswith(">"):
+                        _fold(out, body)
+                i = j if j > i + 1 else i + 1
+                continue
+            if _TOOLS.search(lines[i]):
+                item = _YAML_ITEM.match(lines[i])
+                if item is not None:
+                    out[i] = " " * len(item.group("lead")) + _yaml_scalar(item.group("rest"))
             i += 1
             continue
         lead, rest = m.group("lead"), m.group("rest")
