@@ -353,6 +353,7 @@ class _Lexer:
 # --- where a host's shell text is ------------------------------------------------------------
 
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^`\n]*)$")
+_HEREDOC_TAG = re.compile(r"<<-?[ \t]*[\"']?(?P<tag>[A-Za-z_][\w.-]*)")
 _SHELL_INFO = frozenset({"bash", "sh", "shell", "console", "zsh", "ksh", "shell-session",
                          "terminal", "sh-session", "dockerfile", "docker", ""})
 _PROMPT = re.compile(r"^(?P<lead>[ \t]*(?:\[[^\]\n]*\][ \t]*)?(?:[\w.@:~/-]*[$#%>])[ \t]+)")
@@ -398,17 +399,31 @@ def _markdown_shell(lines: list[str]) -> str:
         info = m.group("info").strip().split(" ")[0].strip("{}.").lower()
         console = info in ("console", "shell-session", "sh-session", "terminal")
         j = i + 1
+        tag, more = None, False  # a heredoc or a continued line after a prompt is input
         while j < len(lines):
             close = lines[j].strip()
             if close.startswith(fence[0] * len(fence)) and not close.strip(fence[0]):
                 break
             if info in _SHELL_INFO:
                 text = lines[j]
-                p = _PROMPT.match(text)
-                if p is not None and not text.lstrip().startswith("lunacm:>"):
+                p = _PROMPT.match(text) if (console or text.lstrip().startswith("$")) else None
+                if text.lstrip().startswith(("lunacm:>", "lunash:>")):
+                    text = ""  # a capture's prompt: read as a capture, not as shell
+                elif tag is not None or more:
+                    if tag is not None and text.strip() == tag:
+                        tag = None
+                    elif text.lstrip().startswith("> "):  # the shell's secondary prompt
+                        cut = len(text) - len(text.lstrip()) + 2
+                        text = " " * cut + text[cut:]
+                elif p is not None:
                     text = " " * p.end() + text[p.end():]
                 elif console:
                     text = ""  # output lines of a console session
+                if text and (p is not None or more):
+                    doc = _HEREDOC_TAG.search(text)
+                    if doc is not None:
+                        tag = doc.group("tag")
+                more = bool(text) and text.rstrip().endswith("\\")
                 out[j] = text
             j += 1
         i = j + 1
