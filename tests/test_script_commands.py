@@ -152,3 +152,12 @@ def test_placeholder_with_pipes_and_quotes_is_one_value():
     (call,) = commands.read("shell", [line]).set_values
     assert call.value == '{{ .Values.x | include "y" }}'
     assert line[call.value_at[0]:call.value_at[1]] == call.value
+
+
+def test_abbreviated_secret_options_are_credentials():
+    from lunalint.readers import commands
+
+    found = commands.read("shell", ['lunacm -c "partition login -pass Abc-123x"',
+                                    'lunacm -c "partition init -label a -dom Dom-Xy1"',
+                                    'lunacm -c "partition changepolicy -policy 22 -value 1"'])
+    assert [c.value for c in found.credentials] == ["Abc-123x", "Dom-Xy1"]

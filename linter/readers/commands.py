@@ -762,10 +762,19 @@ def literal_secret(word: Word) -> bool:
 def _credentials(tool: str, name: str, words: list[Word], out: Commands) -> None:
     for i, w in enumerate(words[:-1]):
         low = w.text.lower()
-        if low in _SECRET_OPTIONS or (low == "-p" and name in _P_IS_PASSWORD):
+        if low in _SECRET_OPTIONS or (low == "-p" and name in _P_IS_PASSWORD) or (
+                low.startswith("-") and low != "-p" and len(low) > 2 and _abbreviated(low)):
             value = words[i + 1]
             if literal_secret(value):
                 out.credentials.append(Credential(w.text, tool, name, value.span, value.text))
+
+
+def _abbreviated(option: str) -> bool:
+    """True for an abbreviation LunaCM/LunaSH accept of a password, challenge or domain
+    option (`-pass`, `-pw`, `-dom`, `-chal`), as the redaction boundary knows them."""
+    from lunalint.redact import secret_option
+
+    return secret_option(option[1:])
 
 
 def _vtl(args: list[Word], tool_word: Word, out: Commands) -> None:
