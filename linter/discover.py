@@ -18,9 +18,11 @@ CONFIG_NAME = re.compile(rf"(?i)^(chrystoki[\w.-]*\.conf|crystoki[\w.-]*\.ini){T
 EXPORT_NAME = re.compile(r"(?i)\.(lunacm|lunash)\.(txt|log)$")
 SNIFF_EXTENSIONS = frozenset({".conf", ".ini", ".txt", ".log", ".cfg", ".out", ".md",
                               ".markdown", ".sh", ".bash", ".ksh", ".zsh", ".yaml", ".yml",
-                              ".tpl", ".tmpl", ".j2", ".dockerfile", ".containerfile"})
+                              ".tpl", ".tmpl", ".j2", ".dockerfile", ".containerfile", ".erb",
+                              ".mk"})
 # Files without a telling extension that may write a Luna file (Dockerfiles, entrypoints).
-SNIFF_NAMES = re.compile(r"(?i)^(dockerfile|containerfile)([.-].*)?$|^[\w.-]*entrypoint[\w.-]*$")
+SNIFF_NAMES = re.compile(r"(?i)^(dockerfile|containerfile)([.-].*)?$|^[\w.-]*entrypoint[\w.-]*$"
+                         r"|^(gnu)?makefile$")
 SNIFF_BYTES = 65536
 
 _SECTIONS = (r"Chrystoki2|Luna|CardReader|Misc|LunaSA Client|Secure Trusted Channel|VirtualToken"

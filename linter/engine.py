@@ -138,8 +138,13 @@ def _host(path: str, shown: str, text: str) -> Document | None:
         return None
     from lunalint.readers.config import config_from_calls, read_config, split_lines
 
+    from lunalint.readers import commands
+
     lines = split_lines(text)
-    found, calls = embedded.find(path, text, lines)
+    host = embedded.host_kind(path)
+    script = commands.read(host, lines) if host is not None else commands.Commands()
+    found, calls = embedded.find(path, text, lines, script.appends)
+    calls = [*calls, *script.set_values]
     parts: list[Document] = []
     for part in found:
         if part.kind == "config":
@@ -148,8 +153,10 @@ def _host(path: str, shown: str, text: str) -> Document | None:
             from lunalint.readers.export import read_export
 
             parts.append(read_export(shown, part.text))
-    if calls:
-        parts.append(config_from_calls(shown, lines, calls))
+    if calls or script.settings:
+        parts.append(config_from_calls(shown, lines, calls, script.settings))
+    if script.found:
+        parts.append(commands.session(shown, lines, script, host or "shell"))
     if not parts:
         return None
     return Host(shown, tuple(lines), (), parts=tuple(parts))
