@@ -141,9 +141,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     _tolerant_streams()
+    args_in = sys.argv[1:] if argv is None else list(argv)
+    if args_in[:1] == ["server"]:  # `lunalint server`: a folder named so is `./server`
+        return _server(args_in[1:])
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(args_in)
     except BrokenPipeError:  # --help or --version into a closed pipe
         _stdout_gone()
         return EXIT_USAGE
@@ -154,6 +157,20 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+
+
+def _server(argv: list[str]) -> int:
+    """``lunalint server``: the language server (``lunalint.server``), from the optional
+    ``lunalint[server]`` extra; without it, one line saying how to install it."""
+    try:
+        import lsprotocol  # noqa: F401
+        import pygls  # noqa: F401
+    except ImportError:
+        _say("error", "`lunalint server` needs the server extra: pip install 'lunalint[server]'")
+        return EXIT_USAGE
+    from lunalint.server import main as serve
+
+    return serve(argv)
 
 
 def _tolerant_streams() -> None:

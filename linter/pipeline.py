@@ -43,6 +43,11 @@ class Options:
     stdin_path: str = "-"
     audit: bool = False  # build the link stage and collect audit facts (html, markdown)
     cache: bool = True  # reuse per-file results of unchanged files (lunalint.cache)
+    # Unsaved editor buffers (the language server): path -> text read instead of that file
+    # on disk, after the same confinement checks (:func:`lunalint.confine.substituted`, as
+    # the fix stage verifies edits), so the project joins them with the files on disk. Only
+    # for files that exist; no result of such text is cached.
+    overlay: dict[str, str | bytes] | None = None
 
 
 @dataclass
@@ -83,6 +88,15 @@ class Outcome:
 
 def run(options: Options) -> Outcome:
     """Lint what ``options`` names, through every stage, in order."""
+    if not options.overlay:
+        return _run(options)
+    contents = {path: text.encode("utf-8") if isinstance(text, str) else text
+                for path, text in options.overlay.items()}
+    with confine.substituted(contents):
+        return _run(options)
+
+
+def _run(options: Options) -> Outcome:
     from lunalint import engine, suppress
 
     cfg = options.settings
@@ -99,7 +113,7 @@ def run(options: Options) -> Outcome:
     filtered = bool(cfg.include or cfg.exclude)
     kinds = bool(cfg.config_globs or cfg.export_globs)
     cache = None
-    if options.cache:
+    if options.cache and not options.overlay:
         from lunalint.cache import open_cache
 
         cache = open_cache(root, options.rules, cfg)

@@ -1,0 +1,396 @@
+"""``lunalint server``: the language server driven by a real LSP client over stdio
+(pytest-lsp), one server process for the module, a fresh project folder per test."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Union
+
+import pytest
+
+pytest.importorskip("pygls")
+pytest_lsp = pytest.importorskip("pytest_lsp")
+
+from lsprotocol import types as lsp  # noqa: E402
+from pytest_lsp import ClientServerConfig, LanguageClient  # noqa: E402
+from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features  # noqa: E402
+from pygls.protocol import default_converter  # noqa: E402
+from pygls.uris import from_fs_path  # noqa: E402
+
+from .conftest import FIXTURES  # noqa: E402
+
+SCENARIO = FIXTURES / "scenarios" / "18-stc-policy-37-escalates-ha101"
+SECRET = "Hunter2-very-secret"
+WAIT = 30  # seconds before a test gives up waiting for the server (never a timing assertion)
+
+
+def _converter():
+    """lsprotocol's converter, except that a code action carrying a ``command`` is read as a
+    CodeAction (lsprotocol 2025.0.0 reads any object with a ``command`` key as a Command)."""
+    converter = default_converter()
+
+    def command_or_action(obj, _type):
+        if isinstance(obj.get("command"), str):
+            return converter.structure(obj, lsp.Command)
+        return converter.structure(obj, lsp.CodeAction)
+
+    converter.register_structure_hook(Union[lsp.Command, lsp.CodeAction], command_or_action)
+    return converter
+
+
+def _client() -> LanguageClient:
+    client = LanguageClient(converter_factory=_converter)
+    client.published = []  # every publishDiagnostics, in order (with versions)
+    client.events = []  # ("diagnostics", uri) / ("hover", ...) in the order they arrived
+
+    def publish(ls: LanguageClient, params: lsp.PublishDiagnosticsParams) -> None:
+        ls.diagnostics[params.uri] = params.diagnostics
+        ls.published.append(params)
+        ls.events.append(("diagnostics", params.uri))
+
+    def register(ls: LanguageClient, params: lsp.RegistrationParams) -> None:
+        ls.registrations = params.registrations
+
+    features = dict(DEFAULT_CLIENT_FEATURES)
+    features[lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = publish
+    features[lsp.CLIENT_REGISTER_CAPABILITY] = register
+    register_lsp_features(client, features)
+    return client
+
+
+@pytest_lsp.fixture(
+    scope="module",
+    config=ClientServerConfig(server_command=[sys.executable, "-m", "lunalint", "server"],
+                              client_factory=_client,
+                              server_env={**os.environ, "LUNALINT_NO_CACHE": "1"}))
+async def client(lsp_client: LanguageClient):
+    caps = pytest_lsp.client_capabilities("visual-studio-code")
+    lsp_client.initialized_with = await lsp_client.initialize_session(
+        lsp.InitializeParams(capabilities=caps))
+    yield
+    await lsp_client.shutdown_session()
+
+
+asyncio_module = pytest.mark.asyncio(loop_scope="module")
+
+
+def project(tmp_path: Path, files: dict[str, str | bytes]) -> Path:
+    root = tmp_path / "proj"
+    root.mkdir()
+    (root / ".git").mkdir()  # a project: the git work tree
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(text, bytes):
+            path.write_bytes(text)
+        else:
+            path.write_text(text)
+    return root
+
+
+def uri(path: Path) -> str:
+    return from_fs_path(str(path))
+
+
+def open_doc(client: LanguageClient, path: Path, text: str | None = None, version: int = 1):
+    client.text_document_did_open(lsp.DidOpenTextDocumentParams(lsp.TextDocumentItem(
+        uri(path), "lunalint", version, path.read_text() if text is None else text)))
+
+
+def change(client: LanguageClient, path: Path, text: str, version: int) -> None:
+    client.text_document_did_change(lsp.DidChangeTextDocumentParams(
+        lsp.VersionedTextDocumentIdentifier(version, uri(path)),
+        [lsp.TextDocumentContentChangeWholeDocument(text)]))
+
+
+def close(client: LanguageClient, *paths: Path) -> None:
+    for path in paths:
+        client.text_document_did_close(lsp.DidCloseTextDocumentParams(
+            lsp.TextDocumentIdentifier(uri(path))))
+
+
+async def diagnostics(client: LanguageClient, path: Path, check, version: int | None = None):
+    """Wait for diagnostics of ``path`` (of ``version``) for which ``check`` holds."""
+    target = uri(path)
+
+    async def wait():
+        while True:
+            for params in reversed(client.published):
+                if params.uri == target and (version is None or params.version == version):
+                    if check(params.diagnostics):
+                        return params.diagnostics
+                    break
+            await client.wait_for_notification(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+
+    return await asyncio.wait_for(wait(), WAIT)
+
+
+def rng(line, col, end_line, end_col) -> lsp.Range:  # 1-based in, LSP 0-based out
+    return lsp.Range(lsp.Position(line - 1, col - 1), lsp.Position(end_line - 1, end_col - 1))
+
+
+BAD = ("VirtualToken = {\n   VirtualToken00Label = payments;\n"
+       "   VirtualToken00SN = 11541234567001;\n"
+       "   VirtualToken00Members = 1541234567001, 1541234567002;\n}\n"
+       "HASynchronize = {\n   payments = 1;\n}\n"
+       "HAConfiguration = {\n   HAOnly = 1;\n   reconnAtt = 0;\n}\n")
+
+
+@asyncio_module
+async def test_initialize_announces_features(client: LanguageClient):
+    caps = client.initialized_with.capabilities
+    assert caps.hover_provider
+    kinds = caps.code_action_provider.code_action_kinds
+    assert lsp.CodeActionKind.QuickFix in kinds and "source.fixAll.lunalint" in kinds
+    assert "lunalint.selectReason" in caps.execute_command_provider.commands
+    # settings files are watched (dynamic registration, as VS Code offers)
+    async def registered():
+        while not getattr(client, "registrations", None):
+            await asyncio.sleep(0.05)
+
+    await asyncio.wait_for(registered(), WAIT)
+    watchers = client.registrations[0].register_options["watchers"]
+    assert any(".lunalint.yaml" in w["globPattern"] for w in watchers)
+
+
+@asyncio_module
+async def test_bad_config_exact_range_quick_fix_and_hover(client: LanguageClient, tmp_path):
+    root = project(tmp_path, {"Chrystoki.conf": BAD})
+    conf = root / "Chrystoki.conf"
+    open_doc(client, conf)
+    diags = await diagnostics(client, conf, lambda ds: any(d.code == "HA102" for d in ds))
+    ha102 = next(d for d in diags if d.code == "HA102")
+    # the CLI says Chrystoki.conf:11:4 (the entry `reconnAtt = 0;`)
+    assert ha102.range == rng(11, 4, 11, 18)
+    assert ha102.severity == lsp.DiagnosticSeverity.Warning
+    assert ha102.source == "lunalint"
+    assert ha102.code_description.href.endswith("/docs/rules/HA102.md")
+
+    # hover: the rule's help (same metadata as --explain)
+    hover = await client.text_document_hover_async(lsp.HoverParams(
+        lsp.TextDocumentIdentifier(uri(conf)), lsp.Position(10, 6)))
+    text = hover.contents.value
+    assert "HA102" in text and "## How to fix" in text and "Vendor reference" in text
+    # hover on a known key: its catalog entry
+    hover = await client.text_document_hover_async(lsp.HoverParams(
+        lsp.TextDocumentIdentifier(uri(conf)), lsp.Position(9, 5)))
+    assert "**HAOnly**" in hover.contents.value and "HAConfiguration" in hover.contents.value
+
+    actions = await client.text_document_code_action_async(lsp.CodeActionParams(
+        lsp.TextDocumentIdentifier(uri(conf)), ha102.range,
+        lsp.CodeActionContext([ha102])))
+    quick = [a for a in actions if a.kind == lsp.CodeActionKind.QuickFix]
+    fix = next(a for a in quick if "suppress" not in a.title)
+    assert "unsafe" in fix.title and not fix.is_preferred  # HA102's fix class is unsafe
+    edits = fix.edit.changes[uri(conf)]
+    text = _apply(BAD, edits)
+    assert "reconnAtt = -1;" in text
+    change(client, conf, text, 2)
+    await diagnostics(client, conf, lambda ds: not any(d.code == "HA102" for d in ds), 2)
+
+    # suppress with a reason: the directive above the line, the word `reason` selected
+    change(client, conf, BAD, 3)
+    await diagnostics(client, conf, lambda ds: any(d.code == "HA102" for d in ds), 3)
+    actions = await client.text_document_code_action_async(lsp.CodeActionParams(
+        lsp.TextDocumentIdentifier(uri(conf)), ha102.range,
+        lsp.CodeActionContext([ha102])))
+    suppress = next(a for a in actions if "suppress" in a.title)
+    (edit,) = suppress.edit.changes[uri(conf)]
+    assert edit.new_text == "   # lunalint: ignore[HA102] reason\n"
+    assert edit.range == rng(11, 1, 11, 1)
+    await client.workspace_execute_command_async(lsp.ExecuteCommandParams(
+        suppress.command.command, suppress.command.arguments))
+    shown = client.shown_documents[-1]
+    assert shown.uri == uri(conf) and shown.selection == rng(11, 30, 11, 36)
+    lines = _apply(BAD, [edit]).splitlines()
+    assert lines[10][29:35] == "reason"
+    change(client, conf, _apply(BAD, [edit]).replace(" reason", " tested by hand"), 4)
+    await diagnostics(client, conf, lambda ds: not any(d.code == "HA102" for d in ds), 4)
+    close(client, conf)
+
+
+@asyncio_module
+async def test_fix_all_applies_safe_fixes_only(client: LanguageClient, tmp_path):
+    text = "HAConfiguration = {\n\tHAOnly = 1;\n   reconnAtt = -1;\n}\n"
+    root = project(tmp_path, {"Chrystoki.conf": text})
+    conf = root / "Chrystoki.conf"
+    open_doc(client, conf)
+    await diagnostics(client, conf, lambda ds: any(d.code == "SYN002" for d in ds))
+    actions = await client.text_document_code_action_async(lsp.CodeActionParams(
+        lsp.TextDocumentIdentifier(uri(conf)), rng(1, 1, 1, 1),
+        lsp.CodeActionContext([], only=["source.fixAll.lunalint"])))
+    (fix_all,) = actions
+    (edit,) = fix_all.edit.changes[uri(conf)]
+    assert edit.new_text == "HAConfiguration = {\n   HAOnly = 1;\n   reconnAtt = -1;\n}\n"
+    assert conf.read_text() == text  # nothing written
+    close(client, conf)
+
+
+def _apply(text: str, edits: list[lsp.TextEdit]) -> str:
+    lines = text.splitlines(keepends=True)
+
+    def offset(p: lsp.Position) -> int:
+        return sum(len(line) for line in lines[:p.line]) + p.character
+
+    for e in sorted(edits, key=lambda e: offset(e.range.start), reverse=True):
+        text = text[:offset(e.range.start)] + e.new_text + text[offset(e.range.end):]
+    return text
+
+
+@asyncio_module
+async def test_editing_a_capture_changes_the_config_diagnostic(client: LanguageClient,
+                                                               tmp_path):
+    root = tmp_path / "proj"
+    shutil.copytree(SCENARIO, root)
+    (root / "expected.yaml").unlink()
+    (root / ".git").mkdir()
+    conf, capture = root / "Chrystoki.conf", root / "app01.lunacm.txt"
+    open_doc(client, conf)
+    open_doc(client, capture)
+    diags = await diagnostics(client, conf, lambda ds: any(
+        d.code == "HA101" and d.severity == lsp.DiagnosticSeverity.Error for d in ds))
+    assert next(d for d in diags if d.code == "HA101").range == rng(31, 4, 31, 15)
+    # the capture, unsaved: the member no longer uses Secure Trusted Channel
+    edited = capture.read_text().replace("Secure Trusted Channel : 1", "Secure Trusted Channel : 0")
+    change(client, capture, edited, 2)
+    await diagnostics(client, conf, lambda ds: any(
+        d.code == "HA101" and d.severity == lsp.DiagnosticSeverity.Warning for d in ds))
+    # and back, on disk this time (the buffer closed): the error returns
+    close(client, capture)
+    await diagnostics(client, conf, lambda ds: any(
+        d.code == "HA101" and d.severity == lsp.DiagnosticSeverity.Error for d in ds))
+    close(client, conf)
+
+
+@asyncio_module
+async def test_no_secret_in_any_message(client: LanguageClient, tmp_path):
+    root = project(tmp_path, {"Chrystoki.conf": BAD.replace(
+        "   reconnAtt = 0;\n", f"   reconnAtt = 0;\n   haLogPath = /var/{SECRET};\n")
+        .replace("Luna", "Luna") + f"Misc = {{\n   PartitionPassword = {SECRET};\n"
+        f"   PedPin = {SECRET}\n}}\n"})
+    conf = root / "Chrystoki.conf"
+    open_doc(client, conf)
+    diags = await diagnostics(client, conf, lambda ds: len(ds) >= 2)
+    actions = await client.text_document_code_action_async(lsp.CodeActionParams(
+        lsp.TextDocumentIdentifier(uri(conf)), rng(1, 1, 20, 1), lsp.CodeActionContext(diags)))
+    hovers = []
+    for d in diags:
+        hovers.append(await client.text_document_hover_async(lsp.HoverParams(
+            lsp.TextDocumentIdentifier(uri(conf)), d.range.start)))
+    seen = repr(client.published) + repr(actions and [a.title for a in actions]) \
+        + repr(hovers) + repr(client.log_messages) + repr(client.messages)
+    assert SECRET not in seen
+    close(client, conf)
+
+
+def capture_of(size: int) -> str:
+    session = (FIXTURES / "scenarios" / "02-member-denies-cloning" / "pay-b.lunacm.txt") \
+        .read_text()
+    return session * (size // len(session.encode()))
+
+
+async def started(client: LanguageClient, since: int, name: str) -> None:
+    """Wait until the server says it is checking ``name``."""
+    async def wait():
+        while not any(name in m.message for m in client.log_messages[since:]):
+            await client.wait_for_notification(lsp.WINDOW_LOG_MESSAGE)
+
+    await asyncio.wait_for(wait(), WAIT)
+
+
+@asyncio_module
+async def test_a_big_capture_never_blocks_hover(client: LanguageClient, tmp_path):
+    big_text = capture_of(5 * 1024 * 1024)
+    root = project(tmp_path, {"Chrystoki.conf": BAD, "big.lunacm.txt": big_text})
+    conf, big = root / "Chrystoki.conf", root / "big.lunacm.txt"
+    open_doc(client, conf)
+    await diagnostics(client, conf, lambda ds: any(d.code == "HA102" for d in ds))
+    client.events.clear()
+    logs = len(client.log_messages)
+    open_doc(client, big, big_text)
+    await started(client, logs, "big.lunacm.txt")
+    hover = await client.text_document_hover_async(lsp.HoverParams(
+        lsp.TextDocumentIdentifier(uri(conf)), lsp.Position(10, 6)))
+    client.events.append(("hover", None))
+    assert "HA102" in hover.contents.value
+    await diagnostics(client, big, lambda ds: True, 1)
+    # the hover was answered while the run on the big capture was under way
+    assert client.events.index(("hover", None)) < client.events.index(("diagnostics", uri(big)))
+    close(client, conf, big)
+
+
+@asyncio_module
+async def test_stale_runs_are_dropped(client: LanguageClient, tmp_path):
+    text = capture_of(512 * 1024)
+    root = project(tmp_path, {"Chrystoki.conf": BAD, "mid.lunacm.txt": text})
+    conf, mid = root / "Chrystoki.conf", root / "mid.lunacm.txt"
+    open_doc(client, conf)
+    await diagnostics(client, conf, lambda ds: any(d.code == "HA102" for d in ds))
+    logs = len(client.log_messages)
+    open_doc(client, mid, text)
+    await started(client, logs, "mid.lunacm.txt")
+    # edits while that run is under way: its result for version 1 is stale, never published,
+    # and the edits in a burst make one run (debounced)
+    change(client, mid, text + "\n", 2)
+    change(client, mid, text + "\n\n", 3)
+    await diagnostics(client, mid, lambda ds: True, 3)
+    assert [p.version for p in client.published if p.uri == uri(mid)] == [3]
+    close(client, conf, mid)
+
+
+@asyncio_module
+async def test_survives_files_it_cannot_read(client: LanguageClient, tmp_path):
+    root = project(tmp_path, {"Chrystoki.conf": BAD,
+                              "latin.lunacm.txt": b"lunacm:>slot list\n\xff\xfe\x00bad\n"})
+    os.mkfifo(root / "pipe.lunacm.txt")
+    (root / "dir.lunash.txt").mkdir()
+    conf = root / "Chrystoki.conf"
+    open_doc(client, root / "dir.lunash.txt", "")  # a directory the editor calls a file
+    open_doc(client, root / "pipe.lunacm.txt", "")
+    open_doc(client, root / "latin.lunacm.txt", "lunacm:>slot list\n\xff\xfe\x00bad\n")
+    open_doc(client, conf)
+    diags = await diagnostics(client, conf, lambda ds: any(d.code == "HA102" for d in ds))
+    assert diags
+    pipe = await diagnostics(client, root / "pipe.lunacm.txt", lambda ds: True)
+    assert [d.code for d in pipe] == ["SYN001"]
+    hover = await client.text_document_hover_async(lsp.HoverParams(
+        lsp.TextDocumentIdentifier(uri(conf)), lsp.Position(10, 6)))
+    assert "HA102" in hover.contents.value
+    close(client, conf, root / "dir.lunash.txt", root / "pipe.lunacm.txt",
+          root / "latin.lunacm.txt")
+
+
+@asyncio_module
+async def test_settings_reread_when_they_change(client: LanguageClient, tmp_path):
+    root = project(tmp_path, {"Chrystoki.conf": BAD})
+    conf = root / "Chrystoki.conf"
+    open_doc(client, conf)
+    await diagnostics(client, conf, lambda ds: any(d.code == "HA102" for d in ds))
+    (root / ".lunalint.yaml").write_text("ignore: [HA102]\n")
+    client.workspace_did_change_watched_files(lsp.DidChangeWatchedFilesParams([lsp.FileEvent(
+        uri(root / ".lunalint.yaml"), lsp.FileChangeType.Created)]))
+    await diagnostics(client, conf, lambda ds: not any(d.code == "HA102" for d in ds))
+    close(client, conf)
+
+
+def test_without_the_extra_one_line_and_exit_2(tmp_path):
+    """`lunalint server` where pygls is not importable: one line with the install command."""
+    blocker = tmp_path / "block"
+    blocker.mkdir()
+    (blocker / "sitecustomize.py").write_text(
+        "import sys\nclass B:\n    def find_spec(self, name, path=None, target=None):\n"
+        "        if name in ('pygls', 'lsprotocol'):\n"
+        "            raise ModuleNotFoundError(name)\n"
+        "sys.meta_path.insert(0, B())\n")
+    env = {**os.environ, "PYTHONPATH": str(blocker)}
+    proc = subprocess.run([sys.executable, "-m", "lunalint", "server"], env=env,
+                          capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip().splitlines() == [
+        "lunalint: error: `lunalint server` needs the server extra: "
+        "pip install 'lunalint[server]'"]
