@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import os
 import shutil
 import subprocess
@@ -397,3 +398,73 @@ def test_without_the_extra_one_line_and_exit_2(tmp_path):
     assert proc.stderr.strip().splitlines() == [
         "lunalint: error: `lunalint server` needs the server extra: "
         "pip install 'lunalint[server]'"]
+
+
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+SNIPPET = re.compile(r"<!-- snippet: (editor-[\w-]+) -->\n```(\w+)\n(.*?)^```",
+                     re.DOTALL | re.MULTILINE)
+EDITOR = {name: body for name, _lang, body in SNIPPET.findall(README)}
+
+# Neovim 0.7 (Debian 12) has neither vim.lsp.start nor vim.fs: the calls they stand for.
+NVIM_07 = """
+if vim.lsp.start == nil then
+  vim.lsp.start = function(config)
+    local id = vim.lsp.start_client(config)
+    vim.lsp.buf_attach_client(0, id)
+    return id
+  end
+end
+if vim.fs == nil then
+  vim.fs = {
+    dirname = function(p) return p and vim.fn.fnamemodify(p, ":h") or nil end,
+    find = function(names, opts)
+      for _, n in ipairs(names) do
+        local f = vim.fn.findfile(n, opts.path .. ";")
+        if f == "" then f = vim.fn.finddir(n, opts.path .. ";") end
+        if f ~= "" then return { (vim.fn.fnamemodify(f, ":p"):gsub("/$", "")) } end
+      end
+      return {}
+    end,
+  }
+end
+"""
+REPORT = """
+vim.api.nvim_create_autocmd("DiagnosticChanged", {
+  callback = function()
+    local found = vim.diagnostic.get(0)
+    if #found == 0 then return end
+    local out = io.open(vim.env.LUNALINT_NVIM_OUT, "w")
+    for _, d in ipairs(found) do
+      out:write(string.format("%d:%d %s\\n", d.lnum + 1, d.col + 1, d.code))
+    end
+    out:close()
+    vim.cmd("qall!")
+  end,
+})
+vim.defer_fn(function() vim.cmd("qall!") end, 30000)
+"""
+
+
+def test_editor_snippets_parse():
+    import json
+
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    assert json.loads(EDITOR["editor-vscode"])["glspc.serverCommandArguments"] == ["server"]
+    helix = tomllib.loads(EDITOR["editor-helix"])
+    assert helix["language-server"]["lunalint"] == {"command": "lunalint", "args": ["server"]}
+
+
+@pytest.mark.skipif(shutil.which("nvim") is None, reason="Neovim is not installed")
+def test_neovim_snippet_shows_the_findings(tmp_path):
+    """The README's Neovim snippet in a real headless Neovim: the findings arrive."""
+    root = project(tmp_path, {"Chrystoki.conf": BAD})
+    init = tmp_path / "init.lua"
+    init.write_text(NVIM_07 + EDITOR["editor-neovim"] + REPORT)
+    out = tmp_path / "diagnostics.txt"
+    env = {**os.environ, "LUNALINT_NVIM_OUT": str(out), "XDG_STATE_HOME": str(tmp_path),
+           "XDG_CACHE_HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path),
+           "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])}
+    subprocess.run(["nvim", "--headless", "--clean", "-u", str(init), "Chrystoki.conf"],
+                   cwd=root, env=env, timeout=60, capture_output=True,
+                   stdin=subprocess.DEVNULL)
+    assert out.read_text().splitlines() == ["11:4 HA102"]
