@@ -10,10 +10,12 @@ diagnostics, code actions and hovers. It never repeats a stage.
   with), so the link stage joins unsaved buffers with the files on disk: editing a
   configuration re-checks the captures linked to it and the reverse, and every open document
   of the project gets its diagnostics from the same run.
-- **Off the main loop, bounded.** Runs go to one worker thread, one at a time; changes are
-  debounced; a change while a run is under way makes that run stale: its diagnostics for the
-  changed document are dropped and one new run follows. Hover and quick fixes answer from the
-  last published run, never waiting for a run, so a large capture never blocks typing.
+- **Off the main loop, bounded.** Runs go to one worker process
+  (:mod:`lunalint.lsp_worker`), one at a time; changes are debounced; a change that makes
+  the run under way stale stops it (the worker process is ended; the next run starts a new
+  one), and diagnostics of a version the editor no longer holds are never published. Hover
+  and quick fixes answer from the last published run, never waiting for one, so a large
+  capture never blocks typing.
 - **Same findings as the CLI.** Settings (found from each document's folder, re-read when a
   configuration file changes), inline suppressions, a baseline (``--baseline``) and
   redaction all come from the pipeline; suppressed findings are not shown.
@@ -31,10 +33,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
+import multiprocessing
 import os
 import re
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -42,7 +43,7 @@ from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
-from lunalint import __version__, confine, pipeline, source
+from lunalint import __version__, confine, lsp_worker, source
 from lunalint.findings import Finding, Level
 
 NAME = "lunalint"
@@ -80,20 +81,17 @@ class Published:
     kind: str | None = None  # the kind the run read the document as ("config", ...)
     model: object = None  # its whole model, read when first needed (hover, suppress)
 
-    def config(self, settings) -> object:
-        """The whole model of this text when it is a client configuration (the run keeps
-        only compact facts), read as the pipeline reads it; else None."""
+    def config(self) -> object:
+        """The whole model of this text when it is a client configuration (a run keeps
+        only compact facts), read as the pipeline read it; else None."""
         if self.kind != "config" or len(self.text) > MAX_MODEL:
             return None
         if self.model is None:
             from lunalint import engine
 
-            cfg = settings
-            kind = cfg.kind_of(self.path) if cfg is not None and \
-                (cfg.config_globs or cfg.export_globs) else None
             try:
                 self.model = engine.document_from(source.decode(self.text.encode("utf-8")),
-                                                  self.path, self.path, True, kind)
+                                                  self.path, self.path, True, "config")
             except Exception:  # a reader bug: no hover, no suppression action
                 self.model = False
         return self.model or None
@@ -101,13 +99,59 @@ class Published:
 
 @dataclass
 class Project:
-    """Documents linted together: their project root, settings and rules."""
+    """Documents linted together: the project root and the settings file that applies."""
 
     key: str  # the root, or the folder of a document outside any project
     root: str | None
-    settings: object = None
-    rules: list = field(default_factory=list)
-    error: str | None = None
+    config: str | None
+
+
+class Worker:
+    """The worker process (:mod:`lunalint.lsp_worker`): one job at a time; ending it stops
+    a stale run at once, and the next job starts a new one."""
+
+    def __init__(self) -> None:
+        self.process = None
+        self.conn = None
+        self.lock: asyncio.Lock | None = None
+        self.waiter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lunalint-wait")
+
+    def _ensure(self) -> None:
+        if self.process is not None and self.process.is_alive():
+            return
+        ctx = multiprocessing.get_context("spawn")  # never fork a process running threads
+        parent, child = ctx.Pipe()
+        process = ctx.Process(target=lsp_worker.serve, args=(child,), daemon=True,
+                              name="lunalint-worker")
+        process.start()
+        child.close()
+        self.process, self.conn = process, parent
+
+    async def run(self, job: lsp_worker.Job) -> lsp_worker.Done | None:
+        """The result of ``job``, or None when the run was stopped."""
+        if self.lock is None:
+            self.lock = asyncio.Lock()
+        async with self.lock:
+            self._ensure()
+            conn = self.conn
+
+            def exchange():
+                conn.send(job)
+                return conn.recv()
+
+            try:
+                return await asyncio.get_running_loop().run_in_executor(self.waiter, exchange)
+            except (EOFError, OSError):
+                return None  # stopped (cancel), or the worker died: the next job starts anew
+            finally:
+                if self.process is None or not self.process.is_alive():
+                    conn.close()
+
+    def cancel(self) -> None:
+        process, self.process = self.process, None
+        if process is not None and process.is_alive():
+            process.kill()
+        multiprocessing.active_children()  # reap what has ended
 
 
 class Lunalint(LanguageServer):
@@ -115,14 +159,14 @@ class Lunalint(LanguageServer):
         super().__init__(NAME, __version__)
         from lunalint.registry import load_registry
 
-        self.registry = load_registry()
+        self.registry = load_registry()  # rule help for hovers (the worker has its own)
         self.config = os.path.abspath(config) if config else None
         self.baseline = os.path.abspath(baseline) if baseline else None
-        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lunalint-run")
-        self.lock = threading.Lock()  # guards projects' settings (read in the worker)
+        self.worker = Worker()
         self.projects: dict[str, Project] = {}
         self.published: dict[str, Published] = {}
         self.dirty: set[str] = set()  # project keys waiting for a run
+        self.running: str | None = None  # the project key of the run under way
         self.timer: asyncio.TimerHandle | None = None
         self.runner: asyncio.Task | None = None
         self.shown_errors: set[str] = set()
@@ -141,48 +185,27 @@ class Lunalint(LanguageServer):
         from lunalint import settings as settings_mod
 
         folder = os.path.dirname(path)
-        config = self.config or settings_mod.find_config(folder)
-        root = confine.project_root(config, folder)
-        key = root or folder
-        with self.lock:
-            project = self.projects.get(key)
-            if project is None:
-                project = self.projects[key] = self._load(key, root, config)
-        return project
-
-    def _load(self, key: str, root: str | None, config: str | None) -> Project:
-        from lunalint import settings as settings_mod
-        from lunalint import suppress
-        from lunalint.cli import UsageError, select_rules
-
-        project = Project(key, root)
-        try:
-            if config is None:
-                cfg = settings_mod.Settings()
-            else:
-                cfg = settings_mod.load(config, list(self.registry.rules),
-                                        explicit=bool(self.config),
-                                        display=suppress.display(config))
-            project.settings = cfg
-            project.rules = select_rules(self.registry, list(cfg.select), list(cfg.ignore))
-        except (settings_mod.ConfigError, UsageError) as error:
-            project.error = str(error)
+        project = self.projects.get(folder)
+        if project is None:
+            config = self.config or settings_mod.find_config(folder)
+            root = confine.project_root(config, folder)
+            project = self.projects[folder] = Project(root or folder, root, config)
         return project
 
     def forget_settings(self) -> None:
-        with self.lock:
-            self.projects.clear()
+        self.projects.clear()
 
     # ------------------------------------------------------------------ scheduling
 
     def schedule(self, paths: list[str] | None = None, delay: float = DEBOUNCE) -> None:
         """Lint the projects of ``paths`` (default: of every open document) after ``delay``
-        seconds of quiet; a new change restarts the wait."""
-        buffers = self.buffers()
+        seconds of quiet; a new change restarts the wait and stops a run it makes stale."""
         wanted = set(paths) if paths is not None else None
-        for buf in buffers:
+        for buf in self.buffers():
             if wanted is None or buf.path in wanted:
                 self.dirty.add(self.project_of(buf.path).key)
+        if self.running is not None and self.running in self.dirty:
+            self.worker.cancel()
         loop = asyncio.get_running_loop()
         if self.timer is not None:
             self.timer.cancel()
@@ -194,7 +217,6 @@ class Lunalint(LanguageServer):
             self.runner = asyncio.get_running_loop().create_task(self._drain())
 
     async def _drain(self) -> None:
-        loop = asyncio.get_running_loop()
         while self.dirty:
             key = sorted(self.dirty)[0]
             self.dirty.discard(key)
@@ -205,72 +227,61 @@ class Lunalint(LanguageServer):
             names = ", ".join(os.path.basename(b.path) for b in buffers)
             self.window_log_message(lsp.LogMessageParams(
                 lsp.MessageType.Log, f"lunalint: checking {names}"))
+            self.running = key
             try:
-                result = await loop.run_in_executor(self.pool, self.lint, project, buffers)
-                self.publish(project, buffers, result)
+                done = await self.worker.run(self.job(project, buffers))
+                if done is None:
+                    self.window_log_message(lsp.LogMessageParams(
+                        lsp.MessageType.Log, f"lunalint: stopped a stale run ({names})"))
+                    continue
+                self.publish(project, buffers, done)
             except Exception as error:  # a bug must not take the server down
                 self.window_log_message(lsp.LogMessageParams(
                     lsp.MessageType.Error,
                     f"lunalint: the run failed ({type(error).__name__}); please report this"))
+            finally:
+                self.running = None
 
-    # ------------------------------------------------------------------ linting (worker)
-
-    def lint(self, project: Project, buffers: list[Buffer]):
-        """Run the pipeline on the open documents of ``project`` (in the worker thread)."""
-        if project.error is not None:
-            return project.error
-        overlay = {}
-        on_disk = []
-        for buf in buffers:
-            data = confine.original(buf.path)
-            if data is None:
-                continue  # not a regular file: the pipeline says why
-            on_disk.append(buf)
-            if source.decode(data).text != buf.text:
-                overlay[buf.path] = buf.text
-        options = self.options(project, [b.path for b in buffers], overlay)
-        outcome = pipeline.run(options)
-        return outcome
-
-    def options(self, project: Project, paths: list[str], overlay: dict) -> pipeline.Options:
-        return pipeline.Options(
-            paths, project.rules, project.settings, known_rules=self.registry.rules, jobs=1,
-            baseline=self.baseline, cwd=project.root or project.key, overlay=overlay or None)
+    def job(self, project: Project, buffers: list[Buffer], fix: str | None = None):
+        return lsp_worker.Job([b.path for b in buffers], project.root or project.key,
+                              project.config, bool(self.config), self.baseline,
+                              {b.path: b.text for b in buffers}, fix)
 
     # ------------------------------------------------------------------ publishing
 
-    def publish(self, project: Project, buffers: list[Buffer], result) -> None:
+    def publish(self, project: Project, buffers: list[Buffer], done) -> None:
         current = {b.uri: b for b in self.buffers()}
-        if isinstance(result, str):  # the settings file is wrong: say it once, show nothing
-            if result not in self.shown_errors:
-                self.shown_errors.add(result)
+        message = done.error or (done.failed and f"the run failed ({done.failed}); please "
+                                                 "report this")
+        if message:  # the settings file is wrong: say it once, show nothing
+            if message not in self.shown_errors:
+                self.shown_errors.add(message)
                 self.window_show_message(lsp.ShowMessageParams(lsp.MessageType.Error,
-                                                               f"lunalint: {result}"))
+                                                               f"lunalint: {message}"))
             for buf in buffers:
                 self._send(buf.uri, buf.version, Published(buf.version, buf.text))
             return
-        outcome: pipeline.Outcome = result
         cwd = project.root or project.key
-        for notice in outcome.notices:
+        for notice in done.notices:
             self.window_log_message(lsp.LogMessageParams(lsp.MessageType.Warning,
                                                          f"lunalint: {notice}"))
-        lines = _lines_by_path(outcome, cwd)
-        kinds = {os.path.normpath(os.path.join(cwd, d.path)): d.kind for d in outcome.documents}
-        by_path: dict[str, list[Finding]] = {}
-        for f in outcome.shown(False):
-            by_path.setdefault(os.path.normpath(os.path.join(cwd, f.path)), []).append(f)
+        lines = dict(done.lines)
+        for buf in buffers:
+            lines[os.path.normpath(buf.path)] = tuple(buf.text.splitlines())
+        by_path: dict[str, list] = {}
+        for f, exact in done.findings:
+            by_path.setdefault(os.path.normpath(os.path.join(cwd, f.path)), []).append(
+                (f, exact))
         codec = self.workspace.position_codec
         for buf in buffers:
             now = current.get(buf.uri)
             if now is None or now.version != buf.version:
                 continue  # closed, or changed since: a newer run follows (this one is stale)
-            text_lines = buf.text.splitlines()
-            items = []
-            for f in by_path.get(os.path.normpath(buf.path), []):
-                diag = _diagnostic(f, text_lines, lines, cwd, codec)
-                items.append(Shown(diag, f, outcome.exact_fix(f)))
-            self._send(buf.uri, buf.version, Published(
-                buf.version, buf.text, items, buf.path, kinds.get(os.path.normpath(buf.path))))
+            path = os.path.normpath(buf.path)
+            items = [Shown(_diagnostic(f, lines[path], lines, cwd, codec), f, exact)
+                     for f, exact in by_path.get(path, [])]
+            self._send(buf.uri, buf.version, Published(buf.version, buf.text, items,
+                                                       buf.path, done.kinds.get(path)))
 
     def _send(self, uri: str, version: int | None, published: Published) -> None:
         self.published[uri] = published
@@ -293,18 +304,6 @@ def _path_of(uri: str) -> str | None:
         return None
     path = to_fs_path(uri)
     return os.path.abspath(path) if path else None
-
-
-def _lines_by_path(outcome: pipeline.Outcome, cwd: str) -> dict[str, tuple[str, ...]]:
-    out = {}
-    docs = list(outcome.documents)
-    for ws in outcome.workspaces:
-        docs += [*ws.configs, *ws.exports]
-    for doc in docs:
-        lines = getattr(doc, "lines", None)  # link-stage summaries keep no text
-        if lines:
-            out.setdefault(os.path.normpath(os.path.join(cwd, doc.path)), lines)
-    return out
 
 
 def _position(lines, line: int, column: int, codec) -> lsp.Position:
@@ -359,6 +358,13 @@ def build(config: str | None = None, baseline: str | None = None) -> Lunalint:
                                      lsp.DidChangeWatchedFilesRegistrationOptions(watchers))]))
             except Exception:  # the client refused: settings are read again on save
                 pass
+
+    @server.feature(lsp.SHUTDOWN)
+    def shutdown(ls: Lunalint, params: None) -> None:
+        if ls.timer is not None:
+            ls.timer.cancel()
+        ls.dirty.clear()
+        ls.worker.cancel()
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: Lunalint, params: lsp.DidOpenTextDocumentParams) -> None:
@@ -430,10 +436,6 @@ def _hover(ls: Lunalint, uri: str, position: lsp.Position) -> lsp.Hover | None:
     return lsp.Hover(lsp.MarkupContent(lsp.MarkupKind.Markdown, "\n\n---\n\n".join(parts)))
 
 
-def _settings(ls: Lunalint, path: str):
-    return ls.project_of(path).settings if path else None
-
-
 def _contains(r: lsp.Range, p: lsp.Position) -> bool:
     start, end = (r.start.line, r.start.character), (r.end.line, r.end.character)
     at = (p.line, p.character)
@@ -445,7 +447,7 @@ def _key_help(ls: Lunalint, published: Published, position: lsp.Position, codec)
     from lunalint.model.config import ClientConfig
     from lunalint.rules import catalog, sources
 
-    doc = published.config(_settings(ls, published.path))
+    doc = published.config()
     if not isinstance(doc, ClientConfig):
         return None
     lines = published.text.splitlines()
@@ -526,8 +528,12 @@ async def _code_actions(ls: Lunalint, params: lsp.CodeActionParams):
             actions.append(suppress_action)
     if want_all and any(s.fix is not None and s.fix.applicability == "safe"
                         for s in published.items):
-        fixed = await asyncio.get_running_loop().run_in_executor(
-            ls.pool, _fix_all, ls, uri, published)
+        fixed = None
+        path = _path_of(uri)
+        if path is not None:
+            buffers = [b for b in ls.buffers() if b.uri == uri]
+            done = await ls.worker.run(ls.job(ls.project_of(path), buffers, fix=path))
+            fixed = done.fixed if done is not None and ls.current(uri) is published else None
         if fixed is not None and fixed != published.text:
             end = _position(lines, len(lines) + 1, 1, codec)
             actions.append(lsp.CodeAction(
@@ -550,7 +556,7 @@ def _suppress_action(ls: Lunalint, uri: str, published: Published, shown: Shown,
     ``reason`` for the user to type over."""
     from lunalint.model.config import ClientConfig
 
-    doc = published.config(_settings(ls, published.path))
+    doc = published.config()
     f = shown.finding
     if not isinstance(doc, ClientConfig) or doc.partial or doc.kind != "config":
         return None
@@ -580,26 +586,6 @@ def _suppress_action(ls: Lunalint, uri: str, published: Published, shown: Shown,
                                                            f"{head}{REASON}{newline}")]}),
         command=lsp.Command("Select the reason", SELECT_REASON,
                             arguments=[uri, row, start, start + len(REASON)]))
-
-
-def _fix_all(ls: Lunalint, uri: str, published: Published) -> str | None:
-    """The buffer with its safe fixes applied by the fix stage (verified, nothing written),
-    or None (in the worker thread)."""
-    from lunalint import fix
-
-    path = _path_of(uri)
-    if path is None or confine.original(path) is None:
-        return None
-    project = ls.project_of(path)
-    if project.error is not None:
-        return None
-    options = ls.options(project, [path], {})
-    with confine.substituted({path: published.text.encode("utf-8")}):
-        result = fix.run(dataclasses.replace(options, cache=False), unsafe=False, write=False)
-    for shown, (_old, new) in result.changed.items():
-        if os.path.normpath(os.path.join(options.cwd, shown)) == os.path.normpath(path):
-            return new
-    return None
 
 
 def main(argv: list[str] | None = None) -> int:

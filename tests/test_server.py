@@ -344,6 +344,8 @@ async def test_stale_runs_are_dropped(client: LanguageClient, tmp_path):
     change(client, mid, text + "\n\n", 3)
     await diagnostics(client, mid, lambda ds: True, 3)
     assert [p.version for p in client.published if p.uri == uri(mid)] == [3]
+    # the run under way was stopped, not left to finish
+    assert any("stopped a stale run" in m.message for m in client.log_messages[logs:])
     close(client, conf, mid)
 
 
