@@ -10,6 +10,7 @@ badly costs a run, never the server. Nothing here knows the protocol: no pygls i
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
 
@@ -81,30 +82,41 @@ def work(job: Job) -> Done:
         # Only text that differs from the file: the others are read (and cached) from disk.
         if data is not None and source.decode(data).text != text:
             overlay[path] = text
-    options = pipeline.Options(list(job.paths), rules, cfg, known_rules=_REGISTRY.rules,
+    present = [p for p in job.paths if os.path.lexists(p)]
+    options = pipeline.Options(present, rules, cfg, known_rules=_REGISTRY.rules,
                                jobs=1, baseline=job.baseline, cwd=job.cwd,
                                overlay=overlay or None)
     if job.fix is not None:
         return Done(fixed=_fix_all(options, job.fix, job.texts.get(job.fix)))
-    outcome = pipeline.run(options)
-    done = Done(notices=list(outcome.notices))
+    outcomes = [pipeline.run(options)] if present else []
+    # A document with no file (new, or deleted since) is linted as standard input is with
+    # --stdin-filename: as that file, in its project, joined with the files on disk.
+    for path in job.paths:
+        if path not in present and path in job.texts:
+            outcomes.append(pipeline.run(dataclasses.replace(
+                options, paths=[], overlay=None, stdin=job.texts[path], stdin_path=path)))
+    done = Done()
+    for outcome in outcomes:
+        _collect(done, outcome, job.cwd)
+    return done
+
+
+def _collect(done: Done, outcome, cwd: str) -> None:
+    done.notices += outcome.notices
     shown = outcome.shown(False)
-    done.findings = [(f, outcome.exact_fix(f)) for f in shown]
-    wanted = {os.path.normpath(os.path.join(job.cwd, loc.path))
+    done.findings += [(f, outcome.exact_fix(f)) for f in shown]
+    wanted = {os.path.normpath(os.path.join(cwd, loc.path))
               for f in shown for loc in f.related}
     for doc in outcome.documents:
-        path = os.path.normpath(os.path.join(job.cwd, doc.path))
-        done.kinds[path] = doc.kind
+        path = os.path.normpath(os.path.join(cwd, doc.path))
+        done.kinds.setdefault(path, doc.kind)
         if path in wanted and getattr(doc, "lines", None):
             done.lines[path] = tuple(doc.lines)
-    return done
 
 
 def _fix_all(options, path: str, text: str | None) -> str | None:
     """The editor's text of ``path`` with its safe fixes applied by the fix stage (verified
     as ``--fix`` verifies; nothing written), or None."""
-    import dataclasses
-
     from lunalint import confine, fix
 
     if text is None or confine.original(path) is None:

@@ -51,6 +51,8 @@ FIX_ALL = "source.fixAll.lunalint"
 SELECT_REASON = "lunalint.selectReason"
 DEBOUNCE = 0.25  # seconds of quiet after a change before a run starts
 SETTINGS_FILES = (".lunalint.yaml", ".lunalint.yml", "pyproject.toml")
+# Files whose change on disk (a pull, a new capture) may change the open documents' findings.
+WATCHED = (*SETTINGS_FILES, "Chrystoki.conf", "crystoki.ini", "*.lunacm.txt", "*.lunash.txt")
 REASON = "reason"
 MAX_MODEL = 2 * 1024 * 1024  # characters: a larger configuration gets no key hover
 
@@ -350,8 +352,7 @@ def build(config: str | None = None, baseline: str | None = None) -> Lunalint:
         caps = ls.client_capabilities
         watch = caps.workspace and caps.workspace.did_change_watched_files
         if watch and watch.dynamic_registration:
-            watchers = [lsp.FileSystemWatcher(glob_pattern=f"**/{name}")
-                        for name in SETTINGS_FILES]
+            watchers = [lsp.FileSystemWatcher(glob_pattern=f"**/{name}") for name in WATCHED]
             try:
                 await ls.client_register_capability_async(lsp.RegistrationParams([
                     lsp.Registration("lunalint-settings", lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES,

@@ -23,7 +23,7 @@ from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features  # 
 from pygls.protocol import default_converter  # noqa: E402
 from pygls.uris import from_fs_path  # noqa: E402
 
-from .conftest import FIXTURES  # noqa: E402
+from .conftest import FIXTURES, run_cli, run_json  # noqa: E402
 
 SCENARIO = FIXTURES / "scenarios" / "18-stc-policy-37-escalates-ha101"
 SECRET = "Hunter2-very-secret"
@@ -168,6 +168,10 @@ async def test_bad_config_exact_range_quick_fix_and_hover(client: LanguageClient
     ha102 = next(d for d in diags if d.code == "HA102")
     # the CLI says Chrystoki.conf:11:4 (the entry `reconnAtt = 0;`)
     assert ha102.range == rng(11, 4, 11, 18)
+    _, cli = run_json("Chrystoki.conf", cwd=root)  # and every finding as the CLI has it
+    assert sorted((d.code, d.range, d.message) for d in diags) == sorted(
+        (f["rule"], rng(f["line"], f["column"], f["end_line"], f["end_column"]), f["message"])
+        for f in cli["findings"])
     assert ha102.severity == lsp.DiagnosticSeverity.Warning
     assert ha102.source == "lunalint"
     assert ha102.code_description.href.endswith("/docs/rules/HA102.md")
@@ -306,10 +310,11 @@ async def started(client: LanguageClient, since: int, name: str) -> None:
 
 @asyncio_module
 async def test_a_big_capture_never_blocks_hover(client: LanguageClient, tmp_path):
-    # 5 MB of a session: a real capture, then many commands whose output is not modelled
-    # (the cheapest 5 MB to lint: the module stays quick; a run still takes seconds)
+    # 5 MB of a session: a real capture, then commands whose long output is not modelled
+    # (a cheap 5 MB to lint, so the module stays quick; a run still takes seconds)
     big_text = capture_of(1)
-    big_text += ("lunacm:> hsm show\n" + "x" * 100 + "\n") * (5 * 1024 * 1024 // 119)
+    big_text += ("lunacm:> hsm show\n" + ("x" * 1000 + "\n") * 10) * 520
+    assert len(big_text) > 5_000_000
     root = project(tmp_path, {"Chrystoki.conf": BAD, "big.lunacm.txt": big_text})
     conf, big = root / "Chrystoki.conf", root / "big.lunacm.txt"
     open_doc(client, conf)
@@ -382,6 +387,38 @@ async def test_settings_reread_when_they_change(client: LanguageClient, tmp_path
         uri(root / ".lunalint.yaml"), lsp.FileChangeType.Created)]))
     await diagnostics(client, conf, lambda ds: not any(d.code == "HA102" for d in ds))
     close(client, conf)
+
+
+@asyncio_module
+async def test_runbooks_and_documents_not_on_disk(client: LanguageClient, tmp_path):
+    """Every kind of file the CLI reads: a runbook embedding a configuration (findings on
+    the host's lines, its inline directive honoured), and a document with no file yet."""
+    runbook = Path(__file__).resolve().parent.parent / "examples" / "runbook" \
+        / "payments-runbook.md"
+    root = project(tmp_path, {"runbook.md": runbook.read_text()})
+    host = root / "runbook.md"
+    open_doc(client, host)
+    diags = await diagnostics(client, host, lambda ds: any(d.code == "HA113" for d in ds))
+    _, cli = run_json("runbook.md", cwd=root)
+    assert sorted((d.code, d.range.start.line + 1, d.range.start.character + 1, d.message)
+                  for d in diags) == sorted(
+        (f["rule"], f["line"], f["column"], f["message"]) for f in cli["findings"]
+        if f["suppressed"] is None)  # the HA102 the runbook suppresses is not shown
+    assert "HA102" not in {d.code for d in diags}
+    new = root / "sub" / "Chrystoki.conf"
+    open_doc(client, new, BAD)
+    diags = await diagnostics(client, new, lambda ds: any(d.code == "HA102" for d in ds))
+    assert next(d for d in diags if d.code == "HA102").range == rng(11, 4, 11, 18)
+    close(client, host, new)
+
+
+def test_a_folder_named_server_is_linted_as_dot_slash_server(tmp_path):
+    (tmp_path / "server").mkdir()
+    (tmp_path / "server" / "Chrystoki.conf").write_text(BAD)
+    proc = run_cli("./server", cwd=tmp_path)
+    assert proc.returncode == 1 and "HA102" in proc.stdout
+    proc = run_cli("server", "--help", cwd=tmp_path)
+    assert proc.returncode == 0 and "usage: lunalint server" in proc.stdout
 
 
 def test_without_the_extra_one_line_and_exit_2(tmp_path):
