@@ -37,7 +37,7 @@ class Done:
     kinds: dict[str, str] = field(default_factory=dict)  # path -> kind read
     lines: dict[str, tuple] = field(default_factory=dict)  # files related locations are in
     notices: list[str] = field(default_factory=list)
-    fixed: str | None = None  # fix all: the fixed text
+    fixed: list | None = None  # fix all: (first line, end line, new text) hunks, 0-based
 
 
 def _setup(job: Job):
@@ -97,14 +97,20 @@ def work(job: Job) -> Done:
                 options, paths=[], overlay=None, stdin=job.texts[path], stdin_path=path)))
     done = Done()
     for outcome in outcomes:
-        _collect(done, outcome, job.cwd)
+        _collect(done, outcome, job)
     return done
 
 
-def _collect(done: Done, outcome, cwd: str) -> None:
+def _collect(done: Done, outcome, job: Job) -> None:
+    cwd = job.cwd
     done.notices += outcome.notices
     shown = outcome.shown(False)
-    done.findings += [(f, outcome.exact_fix(f)) for f in shown]
+    for f in shown:
+        text = job.texts.get(os.path.normpath(os.path.join(cwd, f.path)))
+        exact = outcome.exact_fix(f)
+        if exact is not None:
+            exact = _tight(exact, text, outcome.redactor) if text is not None else None
+        done.findings.append((f, exact))
     wanted = {os.path.normpath(os.path.join(cwd, loc.path))
               for f in shown for loc in f.related}
     for doc in outcome.documents:
@@ -114,9 +120,83 @@ def _collect(done: Done, outcome, cwd: str) -> None:
             done.lines[path] = tuple(doc.lines)
 
 
-def _fix_all(options, path: str, text: str | None) -> str | None:
-    """The editor's text of ``path`` with its safe fixes applied by the fix stage (verified
-    as ``--fix`` verifies; nothing written), or None."""
+def _keepends(text: str) -> list[str]:
+    """Lines with their endings, split as LSP and the readers split them (LF, CRLF, CR)."""
+    import re
+
+    return re.findall(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z", text)
+
+
+def _offsets(text: str) -> list[int]:
+    """Where each line of ``text`` starts (lines split as the readers split them)."""
+    starts = [0]
+    for line in _keepends(text):
+        starts.append(starts[-1] + len(line))
+    return starts
+
+
+def _tight(fix, text: str, redactor):
+    """``fix`` with each edit cut down to the characters it changes (a fix that rewrites a
+    line to fix its spacing keeps the value on it out of the edit), or None when an edit
+    would still carry a secret: the editor gets no secret over the protocol (use --fix)."""
+    from lunalint.findings import Edit, Fix
+    from lunalint.model.base import Span
+
+    starts = _offsets(text)
+
+    def offset(line: int, column: int) -> int:
+        row = min(max(line - 1, 0), len(starts) - 1)
+        return min(starts[row] + column - 1, len(text))
+
+    def position(at: int) -> tuple[int, int]:
+        import bisect
+
+        row = max(bisect.bisect_right(starts, at) - 1, 0)
+        if row >= len(starts) - 1 and row > 0 and at == starts[row] and not \
+                text.endswith(("\n", "\r")):
+            row -= 1
+        return row + 1, at - starts[row] + 1
+
+    edits = []
+    for edit in fix.edits:
+        s = edit.span
+        a, b = offset(s.line, s.column), offset(s.end_line, s.end_column)
+        old, new = text[a:b], edit.replacement
+        head = 0
+        while head < min(len(old), len(new)) and old[head] == new[head]:
+            head += 1
+        tail = 0
+        while tail < min(len(old), len(new)) - head and old[-1 - tail] == new[-1 - tail]:
+            tail += 1
+        piece = new[head:len(new) - tail]
+        if redactor.text(piece) != piece:
+            return None
+        (l1, c1), (l2, c2) = position(a + head), position(b - tail)
+        edits.append(Edit(Span(l1, c1, l2, c2), piece))
+    return Fix(fix.applicability, tuple(edits), fix.description)
+
+
+def _hunks(old: str, new: str, redactor) -> list | None:
+    """The changes from ``old`` to ``new`` as (first line, end line, text) on 0-based
+    lines of ``old``, or None when one would carry a secret."""
+    import difflib
+
+    a, b = _keepends(old), _keepends(new)
+    out = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False) \
+            .get_opcodes():
+        if tag == "equal":
+            continue
+        piece = "".join(b[j1:j2])
+        if redactor.text(piece) != piece:
+            return None
+        out.append((i1, i2, piece))
+    return out
+
+
+def _fix_all(options, path: str, text: str | None) -> list | None:
+    """The changes the fix stage makes to the editor's text of ``path`` with its safe fixes
+    (verified as ``--fix`` verifies; nothing written) as :func:`_hunks`, or None."""
     from lunalint import confine, fix
 
     if text is None or confine.original(path) is None:
@@ -126,9 +206,9 @@ def _fix_all(options, path: str, text: str | None) -> str | None:
     # substitute their trial text on top of it).
     with confine.substituted({path: text.encode("utf-8")}):
         result = fix.run(options, unsafe=False, write=False)
-    for shown, (_old, new) in result.changed.items():
+    for shown, (old, new) in result.changed.items():
         if os.path.normpath(os.path.join(options.cwd, shown)) == os.path.normpath(path):
-            return new
+            return _hunks(text, new, result.outcome.redactor)
     return None
 
 

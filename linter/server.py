@@ -269,7 +269,7 @@ class Lunalint(LanguageServer):
                                                          f"lunalint: {notice}"))
         lines = dict(done.lines)
         for buf in buffers:
-            lines[os.path.normpath(buf.path)] = tuple(buf.text.splitlines())
+            lines[os.path.normpath(buf.path)] = tuple(_split(buf.text))
         by_path: dict[str, list] = {}
         for f, exact in done.findings:
             by_path.setdefault(os.path.normpath(os.path.join(cwd, f.path)), []).append(
@@ -300,6 +300,13 @@ class Lunalint(LanguageServer):
 
 
 # ---------------------------------------------------------------------- conversions
+
+def _split(text: str) -> list[str]:
+    """Lines as LSP counts them (and the readers): LF, CRLF or a lone CR end a line."""
+    from lunalint.readers.config import split_lines
+
+    return split_lines(text)
+
 
 def _path_of(uri: str) -> str | None:
     if not uri.startswith("file:"):
@@ -451,7 +458,7 @@ def _key_help(ls: Lunalint, published: Published, position: lsp.Position, codec)
     doc = published.config()
     if not isinstance(doc, ClientConfig):
         return None
-    lines = published.text.splitlines()
+    lines = _split(published.text)
     pos = codec.position_from_client_units(lines, position)
     line, column = pos.line + 1, pos.character + 1
     for section in doc.sections:
@@ -501,7 +508,7 @@ async def _code_actions(ls: Lunalint, params: lsp.CodeActionParams):
     want_all = bool(only) and any(FIX_ALL.startswith(k) or k.startswith(FIX_ALL)
                                   for k in only)
     codec = ls.workspace.position_codec
-    lines = published.text.splitlines()
+    lines = _split(published.text)
     actions: list[lsp.CodeAction] = []
     asked = [d for d in params.context.diagnostics if d.source == NAME]
     for shown in published.items:
@@ -535,12 +542,18 @@ async def _code_actions(ls: Lunalint, params: lsp.CodeActionParams):
             buffers = [b for b in ls.buffers() if b.uri == uri]
             done = await ls.worker.run(ls.job(ls.project_of(path), buffers, fix=path))
             fixed = done.fixed if done is not None and ls.current(uri) is published else None
-        if fixed is not None and fixed != published.text:
-            end = _position(lines, len(lines) + 1, 1, codec)
+        if fixed:
+            edits = []
+            for first, end, piece in fixed:
+                start = lsp.Position(first, 0)
+                if end < len(lines) or published.text.endswith(("\n", "\r")):
+                    stop = lsp.Position(end, 0)
+                else:  # through the end of a last line without a line ending
+                    stop = _position(lines, end, len(lines[end - 1]) + 1, codec)
+                edits.append(lsp.TextEdit(lsp.Range(start, stop), piece))
             actions.append(lsp.CodeAction(
                 "lunalint: fix all safe problems", kind=FIX_ALL,
-                edit=lsp.WorkspaceEdit(changes={uri: [lsp.TextEdit(
-                    lsp.Range(lsp.Position(0, 0), end), fixed)]})))
+                edit=lsp.WorkspaceEdit(changes={uri: edits})))
     return actions or None
 
 

@@ -221,17 +221,18 @@ async def test_bad_config_exact_range_quick_fix_and_hover(client: LanguageClient
 
 @asyncio_module
 async def test_fix_all_applies_safe_fixes_only(client: LanguageClient, tmp_path):
-    text = "HAConfiguration = {\n\tHAOnly = 1;\n   reconnAtt = -1;\n}\n"
+    text = BAD.replace("   HAOnly = 1;", "\tHAOnly = 1;")
     root = project(tmp_path, {"Chrystoki.conf": text})
     conf = root / "Chrystoki.conf"
     open_doc(client, conf)
-    await diagnostics(client, conf, lambda ds: any(d.code == "SYN002" for d in ds))
+    await diagnostics(client, conf, lambda ds: {"SYN002", "HA102"} <= {d.code for d in ds})
     actions = await client.text_document_code_action_async(lsp.CodeActionParams(
         lsp.TextDocumentIdentifier(uri(conf)), rng(1, 1, 1, 1),
         lsp.CodeActionContext([], only=["source.fixAll.lunalint"])))
     (fix_all,) = actions
-    (edit,) = fix_all.edit.changes[uri(conf)]
-    assert edit.new_text == "HAConfiguration = {\n   HAOnly = 1;\n   reconnAtt = -1;\n}\n"
+    edits = fix_all.edit.changes[uri(conf)]
+    assert _apply(text, edits) == BAD  # the tab fixed (safe); `reconnAtt = 0` kept (unsafe)
+    assert list(edits) == [lsp.TextEdit(rng(10, 1, 11, 1), "   HAOnly = 1;\n")]  # that line
     assert conf.read_text() == text  # nothing written
     close(client, conf)
 
@@ -274,23 +275,38 @@ async def test_editing_a_capture_changes_the_config_diagnostic(client: LanguageC
 
 @asyncio_module
 async def test_no_secret_in_any_message(client: LanguageClient, tmp_path):
-    root = project(tmp_path, {"Chrystoki.conf": BAD.replace(
-        "   reconnAtt = 0;\n", f"   reconnAtt = 0;\n   haLogPath = /var/{SECRET};\n")
-        .replace("Luna", "Luna") + f"Misc = {{\n   PartitionPassword = {SECRET};\n"
-        f"   PedPin = {SECRET}\n}}\n"})
-    conf = root / "Chrystoki.conf"
-    open_doc(client, conf)
-    diags = await diagnostics(client, conf, lambda ds: len(ds) >= 2)
-    actions = await client.text_document_code_action_async(lsp.CodeActionParams(
-        lsp.TextDocumentIdentifier(uri(conf)), rng(1, 1, 20, 1), lsp.CodeActionContext(diags)))
-    hovers = []
-    for d in diags:
-        hovers.append(await client.text_document_hover_async(lsp.HoverParams(
-            lsp.TextDocumentIdentifier(uri(conf)), d.range.start)))
-    seen = repr(client.published) + repr(actions and [a.title for a in actions]) \
-        + repr(hovers) + repr(client.log_messages) + repr(client.messages)
-    assert SECRET not in seen
-    close(client, conf)
+    """The planted passwords and PINs of the secrets test (config, INI and a capture with
+    `-password` on its command lines, each on a line with findings), open and edited in the
+    editor: none in any diagnostic, related location, code action title, hover or log."""
+    from .test_secrets import BRACE, CAPTURE, INI, PLANTED
+
+    root = project(tmp_path, {"Chrystoki.conf": BRACE, "win/crystoki.ini": INI,
+                              "admin.lunacm.txt": CAPTURE})
+    docs = [root / "Chrystoki.conf", root / "win" / "crystoki.ini", root / "admin.lunacm.txt"]
+    for path in docs:
+        open_doc(client, path)
+    # unsaved text too: a new secret typed in the editor, on a line with a finding
+    change(client, docs[0], BRACE.replace("}\nMisc", "   UserPin = PLANT-brace-9\n}\nMisc", 1), 2)
+    for path in docs:
+        await diagnostics(client, path, lambda ds: len(ds) > 0)
+    await diagnostics(client, docs[0], lambda ds: True, 2)
+    actions, hovers = [], []
+    for path in docs:
+        diags = client.diagnostics[uri(path)]
+        actions += await client.text_document_code_action_async(lsp.CodeActionParams(
+            lsp.TextDocumentIdentifier(uri(path)), rng(1, 1, 40, 1),
+            lsp.CodeActionContext(list(diags)))) or []
+        for d in diags:
+            hovers.append(await client.text_document_hover_async(lsp.HoverParams(
+                lsp.TextDocumentIdentifier(uri(path)), d.range.start)))
+    seen = repr(client.published) + repr(actions) + repr(hovers) \
+        + repr(client.log_messages) + repr(client.messages)
+    assert "SYN001" in seen and "admin.lunacm.txt" in seen
+    # the spacing fix of `SecretKey\t=\tPLANT-brace-3;` is offered: its edits are the spaces
+    assert any(e.new_text == "   " for a in actions if a.edit and a.edit.changes
+               for e in a.edit.changes.get(uri(docs[0]), []))
+    assert not PLANTED.findall(seen)
+    close(client, *docs)
 
 
 def capture_of(size: int) -> str:
