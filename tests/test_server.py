@@ -274,6 +274,29 @@ async def test_editing_a_capture_changes_the_config_diagnostic(client: LanguageC
 
 
 @asyncio_module
+async def test_editing_a_config_rechecks_its_captures(client: LanguageClient, tmp_path):
+    root = tmp_path / "proj"
+    shutil.copytree(FIXTURES / "scenarios" / "02-member-denies-cloning", root)
+    (root / "expected.yaml").unlink()
+    (root / ".git").mkdir()
+    conf, capture = root / "Chrystoki.conf", root / "pay-b.lunacm.txt"
+    open_doc(client, capture)
+    open_doc(client, conf)
+    diags = await diagnostics(client, capture, lambda ds: any(d.code == "POL301" for d in ds))
+    (pol301,) = [d for d in diags if d.code == "POL301"]
+    assert pol301.range.start == lsp.Position(40, 17)  # the CLI's pay-b.lunacm.txt:41:18
+    (related,) = pol301.related_information
+    assert related.location.uri == uri(conf)
+    assert related.location.range == rng(20, 4, 20, 35)
+    assert related.message == "the HA group is defined here"
+    # pay-b taken out of the group in the editor (unsaved): its capture's finding goes
+    text = conf.read_text().replace(", 1541235567002", "")
+    change(client, conf, text, 2)
+    await diagnostics(client, capture, lambda ds: not any(d.code == "POL301" for d in ds))
+    close(client, conf, capture)
+
+
+@asyncio_module
 async def test_no_secret_in_any_message(client: LanguageClient, tmp_path):
     """The planted passwords and PINs of the secrets test (config, INI and a capture with
     `-password` on its command lines, each on a line with findings), open and edited in the
