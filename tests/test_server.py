@@ -411,8 +411,19 @@ async def test_survives_files_it_cannot_read(client: LanguageClient, tmp_path):
     hover = await client.text_document_hover_async(lsp.HoverParams(
         lsp.TextDocumentIdentifier(uri(conf)), lsp.Position(10, 6)))
     assert "HA102" in hover.contents.value
+    # a link out of the project, opened in the editor: refused as the CLI refuses it, even
+    # though the editor sent its text (and an edit of it)
+    outside = tmp_path / "outside.lunacm.txt"
+    shutil.copy(FIXTURES / "scenarios" / "02-member-denies-cloning" / "pay-b.lunacm.txt",
+                outside)
+    link = root / "link.lunacm.txt"
+    link.symlink_to(outside)
+    open_doc(client, link, outside.read_text())
+    change(client, link, outside.read_text() + "\n", 2)
+    (refused,) = await diagnostics(client, link, lambda ds: True, 2)
+    assert refused.code == "SYN001" and "outside the project" in refused.message
     close(client, conf, root / "dir.lunash.txt", root / "pipe.lunacm.txt",
-          root / "latin.lunacm.txt")
+          root / "latin.lunacm.txt", link)
 
 
 @asyncio_module
