@@ -45,6 +45,8 @@ from pygls.uris import from_fs_path, to_fs_path
 
 from lunalint import __version__, confine, lsp_worker, source
 from lunalint.findings import Finding, Level
+from lunalint.reporters.markdown import _code as md_code
+from lunalint.reporters.markdown import _text as md_text
 
 NAME = "lunalint"
 FIX_ALL = "source.fixAll.lunalint"
@@ -432,8 +434,10 @@ def _hover(ls: Lunalint, uri: str, position: lsp.Position) -> lsp.Hover | None:
         r = shown.diagnostic.range
         if _contains(r, position):
             rule = ls.registry.get(shown.finding.rule)
+            # The message quotes the file: escaped as the Markdown report escapes it, so
+            # text in a file cannot become a link or a tag in the editor's hover.
             head = f"**{shown.finding.rule}** ({shown.finding.level.label}): " \
-                   f"{shown.diagnostic.message}"
+                   f"{md_text(shown.diagnostic.message)}"
             parts.append(head + ("\n\n" + rule.help_markdown if rule is not None else ""))
     if not parts:
         key = _key_help(ls, published, position, ls.workspace.position_codec)
@@ -489,7 +493,8 @@ def _entry_help(section: str, key: str) -> str | None:
     if canonical is None:
         meant = catalog.suggest_key(known_section, key)
         hint = f" Did you mean `{meant}`?" if meant else ""
-        return f"`{key}` is not a key of `[{known_section}]` that lunalint knows.{hint}\n\n{ref}"
+        return f"{md_code(key)} is not a key of `[{known_section}]` that lunalint knows." \
+               f"{hint}\n\n{ref}"
     spelled = "" if canonical == key else f" (canonical spelling `{canonical}`)"
     return f"**{canonical}**: a key of the `[{known_section}]` section{spelled}.\n\n{ref}"
 
