@@ -214,6 +214,13 @@ def _fix_all(options, path: str, text: str | None) -> list | None:
 
 def serve(conn) -> None:
     """The worker's loop: a job in, its result out, until the server closes the pipe."""
+    # Standard output is the server's protocol stream: nothing of the worker's may land there.
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 1)
+        os.close(null)
+    except OSError:
+        pass
     while True:
         try:
             job = conn.recv()

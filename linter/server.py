@@ -118,6 +118,7 @@ class Worker:
         self.process = None
         self.conn = None
         self.lock: asyncio.Lock | None = None
+        self.stopped = False  # cancel() ended the process (not a failure)
         self.waiter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lunalint-wait")
 
     def _ensure(self) -> None:
@@ -146,12 +147,17 @@ class Worker:
             try:
                 return await asyncio.get_running_loop().run_in_executor(self.waiter, exchange)
             except (EOFError, OSError):
-                return None  # stopped (cancel), or the worker died: the next job starts anew
+                # Stopped by cancel(), or the worker died (the next job starts a new one).
+                if self.stopped:
+                    return None
+                return lsp_worker.Done(failed="the worker process ended")
             finally:
+                self.stopped = False
                 if self.process is None or not self.process.is_alive():
                     conn.close()
 
     def cancel(self) -> None:
+        self.stopped = True
         process, self.process = self.process, None
         if process is not None and process.is_alive():
             process.kill()
@@ -257,13 +263,14 @@ class Lunalint(LanguageServer):
         current = {b.uri: b for b in self.buffers()}
         message = done.error or (done.failed and f"the run failed ({done.failed}); please "
                                                  "report this")
-        if message:  # the settings file is wrong: say it once, show nothing
+        if message:  # the settings file is wrong, or a bug: say it once
             if message not in self.shown_errors:
                 self.shown_errors.add(message)
                 self.window_show_message(lsp.ShowMessageParams(lsp.MessageType.Error,
                                                                f"lunalint: {message}"))
-            for buf in buffers:
-                self._send(buf.uri, buf.version, Published(buf.version, buf.text))
+            if done.error:  # findings under settings that do not load would mislead
+                for buf in buffers:
+                    self._send(buf.uri, buf.version, Published(buf.version, buf.text))
             return
         cwd = project.root or project.key
         for notice in done.notices:
