@@ -201,10 +201,13 @@ def _fix_all(options, path: str, text: str | None) -> list | None:
 
     if text is None or confine.original(path) is None:
         return None
+    # The buffers stand for their files for the whole fix stage (its own verification runs
+    # substitute their trial text on top of them): the one being fixed, and the project's
+    # other unsaved ones, which the link stage joins.
+    contents = {p: t.encode("utf-8") for p, t in (options.overlay or {}).items()}
+    contents[path] = text.encode("utf-8")
     options = dataclasses.replace(options, paths=[path], overlay=None, cache=False)
-    # The buffer stands for the file for the whole fix stage (its own verification runs
-    # substitute their trial text on top of it).
-    with confine.substituted({path: text.encode("utf-8")}):
+    with confine.substituted(contents):
         result = fix.run(options, unsafe=False, write=False)
     for shown, (old, new) in result.changed.items():
         if os.path.normpath(os.path.join(options.cwd, shown)) == os.path.normpath(path):

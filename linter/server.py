@@ -551,8 +551,9 @@ async def _code_actions(ls: Lunalint, params: lsp.CodeActionParams):
         fixed = None
         path = _path_of(uri)
         if path is not None:
-            buffers = [b for b in ls.buffers() if b.uri == uri]
-            done = await ls.worker.run(ls.job(ls.project_of(path), buffers, fix=path))
+            project = ls.project_of(path)
+            buffers = [b for b in ls.buffers() if ls.project_of(b.path).key == project.key]
+            done = await ls.worker.run(ls.job(project, buffers, fix=path))
             fixed = done.fixed if done is not None and ls.current(uri) is published else None
         if fixed:
             edits = []
