@@ -165,14 +165,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     _tolerant_streams()
-    words = sys.argv[1:] if argv is None else argv
+    words = sys.argv[1:] if argv is None else list(argv)
     if words[:1] == ["test"]:  # `lunalint test [PATH]`; a folder called test: `./test`
         from lunalint.policytest import main as test_main
 
         return test_main(words[1:])
+    if words[:1] == ["server"]:  # `lunalint server`: a folder named so is `./server`
+        return _server(words[1:])
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(words)
     except BrokenPipeError:  # --help or --version into a closed pipe
         _stdout_gone()
         return EXIT_USAGE
@@ -183,6 +185,20 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+
+
+def _server(argv: list[str]) -> int:
+    """``lunalint server``: the language server (``lunalint.server``), from the optional
+    ``lunalint[server]`` extra; without it, one line saying how to install it."""
+    try:
+        import lsprotocol  # noqa: F401
+        import pygls  # noqa: F401
+    except ImportError:
+        _say("error", "`lunalint server` needs the server extra: pip install 'lunalint[server]'")
+        return EXIT_USAGE
+    from lunalint.server import main as serve
+
+    return serve(argv)
 
 
 def _tolerant_streams() -> None:

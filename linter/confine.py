@@ -271,7 +271,8 @@ def editable(path: str, project: str | None, named: list[str]) -> str | None:
 
 
 def original(path: str) -> bytes | None:
-    """The bytes of the regular file ``path`` (not through a link), or None."""
+    """The bytes of the regular file ``path`` (not through a link), or None. Within
+    :func:`substituted`, a substituted file's given bytes (an editor's unsaved buffer)."""
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) \
         | getattr(os, "O_BINARY", 0)
     try:
@@ -288,6 +289,10 @@ def original(path: str) -> bytes | None:
             if not chunk:
                 break
             chunks.append(chunk)
+        if _SUBSTITUTES:
+            given = _SUBSTITUTES.get(os.path.realpath(path))
+            if given is not None:
+                return given
         return b"".join(chunks)
     except OSError:
         return None

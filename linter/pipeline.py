@@ -52,6 +52,11 @@ class Options:
     # Read only what ``paths`` names, with no project around it (``lunalint test``: each
     # test case is a project of its own).
     isolated: bool = False
+    # Unsaved editor buffers (the language server): path -> text read instead of that file
+    # on disk, after the same confinement checks (:func:`lunalint.confine.substituted`, as
+    # the fix stage verifies edits), so the project joins them with the files on disk. Only
+    # for files that exist; no result of such text is cached.
+    overlay: dict[str, str | bytes] | None = None
 
 
 @dataclass
@@ -92,6 +97,15 @@ class Outcome:
 
 def run(options: Options) -> Outcome:
     """Lint what ``options`` names, through every stage, in order."""
+    if not options.overlay:
+        return _run(options)
+    contents = {path: text.encode("utf-8") if isinstance(text, str) else text
+                for path, text in options.overlay.items()}
+    with confine.substituted(contents):
+        return _run(options)
+
+
+def _run(options: Options) -> Outcome:
     from lunalint import engine, suppress
 
     cfg = options.settings
@@ -108,7 +122,7 @@ def run(options: Options) -> Outcome:
     filtered = bool(cfg.include or cfg.exclude)
     kinds = bool(cfg.config_globs or cfg.export_globs)
     cache = None
-    if options.cache:
+    if options.cache and not options.overlay:
         from lunalint.cache import open_cache
 
         cache = open_cache(root, options.rules, cfg, fresh_configs=options.fixing)
