@@ -10,10 +10,11 @@ the terminal or the CI log).
 from __future__ import annotations
 
 import argparse
-import dataclasses
+
 import os
 import sys
 
+from lunalint import record as records
 from lunalint import __version__
 from lunalint.reporters import AUDIT_FORMATS, FORMATS
 
@@ -304,7 +305,7 @@ def _run(args: argparse.Namespace) -> int:
     for fmt, path in args.report:
         _write(renderer(fmt)(report), path)
     render = statistics_renderer(args.format) if args.statistics else renderer(args.format)
-    _write(render(dataclasses.replace(report, color=_color(args))), args.output)
+    _write(render(records.replace(report, color=_color(args))), args.output)
     if (args.output or (fixed is not None and args.format != "text")) and not args.quiet:
         # The report went to a file (or is not text): say on stderr what it holds, so a
         # failing hook says why.

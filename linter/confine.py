@@ -24,7 +24,7 @@ import os
 import stat
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from lunalint.record import opt, record
 
 from lunalint import discover, source
 
@@ -34,7 +34,7 @@ SKIP_DIRS = frozenset({".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", "
 CONFIG_NAMES = (".lunalint.yaml", ".lunalint.yml")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Target:
     path: str  # as given or found (OS form)
     explicit: bool  # named on the command line
@@ -45,14 +45,14 @@ class Target:
     content: str | bytes | None = None
 
 
-@dataclass
+@record(frozen=False)
 class Walk:
-    targets: list[Target] = field(default_factory=list)
-    missing: list[str] = field(default_factory=list)
-    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
+    targets: list[Target] = opt(factory=list)
+    missing: list[str] = opt(factory=list)
+    skipped: list[tuple[str, str]] = opt(factory=list)  # (path, why)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Scope:
     """Paths linted together, and the root whose other files give them context (None: no
     other file is read)."""

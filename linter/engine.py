@@ -11,11 +11,12 @@ sorted list of :class:`~lunalint.findings.Finding`.
 
 from __future__ import annotations
 
-import dataclasses
+
 import os
 import traceback
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from lunalint import record as records
+from lunalint.record import opt, record
 from typing import Any
 
 from lunalint import confine, discover, redact, source
@@ -27,7 +28,7 @@ from lunalint.rules.base import Context, Problem, Rule
 INTERNAL_RULE = "LUNALINT-INTERNAL"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Unreadable(Document):
     """A file that could not be read as text: its only content is the problem."""
 
@@ -36,7 +37,7 @@ class Unreadable(Document):
         return "unreadable"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Linted(Document):
     """Stands for a document whose model was dropped after its per-file rules ran.
 
@@ -58,23 +59,23 @@ def slim(doc: Document) -> Document:
     import dataclasses
 
     if isinstance(doc, ClientConfig):
-        return dataclasses.replace(doc, sections=(), template_spans=())
+        return records.replace(doc, sections=(), template_spans=())
     if isinstance(doc, Unreadable):
         return doc
     if isinstance(doc, Host):  # its parts, slim (inline suppressions live in their comments)
-        return dataclasses.replace(doc, lines=(), parts=tuple(slim(p) for p in doc.parts))
+        return records.replace(doc, lines=(), parts=tuple(slim(p) for p in doc.parts))
     return Linted(doc.path, (), doc.problems, of_kind=doc.kind)
 
 
-@dataclass
+@record(frozen=False)
 class Result:
     findings: list[Finding]
     documents: list[Document]
-    skipped: list[str] = field(default_factory=list)
-    notices: list[str] = field(default_factory=list)
-    missing: list[str] = field(default_factory=list)  # paths that do not exist (missing_ok)
-    secrets: set[str] = field(default_factory=set)  # secret values met in every file read
-    workspaces: list = field(default_factory=list)  # the linked workspace of each scope
+    skipped: list[str] = opt(factory=list)
+    notices: list[str] = opt(factory=list)
+    missing: list[str] = opt(factory=list)  # paths that do not exist (missing_ok)
+    secrets: set[str] = opt(factory=set)  # secret values met in every file read
+    workspaces: list = opt(factory=list)  # the linked workspace of each scope
 
 
 def display_path(path: str, cwd: str | None = None) -> str:
@@ -160,7 +161,7 @@ def _luna_name(path: str) -> bool:
 def _with_problems(doc: Document, problems: tuple[SyntaxProblem, ...]) -> Document:
     import dataclasses
 
-    return dataclasses.replace(doc, problems=problems)
+    return records.replace(doc, problems=problems)
 
 
 def run_rules(rules: Iterable[Rule], documents: list[Document], ctx: Context) -> list[Finding]:
@@ -299,7 +300,7 @@ def join_proposals(findings: list[Finding]) -> list[Finding]:
     proposed = {(f.rule, f.path, f.anchor): f.fix for f in findings if f.proposed}
     if not proposed:
         return findings
-    return [dataclasses.replace(f, fix=proposed.get((f.rule, f.path, f.anchor)))
+    return [records.replace(f, fix=proposed.get((f.rule, f.path, f.anchor)))
             if f.fix is None and (f.rule, f.path, f.anchor) in proposed else f
             for f in findings if not f.proposed]
 
@@ -311,7 +312,7 @@ def _fixable(doc: Document, findings: list[Finding]) -> list[Finding]:
     out = []
     for f in findings:
         if f.fix is not None and (f.path != doc.path or patch.refusal(doc, f.fix) is not None):
-            f = dataclasses.replace(f, fix=None)
+            f = records.replace(f, fix=None)
         out.append(f)
     return out
 
@@ -335,7 +336,7 @@ def attach_excerpts(findings: list[Finding], documents: list[Document]) -> list[
         if not 0 < f.span.line <= len(lines):
             out.append(f)
             continue
-        out.append(dataclasses.replace(f, excerpt=secrets.mask_line(f.span.line,
+        out.append(records.replace(f, excerpt=secrets.mask_line(f.span.line,
                                                                     lines[f.span.line - 1])))
     return out
 
@@ -372,7 +373,7 @@ def default_jobs(files: int) -> int:
     return max(1, min(cores, files // _CHUNK))
 
 
-@dataclass(frozen=True)
+@record
 class Plan:
     """What the per-file step does with each file (the same in every worker).
 
@@ -453,7 +454,7 @@ def _compute(loaded: source.Loaded, target: confine.Target, shown: str, rules: l
     findings = _fixable(doc, findings)
     lines, secrets = _excerpt_source([doc])
     count = len(lines)
-    findings = [dataclasses.replace(f, excerpt=secrets.mask_line(f.span.line,
+    findings = [records.replace(f, excerpt=secrets.mask_line(f.span.line,
                                                                  lines[f.span.line - 1]))
                 if 0 < f.span.line <= count and f.path == doc.path else f for f in findings]
     file_facts: tuple = ()
@@ -581,12 +582,12 @@ def _lint_scope(paths: list[str], root: str | None, rules: list[Rule],
     if accept is not None:
         targets = [t for t in targets if t.explicit or accept(t.path)]
     if kind_of is not None:
-        targets = [dataclasses.replace(t, kind=kind_of(t.path)) for t in targets]
+        targets = [records.replace(t, kind=kind_of(t.path)) for t in targets]
     items = [(target, display_path(target.path, cwd), True) for target in targets]
     ctx = Context(facts=facts or {}, workspace=None)
     plan = plan_for(rules, root, cache)
     if link and not plan.link:  # an audit report shows the workspace whatever rules run
-        plan = dataclasses.replace(plan, link=True)
+        plan = records.replace(plan, link=True)
     context = _context_items(root, targets, accept, kind_of, cwd) if plan.link else []
     if jobs is None:
         jobs = default_jobs(len(items) + len(context))
@@ -657,7 +658,7 @@ def _context_items(root: str | None, targets: list[confine.Target],
     extra = [t for t in found if os.path.realpath(t.path) not in named
              and (accept is None or accept(t.path))]
     if kind_of is not None:
-        extra = [dataclasses.replace(t, kind=kind_of(t.path)) for t in extra]
+        extra = [records.replace(t, kind=kind_of(t.path)) for t in extra]
     return [(t, display_path(t.path, cwd), False) for t in extra]
 
 
@@ -697,7 +698,7 @@ def _link_and_run(rules: list[Rule], documents: list[Document], linker: Any,
         if text is None and f.path in models:  # a whole model (plugin rules): mask it here
             out.extend(attach_excerpts([f], [models[f.path]]))
             continue
-        out.append(f if text is None else dataclasses.replace(f, excerpt=text))
+        out.append(f if text is None else records.replace(f, excerpt=text))
     return out, workspace
 
 

@@ -6,7 +6,7 @@ Reporters see only these objects (and the rule metadata for SARIF's rule table).
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from lunalint.record import opt, record
 
 from lunalint.model.base import Span
 
@@ -30,14 +30,14 @@ class Level(enum.IntEnum):
             raise ValueError(f"unknown level {text!r}; expected error, warning or note") from None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Location:
     path: str
     span: Span
     message: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Suppression:
     """Why a finding is hidden: ``kind`` is SARIF's ``inSource`` or ``external``."""
 
@@ -49,7 +49,7 @@ class Suppression:
 FIX_CLASSES = ("safe", "unsafe", "none")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Edit:
     """Replace the text of ``span`` (1-based line and column in characters of the decoded
     file, end exclusive, as every span) with ``replacement``. An empty span is an insertion
@@ -59,7 +59,7 @@ class Edit:
     replacement: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Fix:
     """How to fix a finding: text edits on its own file. ``applicability`` is ``safe`` (no
     change in meaning) or ``unsafe`` (may change how the Luna client behaves)."""
@@ -74,7 +74,7 @@ class Fix:
                              f"{self.applicability!r}")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Finding:
     rule: str
     level: Level
@@ -86,12 +86,12 @@ class Finding:
     intentional: bool = False
     suppression: Suppression | None = None
     help_uri: str = ""
-    excerpt: str | None = field(default=None, compare=False)
-    fix: Fix | None = field(default=None, compare=False)
+    excerpt: str | None = opt(None, compare=False)
+    fix: Fix | None = opt(None, compare=False)
     # A fix a linking rule's ``fixer`` proposed in the per-file stage, waiting to be joined to
     # that rule's finding with the same path and anchor after the link stage; the engine
     # never lets one out (see ``engine.join_proposals``).
-    proposed: bool = field(default=False, compare=False)
+    proposed: bool = opt(False, compare=False)
 
     @property
     def sort_key(self) -> tuple:

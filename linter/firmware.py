@@ -4,14 +4,14 @@ of the configuration file's ``facts`` (a user row replaces a shipped row with th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from lunalint.record import record
 from functools import cache
 import os
 
 from lunalint.versions import Version
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FirmwareRow:
     start: Version
     below: Version

@@ -161,7 +161,7 @@ MAX_RELATED = 20
 def cap_related(findings: list[Finding], named: set[str]) -> list[Finding]:
     """Findings with at most :data:`MAX_RELATED` related locations each, keeping first those
     in the files the user named (the ones they are looking at), then the others in order."""
-    import dataclasses
+    from lunalint import record as records
 
     out = []
     for f in findings:
@@ -170,7 +170,7 @@ def cap_related(findings: list[Finding], named: set[str]) -> list[Finding]:
             continue
         ordered = sorted(f.related, key=lambda r: r.path not in named)  # stable
         more = len(ordered) - MAX_RELATED
-        out.append(dataclasses.replace(
+        out.append(records.replace(
             f, related=tuple(ordered[:MAX_RELATED]),
             message=f"{f.message} (related locations: {MAX_RELATED} are listed, {more} more "
                     "are not)"))

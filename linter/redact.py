@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from lunalint.record import opt, record, replace
 
 from lunalint.findings import Finding, Location
 from lunalint.model.base import Document
@@ -69,12 +69,12 @@ _OPTION = re.compile(r"(?<![\w-])-([A-Za-z][A-Za-z0-9_]*)(?:[ \t]+|=|:)"
 _PAIR = re.compile(r"([A-Za-z][\w.-]*)[ \t]*[=:][ \t]*(\"[^\"\n]*\"?|'[^'\n]*'?|[^\s;,]+)")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Secrets:
     """What is secret in one file: 0-based ``(start, end)`` ranges per 1-based line, and the
     secret values (small and picklable, so it travels with a file's facts)."""
 
-    ranges: dict[int, tuple[tuple[int, int], ...]] = field(default_factory=dict)
+    ranges: dict[int, tuple[tuple[int, int], ...]] = opt(factory=dict)
     values: frozenset[str] = frozenset()
 
     def mask_line(self, number: int, line: str) -> str:

@@ -7,6 +7,8 @@ notice and skipped; the other rules still run.
 from __future__ import annotations
 
 import dataclasses
+
+from lunalint import record as records
 import importlib
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -107,4 +109,4 @@ def _load_plugins(registry: Registry) -> None:
         if not found:
             registry.notices.append(f"plugin {ep.name!r} ({ep.value}) defines no lunalint rules")
         for rule in found:
-            registry.add(dataclasses.replace(rule, origin=dist), f"plugin {dist}")
+            registry.add(records.replace(rule, origin=dist), f"plugin {dist}")

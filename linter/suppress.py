@@ -20,6 +20,8 @@ Suppressed findings keep their place in the list with ``Finding.suppression`` se
 from __future__ import annotations
 
 import dataclasses
+
+from lunalint import record as records
 import datetime as _dt
 import os
 import re
@@ -192,11 +194,11 @@ def _suppressed(finding: Finding, directives: dict[tuple[str, int], list[Directi
     for d in directives.get((finding.path, finding.span.line), ()):
         if finding.rule in d.rules:
             d.used.add(finding.rule)
-            return dataclasses.replace(finding, suppression=Suppression(
+            return records.replace(finding, suppression=Suppression(
                 "inSource", d.reason, f"{d.path}:{d.span.line}"))
     for waiver in waivers:
         if _waiver_covers(waiver, finding, settings):
-            return dataclasses.replace(finding, suppression=Suppression(
+            return records.replace(finding, suppression=Suppression(
                 "external", waiver.reason, waiver.origin))
     return finding
 
@@ -205,7 +207,7 @@ def apply_levels(findings: Iterable[Finding], levels: dict[str, Level]) -> list[
     """Findings with the configuration file's per-rule ``level`` overrides applied."""
     if not levels:
         return list(findings)
-    return [dataclasses.replace(f, level=levels[f.rule]) if f.rule in levels else f
+    return [records.replace(f, level=levels[f.rule]) if f.rule in levels else f
             for f in findings]
 
 

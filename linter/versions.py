@@ -13,7 +13,7 @@ whose version is written with other digits (``7.٧.1``, ``7.²``) or is longer i
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from lunalint.record import opt, record
 from functools import total_ordering
 
 from lunalint.chars import MAX_DIGITS
@@ -25,13 +25,13 @@ MAX_PARTS = 8
 
 
 @total_ordering
-@dataclass(frozen=True, slots=True, eq=False)
+@record(eq=False)
 class Version:
     """A parsed version: ``release`` numbers, optional ``build`` text, and the original text."""
 
     release: tuple[int, ...]
     build: str | None = None
-    text: str = field(default="")
+    text: str = opt("")
 
     @classmethod
     def parse(cls, text: str) -> Version | None:

@@ -25,13 +25,14 @@ from lunalint import facts as factsmod
 from lunalint.facts import FileFacts
 from lunalint.model.base import Span
 from lunalint.model.config import ClientConfig, HaGroup, ha_groups
+from lunalint.record import record
 from lunalint.versions import Version
 
 if TYPE_CHECKING:  # built from facts on demand; a run over configs only never imports them
     from lunalint.model.export import HaGroupStatus, HsmPolicies, PolicySet, Slot
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Where:
     """A place in a file."""
 
@@ -39,7 +40,7 @@ class Where:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Sourced:
     """A model object together with the file it came from."""
 
@@ -47,7 +48,7 @@ class Sourced:
     item: object
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ClientVersion:
     version: Version
     where: Where | None  # the banner, or None when it came from `facts`
@@ -134,7 +135,7 @@ class Group:
         return ((where.path, where.span, message),) if where is not None else ()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class HsmShown:
     """An HSM as LunaSH `hsm show` printed it."""
 
@@ -143,7 +144,7 @@ class HsmShown:
     model: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ExportSummary:
     """What the workspace keeps of a capture beyond its records: its path, the client version
     its banner shows, and the replica partitions it shows (POL302: cloning allowed, Key

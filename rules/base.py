@@ -27,7 +27,7 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from lunalint.record import opt, record
 from typing import Any
 
 from lunalint.findings import FIX_CLASSES, Fix, Level
@@ -40,7 +40,7 @@ from lunalint import REPOSITORY  # noqa: F401  (re-exported: plugins may use it)
 _ID = re.compile(r"^[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*$")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Problem:
     """What a check reports: where, what, and optionally a different level or related places.
 
@@ -58,18 +58,18 @@ class Problem:
     fix: Fix | None = None  # the edits that fix it (its rule's ``fix_class`` says how safe)
 
 
-@dataclass(frozen=True)
+@record
 class Context:
     """What a check may consult beyond its own model object."""
 
-    facts: dict[str, Any] = field(default_factory=dict)
+    facts: dict[str, Any] = opt(factory=dict)
     workspace: Any = None
 
 
 Check = Callable[[Any, Context], Iterable[Problem]]
 
 
-@dataclass(frozen=True)
+@record
 class Rule:
     id: str
     name: str
@@ -79,7 +79,7 @@ class Rule:
     description: str
     reference: str
     fix: str
-    check: Check = field(repr=False, compare=False)
+    check: Check = opt(repr=False, compare=False)
     bad: str = ""
     good: str = ""
     tags: tuple[str, ...] = ()
@@ -102,7 +102,7 @@ class Rule:
     # rule's finding with the same path and anchor after the link stage. Per-file rules put
     # their fix on the Problem instead.
     fixer: Callable[[Any, Context], Iterable[tuple[str, Fix]]] | None = \
-        field(default=None, repr=False, compare=False)
+        opt(None, repr=False, compare=False)
 
     @property
     def needs_workspace(self) -> bool:

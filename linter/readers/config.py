@@ -14,9 +14,10 @@ agree on every line they both accept.
 
 from __future__ import annotations
 
-import dataclasses
+
 import re
-from dataclasses import dataclass, field
+from lunalint import record as records
+from lunalint.record import opt, record
 from functools import cache
 from typing import Any
 
@@ -48,7 +49,7 @@ _WORDS = {
 }
 
 
-@dataclass(slots=True)
+@record(frozen=False)
 class _Statement:
     """What one line statement says, before the reader places it in a section."""
 
@@ -242,12 +243,12 @@ def sniff_form(text: str) -> str | None:
     return "brace" if brace >= ini else "ini"
 
 
-@dataclass
+@record(frozen=False)
 class _Open:
     name: str
     header_span: Span
     name_span: Span
-    entries: list[Entry] = field(default_factory=list)
+    entries: list[Entry] = opt(factory=list)
 
     def freeze(self) -> Section:
         return Section(self.name, self.header_span, self.name_span, tuple(self.entries))
@@ -313,7 +314,7 @@ def read_config(path: str, text: str, form: str | None = None) -> ClientConfig:
         except Exception as error:  # lark's UnexpectedInput, or anything a bad line provokes
             broken, statements = _explain(parser, form, parsed, number, error)
             if found:
-                broken = dataclasses.replace(broken, message=_unfill(broken.message))
+                broken = records.replace(broken, message=_unfill(broken.message))
             if form == "ini" and not statements and line.lstrip().startswith("["):
                 # A broken `[Name` header: the entries below belong to the section it meant
                 # to open, not to the one before it; they are left outside any section.

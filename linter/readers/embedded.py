@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from lunalint.record import record
 
 from lunalint import discover
 
@@ -43,7 +43,7 @@ MARKDOWN_EXT = frozenset({".md", ".markdown"})
 _SHELL_NAMES = re.compile(r"(?i)^(dockerfile|containerfile)([.-].*)?$|^[\w.-]*entrypoint[\w.-]*$")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Part:
     """One embedded configuration or capture: its kind, form and host-length text."""
 
@@ -53,7 +53,7 @@ class Part:
     origin: str  # what it is, in words: "heredoc to /etc/Chrystoki.conf"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SetValue:
     """One `configurator setValue -s SECTION -e KEY -v VALUE` call, with host positions
     (1-based line, 0-based columns) of the section, key and value words."""

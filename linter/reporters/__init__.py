@@ -11,6 +11,8 @@ its own stderr messages through :func:`neutralise` too.
 from __future__ import annotations
 
 import dataclasses
+
+from lunalint import record as records
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -53,14 +55,14 @@ def neutralise(text: str, columns: bool = False) -> str:
 
 
 def _neutral_finding(f: Finding) -> Finding:
-    related = tuple(dataclasses.replace(r, path=neutralise(r.path), message=neutralise(r.message))
+    related = tuple(records.replace(r, path=neutralise(r.path), message=neutralise(r.message))
                     for r in f.related)
     suppression = f.suppression
     if suppression is not None:
-        suppression = dataclasses.replace(suppression,
+        suppression = records.replace(suppression,
                                           justification=neutralise(suppression.justification),
                                           origin=neutralise(suppression.origin))
-    return dataclasses.replace(
+    return records.replace(
         f, rule=neutralise(f.rule), message=neutralise(f.message), path=neutralise(f.path),
         anchor=neutralise(f.anchor), help_uri=neutralise(f.help_uri), related=related,
         suppression=suppression,
@@ -68,7 +70,7 @@ def _neutral_finding(f: Finding) -> Finding:
 
 
 def _neutral_report(report: "Report") -> "Report":
-    return dataclasses.replace(
+    return records.replace(
         report, findings=[_neutral_finding(f) for f in report.findings],
         notices=[neutralise(n) for n in report.notices],
         fixed=[neutralise(f) for f in report.fixed], paths=[neutralise(p) for p in report.paths])
@@ -150,7 +152,7 @@ def _through_boundary(render: Callable[[Report], str], lines: bool = False,
     """``render`` behind redaction and, for formats read as lines (``lines``), behind
     :func:`neutralise`."""
     def redacted(report: Report) -> str:
-        clean = dataclasses.replace(
+        clean = records.replace(
             report, findings=report.redactor.findings(report.findings),
             notices=[report.redactor.text(n) for n in report.notices],
             fixed=[report.redactor.text(f) for f in report.fixed],
