@@ -20,7 +20,8 @@ from lunalint.record import opt, record
 from typing import Any
 
 from lunalint import confine, discover, redact, source
-from lunalint.findings import Edit, Finding, Fix, Level, Location
+from lunalint.findings import (RELATED_SHOWN, Edit, Finding, Fix, Level, Location, Related,
+                               thin_related)
 from lunalint.model.base import Document, Host, Span, SyntaxProblem, flatten
 from lunalint.model.config import ClientConfig
 from lunalint.rules.base import Context, Problem, Rule
@@ -190,6 +191,10 @@ def _run_one(rule: Rule, subject: Any, path: str, ctx: Context) -> list[Finding]
     out = []
     try:
         for problem in rule.check(subject, ctx):
+            if isinstance(problem, Problem) and isinstance(problem.related, (tuple, list)) \
+                    and len(problem.related) > RELATED_SHOWN:
+                problem = records.replace(problem, related=thin_related(
+                    problem.related, lambda r, own=problem.path or path: _rel_path(r, own)))
             wrong = _invalid(problem)
             if wrong is None:
                 out.append(_finding(rule, problem, path))
@@ -207,6 +212,14 @@ def _run_one(rule: Rule, subject: Any, path: str, ctx: Context) -> list[Finding]
             f"(at {os.path.basename(where.filename)}:{where.lineno}); other rules still ran. "
             "Please report this.", path, Span(1, 1, 1, 1), anchor=f"internal:{rule.id}"))
     return out
+
+
+def _rel_path(r: Any, own: str) -> Any:
+    """The file a related ``(path, span, message)`` triple points at (None: the problem's)."""
+    try:
+        return r[0] or own
+    except Exception:  # not a triple: _invalid says so (it is kept)
+        return None
 
 
 def _invalid_span(span: Any) -> str | None:
@@ -265,6 +278,8 @@ def _invalid_fix(fix: Any) -> str | None:
 def _finding(rule: Rule, problem: Problem, path: str) -> Finding:
     own = problem.path or path
     related = tuple(Location(p or own, span, message) for p, span, message in problem.related)
+    if isinstance(problem.related, Related):
+        related = Related(related, problem.related.total)
     # A fix edits the finding's own file; one from a rule that does not declare a fix class
     # is not trusted.
     fix = problem.fix if own == path and rule.fix_class != "none" else None

@@ -30,6 +30,46 @@ class Level(enum.IntEnum):
             raise ValueError(f"unknown level {text!r}; expected error, warning or note") from None
 
 
+# A finding shows at most this many related locations (a capture that repeats a session
+# thousands of times must not give each finding thousands), those in the files the user named
+# first; the message says how many more (``lunalint.pipeline.cap_related``).
+RELATED_SHOWN = 20
+
+
+class Related(tuple):
+    """Related locations already thinned before validation (issue 21): of ``total`` in the
+    rule's order, only the first :data:`RELATED_SHOWN` of each file are kept, in order. Any
+    choice of "named files first" the pipeline makes later picks from those, so the output is
+    the same as with all of them, while validating, copying and sending them costs what is
+    kept."""
+
+    total: int
+
+    def __new__(cls, items, total: int):
+        self = super().__new__(cls, items)
+        self.total = total
+        return self
+
+    def __reduce__(self):
+        return (Related, (tuple(self), self.total))
+
+
+def thin_related(related, path_of=lambda r: r[0]):
+    """``related`` (a sequence) as a :class:`Related` when it holds more than can be shown,
+    else unchanged. ``path_of`` gives an item's file."""
+    if len(related) <= RELATED_SHOWN or isinstance(related, Related):
+        return related
+    seen: dict = {}
+    kept = []
+    for r in related:
+        key = path_of(r)
+        n = seen.get(key, 0)
+        if n < RELATED_SHOWN:
+            seen[key] = n + 1
+            kept.append(r)
+    return Related(kept, len(related))
+
+
 @record
 class Location:
     path: str

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lunalint import confine, redact
-from lunalint.findings import Finding, Level
+from lunalint.findings import RELATED_SHOWN, Finding, Level
 from lunalint.model.base import Document, flatten
 
 
@@ -155,7 +155,7 @@ def _audit(options: Options, outcome: Outcome):
 
 # A finding shows at most this many related locations (a capture that repeats a session
 # thousands of times must not give each finding thousands); the message says how many more.
-MAX_RELATED = 20
+MAX_RELATED = RELATED_SHOWN
 
 
 def cap_related(findings: list[Finding], named: set[str]) -> list[Finding]:
@@ -165,11 +165,13 @@ def cap_related(findings: list[Finding], named: set[str]) -> list[Finding]:
 
     out = []
     for f in findings:
-        if len(f.related) <= MAX_RELATED:
+        # (a Related holds only what any choice below can pick, and how many there were)
+        total = getattr(f.related, "total", len(f.related))
+        if total <= MAX_RELATED:
             out.append(f)
             continue
         ordered = sorted(f.related, key=lambda r: r.path not in named)  # stable
-        more = len(ordered) - MAX_RELATED
+        more = total - MAX_RELATED
         out.append(records.replace(
             f, related=tuple(ordered[:MAX_RELATED]),
             message=f"{f.message} (related locations: {MAX_RELATED} are listed, {more} more "

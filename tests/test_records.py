@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 import pickle
 
-from lunalint.findings import Finding, Level, Location
+from lunalint.findings import Finding, Level, Location, Related, thin_related
 from lunalint.model.base import Span, SyntaxProblem
 from lunalint.model.config import ClientConfig, Entry, Section
 from lunalint.model.export import Field
@@ -52,3 +52,14 @@ def test_dataclasses_helpers_still_work_on_records():
     assert dataclasses.asdict(Location("p", s))["span"] == {"line": 1, "column": 1,
                                                             "end_line": 1, "end_column": 2}
 
+
+def test_thinned_related_locations_keep_every_possible_choice_and_the_count():
+    s = Span(1, 1, 1, 2)
+    items = [("a" if i % 3 else "b", s, str(i)) for i in range(100)]
+    thin = thin_related(items)
+    assert isinstance(thin, Related) and thin.total == 100
+    assert [m for p, _, m in thin if p == "a"] == [m for p, _, m in items if p == "a"][:20]
+    assert [m for p, _, m in thin if p == "b"] == [m for p, _, m in items if p == "b"][:20]
+    assert pickle.loads(pickle.dumps(thin)).total == 100
+    assert thin_related(items[:20]) is not None and not isinstance(thin_related(items[:20]),
+                                                                    Related)
