@@ -88,8 +88,15 @@ def inside(path: str, root: str, resolve: bool = True) -> bool:
     else:
         full = os.path.abspath(path)  # `.` and `dir/` have their real last part
         real = os.path.join(os.path.realpath(os.path.dirname(full)), os.path.basename(full))
-    base = os.path.realpath(root)
+    base = _REAL_ROOTS.get(root)
+    if base is None:  # the project root is resolved once per run, not once per file
+        base = os.path.realpath(root)
+        if len(_REAL_ROOTS) < 64:
+            _REAL_ROOTS[root] = base
     return real == base or real.startswith(os.path.join(base, ""))
+
+
+_REAL_ROOTS: dict[str, str] = {}
 
 
 def scopes(paths: list[str], root: str | None) -> list[Scope]:

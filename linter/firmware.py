@@ -65,8 +65,15 @@ def _merged(user: tuple[tuple[tuple[str, str], ...], ...]) -> tuple[FirmwareRow,
 
 
 def row_for(firmware: Version, facts: dict | None = None) -> FirmwareRow | None:
-    for row in table(facts):
-        if row.covers(firmware):
+    user = tuple(tuple(sorted(raw.items())) for raw in (facts or {}).get("firmware", ()) or ())
+    return _row_for(user, firmware.key)
+
+
+@cache
+def _row_for(user: tuple, key: tuple[int, ...]) -> FirmwareRow | None:
+    """The row covering firmware ``key`` (versions compare by key), once per firmware."""
+    for row in _merged(user):
+        if row.start.key <= key < row.below.key:
             return row
     return None
 

@@ -7,7 +7,7 @@ thousands of times per run, and about fifty of them are defined on the one-file 
 are :func:`record` classes instead: the same constructor (positional and keyword arguments,
 defaults, ``opt(factory=..., init=False)`` for per-object indexes), the same equality, hash and
 ordering over the compared fields, the same ``repr``, pickling by constructor arguments, and a
-lazily built ``__dataclass_fields__`` so ``dataclasses.replace``/``fields``/``asdict`` keep
+lazily built ``__dataclass_fields__`` (of the constructor's fields) so ``dataclasses.replace``/``fields``/``asdict`` keep
 working on them for code that uses those. Attributes are not write-protected: treat the
 objects as immutable (use :func:`replace`).
 """
@@ -55,6 +55,8 @@ class _DataclassFields:
 
         out = {}
         for name, o in owner.__record_fields__:
+            if not o.init:  # private per-object caches: not part of what a copy takes
+                continue
             f = dataclasses.field(
                 default=dataclasses.MISSING if o.default is MISSING else o.default,
                 default_factory=dataclasses.MISSING if o.factory is None else o.factory,

@@ -95,21 +95,31 @@ def secrets_of(doc: Document) -> Secrets:
                 if _secret_key(entry.key) and span.end_column > span.column \
                         and span.end_line == span.line:
                     ranges.setdefault(span.line, []).append((span.column - 1, span.end_column - 1))
-        for number, line in enumerate(doc.lines, start=1):
-            if number not in ranges and SECRET_KEY.search(line):
-                rest = _unparsed_secret(line)  # a line that did not parse into an entry
+        for number in _lines_matching(SECRET_KEY, doc.lines):
+            if number not in ranges:
+                rest = _unparsed_secret(doc.lines[number - 1])  # a line that did not parse
                 if rest is not None:
                     ranges[number] = [rest]
     else:
-        for number, line in enumerate(doc.lines, start=1):
-            if "-" in line:
-                for m in _OPTION.finditer(line):
-                    if secret_option(m.group(1)):
-                        ranges.setdefault(number, []).append(m.span(2))
-            if SECRET_KEY.search(line) and ("=" in line or ":" in line):
+        found: dict[int, list[tuple[int, int]]] = {}
+        # One pass of each pattern over the whole text (no match crosses a line end), in
+        # place of one search per line: most lines of a capture hold nothing secret.
+        text = "\n".join(doc.lines)
+        number, at = 1, 0
+        for m in _OPTION.finditer(text):
+            number += text.count("\n", at, m.start())
+            at = m.start()
+            if secret_option(m.group(1)):
+                start = text.rfind("\n", 0, m.start()) + 1
+                found.setdefault(number, []).append((m.start(2) - start, m.end(2) - start))
+        for number in _lines_matching(SECRET_KEY, doc.lines, text):
+            line = doc.lines[number - 1]
+            if "=" in line or ":" in line:
                 for m in _PAIR.finditer(line):
                     if _secret_key(m.group(1)) and not _is_label(line, m):
-                        ranges.setdefault(number, []).append(m.span(2))
+                        found.setdefault(number, []).append(m.span(2))
+        for number in sorted(found):  # (line order, option values before pairs, as before)
+            ranges[number] = found[number]
     values = set()
     clean: dict[int, tuple[tuple[int, int], ...]] = {}
     for number, spans in ranges.items():
@@ -127,6 +137,21 @@ def secrets_of(doc: Document) -> Secrets:
 
 
 _PIECES = re.compile(r"[{}()\[\];,=\"']+")
+
+
+def _lines_matching(pattern: re.Pattern, lines, text: str | None = None) -> list[int]:
+    """The 1-based numbers of the ``lines`` where ``pattern`` (which never matches across a
+    line end) matches, from one search over the whole text."""
+    if text is None:
+        text = "\n".join(lines)
+    out: list[int] = []
+    number, at = 1, 0
+    for m in pattern.finditer(text):
+        number += text.count("\n", at, m.start())
+        at = m.start()
+        if not out or out[-1] != number:
+            out.append(number)
+    return out
 
 
 def merge(found: list[Secrets]) -> Secrets:

@@ -32,6 +32,7 @@ class Version:
     release: tuple[int, ...]
     build: str | None = None
     text: str = opt("")
+    _key: tuple | None = opt(None, init=False, repr=False, compare=False)
 
     @classmethod
     def parse(cls, text: str) -> Version | None:
@@ -60,10 +61,13 @@ class Version:
     @property
     def key(self) -> tuple[int, ...]:
         """The release padded to at least three numbers, without trailing zeros beyond."""
-        parts = list(self.release) + [0] * max(0, 3 - len(self.release))
-        while len(parts) > 3 and parts[-1] == 0:
-            parts.pop()
-        return tuple(parts)
+        key = self._key
+        if key is None:  # (computed once: versions are compared many times)
+            parts = list(self.release) + [0] * max(0, 3 - len(self.release))
+            while len(parts) > 3 and parts[-1] == 0:
+                parts.pop()
+            key = self._key = tuple(parts)
+        return key
 
     @property
     def major(self) -> int:

@@ -52,6 +52,21 @@ def canonical_section(name: str) -> str | None:
 
 def canonical_key(section: str, key: str) -> str | None:
     """The canonical spelling of ``key`` in ``section``, or None when it is not catalogued."""
+    found = _CANONICAL.get((section, key), _UNSEEN)
+    if found is _UNSEEN:
+        found = _canonical_key(section, key)
+        if len(_CANONICAL) >= 65536:  # (bounded: a hostile file may spell keys endlessly)
+            _CANONICAL.clear()
+        _CANONICAL[(section, key)] = found
+    return found
+
+
+# Keys repeat across files (every config has the same few dozen): looked up once each.
+_CANONICAL: dict[tuple[str, str], str | None] = {}
+_UNSEEN = object()
+
+
+def _canonical_key(section: str, key: str) -> str | None:
     for known in SECTIONS.get(section, ()):
         if known.casefold() == key.casefold():
             return known

@@ -98,6 +98,8 @@ class ClientConfig(Document):
     loop_regions: tuple[tuple[int, int], ...] = ()
     # Sections by folded name, built once: rules look sections up by name many times, and a
     # file may repeat a section thousands of times.
+    # The HA groups (``ha_groups``), computed once: a dozen rules ask for them.
+    _ha_groups: tuple | None = opt(None, init=False, repr=False, compare=False)
     _by_name: dict[str, tuple[Section, ...]] = opt(factory=dict, init=False,
                                                      repr=False, compare=False)
 
@@ -195,6 +197,13 @@ def ha_groups(config: ClientConfig) -> tuple[HaGroup, ...]:
 
     When a key repeats, the last one takes effect (as for every other key).
     """
+    found = config._ha_groups
+    if found is None:
+        found = config._ha_groups = _ha_groups(config)
+    return found
+
+
+def _ha_groups(config: ClientConfig) -> tuple[HaGroup, ...]:
     parts: dict[str, dict[str, Entry]] = {}
     for entry in config.entries("VirtualToken"):
         m = _GROUP_KEY.match(entry.key)
