@@ -81,11 +81,15 @@ class Member:
     def firmware(self) -> tuple[Version, Where] | None:
         """The member's firmware and the line that prints it (slot list, else its HSM)."""
         slot = self.slot
-        if slot is not None and slot.firmware is not None and slot.firmware_field is not None:
-            return slot.firmware, Where(self.partition.path, slot.firmware_field.span)
+        if slot is not None:
+            firmware = slot.firmware  # (parsed once here: it is a computed property)
+            if firmware is not None and slot.firmware_field is not None:
+                return firmware, Where(self.partition.path, slot.firmware_field.span)
         hsm = self.hsm_policies
-        if hsm is not None and hsm.firmware is not None and hsm.firmware_field is not None:
-            return hsm.firmware, Where(self.hsm.path, hsm.firmware_field.span)
+        if hsm is not None:
+            firmware = hsm.firmware
+            if firmware is not None and hsm.firmware_field is not None:
+                return firmware, Where(self.hsm.path, hsm.firmware_field.span)
         return None
 
     @cached_property
