@@ -37,7 +37,32 @@ def _say(kind: str, text: str) -> None:
         pass
 
 
+def _terminal_columns() -> int:
+    """``shutil.get_terminal_size().columns``, without importing ``shutil`` (argparse builds a
+    help formatter for every option it adds, and shutil with its archive modules costs a
+    run of one file more than its help text ever needs)."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    try:
+        lines = int(os.environ["LINES"])
+    except (KeyError, ValueError):
+        lines = 0
+    if columns <= 0 or lines <= 0:
+        try:
+            size = os.get_terminal_size(sys.__stdout__.fileno())
+        except (AttributeError, ValueError, OSError):
+            size = os.terminal_size((80, 24))
+        if columns <= 0:
+            columns = size.columns or 80
+    return columns
+
+
 class _Parser(argparse.ArgumentParser):
+    def _get_formatter(self):
+        return self.formatter_class(prog=self.prog, width=_terminal_columns() - 2)
+
     def error(self, message: str):  # argparse echoes what was typed: neutralise it
         from lunalint.reporters import neutralise
 

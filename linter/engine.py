@@ -13,7 +13,6 @@ from __future__ import annotations
 
 
 import os
-import traceback
 from collections.abc import Callable, Iterable
 from lunalint import record as records
 from lunalint.record import opt, record
@@ -57,8 +56,6 @@ def slim(doc: Document) -> Document:
     """What the steps after the per-file rules need of ``doc`` (linking reads facts, never
     models): a configuration keeps its lines and comments (inline suppressions), not its
     sections; a capture only its path, kind and problems."""
-    import dataclasses
-
     if isinstance(doc, ClientConfig):
         return records.replace(doc, sections=(), template_spans=())
     if isinstance(doc, Unreadable):
@@ -160,8 +157,6 @@ def _luna_name(path: str) -> bool:
 
 
 def _with_problems(doc: Document, problems: tuple[SyntaxProblem, ...]) -> Document:
-    import dataclasses
-
     return records.replace(doc, problems=problems)
 
 
@@ -205,6 +200,8 @@ def _run_one(rule: Rule, subject: Any, path: str, ctx: Context) -> list[Finding]
                     "dropped, other findings are shown. Please report this to the rule's "
                     "author.", path, Span(1, 1, 1, 1), anchor=f"internal:{rule.id}"))
     except Exception as error:  # a broken rule must not stop the run
+        import traceback  # (only when a rule failed)
+
         where = traceback.extract_tb(error.__traceback__)[-1]
         out.append(Finding(
             INTERNAL_RULE, Level.ERROR,
@@ -487,6 +484,8 @@ def _compute(loaded: source.Loaded, target: confine.Target, shown: str, rules: l
 
 
 def _internal(path: str, what: str, error: Exception) -> Finding:
+    import traceback  # (only when reading failed)
+
     where = traceback.extract_tb(error.__traceback__)[-1] if error.__traceback__ else None
     at = f" (at {os.path.basename(where.filename)}:{where.lineno})" if where else ""
     return Finding(INTERNAL_RULE, Level.ERROR,

@@ -12,9 +12,9 @@ arguments into ``Options`` and an ``Outcome`` into output; none repeats a stage.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from typing import Any
 
+from lunalint.record import opt, record
 from lunalint import confine, redact
 from lunalint.findings import RELATED_SHOWN, Finding, Level
 from lunalint.model.base import Document, flatten
@@ -25,12 +25,12 @@ class PipelineError(Exception):
     front-end reports it as a usage error."""
 
 
-@dataclass
+@record(frozen=False)
 class Options:
     paths: list[str]
     rules: list  # the selected Rule objects
     settings: Any  # lunalint.settings.Settings
-    known_rules: dict = field(default_factory=dict)  # every registered rule, by id
+    known_rules: dict = opt(factory=dict)  # every registered rule, by id
     jobs: int | None = None
     inline_suppressions: bool = True
     baseline: str | None = None  # apply this baseline
@@ -45,23 +45,23 @@ class Options:
     cache: bool = True  # reuse per-file results of unchanged files (lunalint.cache)
 
 
-@dataclass
+@record(frozen=False)
 class Outcome:
     findings: list[Finding]  # every finding, suppressed ones marked; redacted
     documents: list[Document]
     files: int  # files checked: every document linted, and any other file a finding is on
     redactor: redact.Redactor
     root: str | None  # the project root, None when there is no project
-    notices: list[str] = field(default_factory=list)  # already redacted
-    skipped: list[str] = field(default_factory=list)
-    missing: list[str] = field(default_factory=list)
-    fixed: list[str] = field(default_factory=list)  # baseline entries no longer found
+    notices: list[str] = opt(factory=list)  # already redacted
+    skipped: list[str] = opt(factory=list)
+    missing: list[str] = opt(factory=list)
+    fixed: list[str] = opt(factory=list)  # baseline entries no longer found
     baseline_written: int | None = None
-    workspaces: list = field(default_factory=list)  # link-stage workspaces (one per scope)
+    workspaces: list = opt(factory=list)  # link-stage workspaces (one per scope)
     audit: Any = None  # lunalint.audit.AuditFacts when Options.audit; redacted
     # The exact fixes (``Finding.fix`` is redacted like every outgoing string), by
     # :func:`fix_key` of the redacted finding: only the fix stage reads them, to edit files.
-    fixes: dict = field(default_factory=dict)
+    fixes: dict = opt(factory=dict)
 
     def exact_fix(self, finding: Finding):
         return self.fixes.get(fix_key(finding))

@@ -142,18 +142,42 @@ def _build(cls, order: bool, eq: bool, frozen: bool):
     src += ["def __repr__(self):", f"  return f'{{self.__class__.__qualname__}}({shown})'"]
     args = "(" + "".join(f"self.{n}," for n, o in fields if o.init) + ")"
     src += ["def __reduce__(self):", f"  return (self.__class__, {args})"]
-    exec("\n".join(src), env)  # noqa: S102 - our own generated source, names from annotations
-    for name in ("__init__", "__eq__", "__hash__", "__lt__", "__le__", "__gt__", "__ge__",
-                 "__repr__", "__reduce__"):
-        if name in env and name not in body:
-            fn = env[name]
-            fn.__qualname__ = f"{cls.__qualname__}.{name}"
-            body[name] = fn
+    # The methods are compiled on the class's first use, not at import: most record classes
+    # of a run are never built or compared, and compiling costs about what a dataclass does.
+    made = [n for n in _METHODS if n not in body
+            and (n in ("__init__", "__repr__", "__reduce__") or (eq and n == "__eq__")
+                 or (eq and frozen and n == "__hash__") or (order and n in _ORDER))]
+    holder: list = []
+    for name in made:
+        body[name] = _placeholder(name, holder, src, env)
     if eq and not frozen and "__hash__" not in cls.__dict__:
         body["__hash__"] = None
     new = type(cls)(cls.__name__, cls.__bases__, body)
     new.__qualname__ = cls.__qualname__
+    holder.append((new, made))
     return new
+
+
+_METHODS = ("__init__", "__eq__", "__hash__", "__lt__", "__le__", "__gt__", "__ge__",
+            "__repr__", "__reduce__")
+_ORDER = ("__lt__", "__le__", "__gt__", "__ge__")
+
+
+def _placeholder(name: str, holder: list, src: list[str], env: dict):
+    """A stand-in for method ``name`` that compiles the class's methods, puts them on the
+    class in place of the stand-ins, and calls the real one."""
+    def method(self, *args, **kwargs):
+        cls, made = holder[0]
+        if cls.__dict__.get(name) is method:  # not compiled yet
+            exec("\n".join(src), env)  # noqa: S102 - our own source, names from annotations
+            for n in made:
+                fn = env[n]
+                fn.__qualname__ = f"{cls.__qualname__}.{n}"
+                type.__setattr__(cls, n, fn)
+        return cls.__dict__[name](self, *args, **kwargs)
+
+    method.__name__ = name
+    return method
 
 
 def record(cls=None, *, order: bool = False, eq: bool = True, frozen: bool = True):
@@ -180,3 +204,22 @@ def replace(obj, **changes):
         if name not in changes:
             changes[name] = getattr(obj, name)
     return obj.__class__(**changes)
+
+
+class cached:
+    """``functools.cached_property`` for a record (which has no ``__dict__``): the value is
+    kept in the record's ``_cache`` dict, declared as
+    ``_cache: dict = opt(factory=dict, init=False, repr=False, compare=False)``."""
+
+    def __init__(self, fn):
+        self.fn, self.name, self.__doc__ = fn, fn.__name__, fn.__doc__
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            return self
+        store = obj._cache
+        try:
+            return store[self.name]
+        except KeyError:
+            value = store[self.name] = self.fn(obj)
+            return value

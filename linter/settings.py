@@ -54,10 +54,10 @@ import datetime as _dt
 import os
 import re
 import threading
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from lunalint.record import opt, record
 from lunalint.findings import Level
 
 FILE_NAME = ".lunalint.yaml"
@@ -77,7 +77,7 @@ class ConfigError(Exception):
     """A mistake in the configuration file; the message is one line: ``file:line: what``."""
 
 
-@dataclass(frozen=True)
+@record
 class Waiver:
     rule: str
     path: str
@@ -95,14 +95,14 @@ class Waiver:
         return self.expires is not None and today > self.expires
 
 
-@dataclass(frozen=True)
+@record
 class FactRule:
     path: str
     facts: dict[str, str]
     line: int = 0
 
 
-@dataclass(frozen=True)
+@record
 class Settings:
     """What the configuration file says; the empty default means "nothing configured"."""
 
@@ -110,7 +110,7 @@ class Settings:
     root: str = "."           # directory globs are relative to
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
-    levels: dict[str, Level] = field(default_factory=dict)
+    levels: dict[str, Level] = opt(factory=dict)
     fail_on: str | None = None
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()

@@ -19,14 +19,13 @@ Suppressed findings keep their place in the list with ``Finding.suppression`` se
 
 from __future__ import annotations
 
-import dataclasses
 
+from lunalint.record import opt, record
 from lunalint import record as records
 import datetime as _dt
 import os
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 from lunalint.findings import Finding, Level, Suppression
 from lunalint.model.base import Document, Span
@@ -45,14 +44,14 @@ _DIRECTIVE = re.compile(r"\blunalint\s*:\s*ignore\s*\[(?P<rules>[^\]]*)\](?P<rea
 _LEAD = re.compile(r"^(?:#+|;+|//+)\s*")
 
 
-@dataclass
+@record(frozen=False)
 class Directive:
     path: str
     span: Span            # the comment
     rules: tuple[str, ...]
     reason: str
     target_line: int      # the line whose findings it covers
-    used: set[str] = field(default_factory=set)
+    used: set[str] = opt(factory=set)
 
 
 def parse_directives(doc: ClientConfig, known: set[str]) -> tuple[list[Directive], list[Finding]]:

@@ -17,15 +17,13 @@ Rules read a :class:`Workspace`; they never open files.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from functools import cached_property
 from typing import TYPE_CHECKING
 
 from lunalint import facts as factsmod
 from lunalint.facts import FileFacts
 from lunalint.model.base import Span
 from lunalint.model.config import ClientConfig, HaGroup, ha_groups
-from lunalint.record import record
+from lunalint.record import cached, opt, record
 from lunalint.versions import Version
 
 if TYPE_CHECKING:  # built from facts on demand; a run over configs only never imports them
@@ -55,7 +53,7 @@ class ClientVersion:
     origin: str  # "banner" or "facts"
 
 
-@dataclass(frozen=True)
+@record
 class Member:
     """One member serial of a group, with everything the exports say about it."""
 
@@ -64,6 +62,7 @@ class Member:
     partition: Sourced | None = None  # Slot (physical) from a slot list
     policies: Sourced | None = None  # PolicySet attributed to this serial
     hsm: Sourced | None = None  # HsmPolicies of the owning HSM (longest serial prefix)
+    _cache: dict = opt(factory=dict, init=False, repr=False, compare=False)
 
     @property
     def slot(self) -> Slot | None:
@@ -77,7 +76,7 @@ class Member:
     def hsm_policies(self) -> HsmPolicies | None:
         return self.hsm.item if self.hsm else None  # type: ignore[return-value]
 
-    @cached_property
+    @cached
     def firmware(self) -> tuple[Version, Where] | None:
         """The member's firmware and the line that prints it (slot list, else its HSM)."""
         slot = self.slot
@@ -92,7 +91,7 @@ class Member:
                 return firmware, Where(self.hsm.path, hsm.firmware_field.span)
         return None
 
-    @cached_property
+    @cached
     def authentication(self) -> tuple[str, Where] | None:
         slot = self.slot
         if slot is not None and slot.authentication and slot.authentication_span is not None:
@@ -104,7 +103,7 @@ class Member:
         return any((self.partition, self.policies))
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class Group:
     """An HA group: from a client configuration, from `hagroup listgroups`, or both.
 
@@ -168,7 +167,7 @@ class ExportSummary:
         return "export"
 
 
-@dataclass(frozen=True)
+@record
 class Workspace:
     """The linked project. ``configs`` are the configurations as linking sees them (the
     sections named in :data:`lunalint.facts.LINKED_SECTIONS`, no lines); ``exports`` are
@@ -178,11 +177,12 @@ class Workspace:
     configs: tuple[ClientConfig, ...]
     exports: tuple[ExportSummary, ...]
     groups: tuple[Group, ...]
-    facts: dict = field(default_factory=dict, compare=False)
-    by_config: dict = field(default_factory=dict, compare=False, repr=False)
+    facts: dict = opt(factory=dict, compare=False)
+    by_config: dict = opt(factory=dict, compare=False, repr=False)
     # Each file's linked forms (configurations and export summaries), in file order: a host
     # file (a script or runbook embedding Luna parts) has one per part.
-    forms: dict = field(default_factory=dict, compare=False, repr=False)
+    forms: dict = opt(factory=dict, compare=False, repr=False)
+    _cache: dict = opt(factory=dict, init=False, repr=False, compare=False)
 
     def groups_of(self, config: ClientConfig) -> tuple[Group, ...]:
         """The groups ``config`` defines (looked up, not scanned for): by the object when it
@@ -202,7 +202,7 @@ class Workspace:
         # by identity: hashing a Group hashes its whole configuration
         return tuple({id(g): g for g in [*found, *own]}.values())
 
-    @cached_property
+    @cached
     def _listing_index(self) -> tuple[dict, dict, dict]:
         """Config-defined groups by label and by group serial, and groups by the listing they
         came from: built once, so joining every listing stays linear."""

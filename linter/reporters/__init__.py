@@ -10,12 +10,11 @@ its own stderr messages through :func:`neutralise` too.
 
 from __future__ import annotations
 
-import dataclasses
 
+from lunalint.record import opt, record
 from lunalint import record as records
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from importlib import import_module
 from typing import Any
 
@@ -76,24 +75,24 @@ def _neutral_report(report: "Report") -> "Report":
         fixed=[neutralise(f) for f in report.fixed], paths=[neutralise(p) for p in report.paths])
 
 
-@dataclass
+@record(frozen=False)
 class Report:
     """Everything a reporter may render."""
 
     findings: list[Finding]  # what to show (suppressed ones only with --include-suppressed)
     files: int
     suppressed: int = 0
-    rules: list = field(default_factory=list)  # Rule metadata, for SARIF's rule table
-    notices: list[str] = field(default_factory=list)  # tool notices (plugins, skipped files)
+    rules: list = opt(factory=list)  # Rule metadata, for SARIF's rule table
+    notices: list[str] = opt(factory=list)  # tool notices (plugins, skipped files)
     srcroot: str = "."  # directory SARIF URIs are relative to
     category: str = ""  # SARIF automationDetails.id suffix
     color: bool = False
-    fixed: list[str] = field(default_factory=list)  # baseline entries no longer found
-    paths: list[str] = field(default_factory=list)  # every linted file (JUnit: one testcase each)
+    fixed: list[str] = opt(factory=list)  # baseline entries no longer found
+    paths: list[str] = opt(factory=list)  # every linted file (JUnit: one testcase each)
     summary: bool = True  # text: end with the one-line summary (off with --quiet)
     fixes_applied: int | None = None  # with --fix: how many fixes were made
     # The redaction boundary: every rendered report passes through it (see ``renderer``).
-    redactor: Redactor = field(default_factory=Redactor)
+    redactor: Redactor = opt(factory=Redactor)
     # Audit facts (``lunalint.audit.AuditFacts``) for the formats in AUDIT_FORMATS, else None.
     facts: Any = None
     include_suppressed: bool = False  # whether suppressed findings were asked for
