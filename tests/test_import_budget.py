@@ -22,7 +22,9 @@ ALLOWED = {
     "lunalint.rules._workspace", "lunalint.rules.base", "lunalint.rules.catalog",
     "lunalint.rules.edits", "lunalint.rules.ha", "lunalint.rules.lib", "lunalint.rules.ops",
     "lunalint.rules.policies", "lunalint.rules.sources", "lunalint.rules.suppression",
-    "lunalint.rules.syntax", "lunalint.rules.versions", "lunalint.settings", "lunalint.source",
+    "lunalint.rules.syntax", "lunalint.rules.versions", "lunalint.settings",
+    "lunalint.settings.errors", "lunalint.settings.globs", "lunalint.settings.loader",
+    "lunalint.settings.schema", "lunalint.source",
     "lunalint.suppress", "lunalint.versions", "lunalint.workspace",
     # the cache boundary of other branches, when they land (the run is --no-cache)
     "lunalint.writeout",
