@@ -13,6 +13,7 @@ import argparse
 
 import os
 import sys
+from collections.abc import Iterable
 
 from lunalint import record as records
 from lunalint import __version__
@@ -262,7 +263,7 @@ def _run(args: argparse.Namespace) -> int:
                          + ([] if cli_select else list(cfg.ignore)))
     from lunalint import pipeline
     from lunalint.findings import Level
-    from lunalint.reporters import Report, renderer, statistics_renderer, summary_line
+    from lunalint.reporters import Report, statistics_renderer, streamer, summary_line
 
     inputs = [*paths, *filter(None, (cfg.source, args.baseline))]
     outputs = [t for t in targets if t]
@@ -328,8 +329,8 @@ def _run(args: argparse.Namespace) -> int:
                     fixes_applied=len(fixed.applied) if fixed is not None else None)
     # Every report comes from this one outcome and goes through the same redacting renderer.
     for fmt, path in args.report:
-        _write(renderer(fmt)(report), path)
-    render = statistics_renderer(args.format) if args.statistics else renderer(args.format)
+        _write(streamer(fmt)(report), path)
+    render = statistics_renderer(args.format) if args.statistics else streamer(args.format)
     _write(render(records.replace(report, color=_color(args))), args.output)
     if (args.output or (fixed is not None and args.format != "text")) and not args.quiet:
         # The report went to a file (or is not text): say on stderr what it holds, so a
@@ -459,18 +460,23 @@ def _rule_json(rules) -> str:
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
-def _write(text: str, output: str | None) -> None:
+def _write(text: str | Iterable[str], output: str | None) -> None:
+    """Write ``text``, or its pieces as they come (a streamed report), to ``output`` or
+    standard output."""
+    pieces = (text,) if isinstance(text, str) else text
     if output:
         try:
             with open(output, "w", encoding="utf-8", newline="\n") as handle:
-                handle.write(text)
+                for piece in pieces:
+                    handle.write(piece)
         except OSError as error:
             raise UsageError(f"cannot write {output}: {error.strerror or error}") from None
         return
     if sys.stdout is None:  # started with stdout closed (`>&-`)
         raise UsageError("cannot write the report: standard output is closed")
     try:
-        sys.stdout.write(text)
+        for piece in pieces:
+            sys.stdout.write(piece)
         sys.stdout.flush()
     except (OSError, ValueError) as error:  # a closed pipe (`| head -0`), a full disk
         _stdout_gone()

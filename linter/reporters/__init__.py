@@ -14,7 +14,7 @@ from __future__ import annotations
 from lunalint.record import opt, record
 from lunalint import record as records
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from importlib import import_module
 from typing import Any
 
@@ -127,6 +127,42 @@ def renderer(name: str) -> Callable[[Report], str]:
                              lines=name in LINE_FORMATS, github=name == "github")
 
 
+def streamer(name: str) -> Callable[[Report], Iterator[str]]:
+    """Like :func:`renderer`, but the report comes in pieces, each through the same boundary,
+    for a caller that writes them as they come (a large SARIF log is never held whole).
+    A format without a ``chunks`` function comes as one piece."""
+    if name not in FORMATS:
+        raise ValueError(f"unknown format {name!r}")
+    module = import_module(f"lunalint.reporters.{name}")
+    pieces = getattr(module, "chunks", None)
+    if pieces is None or name in LINE_FORMATS:
+        whole = renderer(name)
+        return lambda report: iter((whole(report),))
+
+    def streamed(report: Report) -> Iterator[str]:
+        clean = _redacted_report(report)
+        for piece in pieces(clean):
+            # Each piece ends at a line end, and no secret value or escaped form of one spans
+            # a line end (they come from one line and the formats escape line ends), so
+            # scrubbing piece by piece finds what scrubbing the whole text finds.
+            yield report.redactor.output(piece)
+
+    return streamed
+
+
+def batched(first: str, rest: Iterable[str], end: str, size: int = 1 << 16) -> Iterator[str]:
+    """``first`` and ``rest`` joined by ``",\n"``, then ``"\n" + end``, in pieces of about
+    ``size`` characters that each end at a line end."""
+    buf, n = [first], len(first)
+    for line in rest:
+        if n >= size:
+            yield ",\n".join(buf) + ",\n"
+            buf, n = [], 0
+        buf.append(line)
+        n += len(line)
+    yield ",\n".join(buf) + "\n" + end
+
+
 def statistics_renderer(name: str) -> Callable[[Report], str]:
     """``--statistics``: findings counted per rule, as ``text`` or ``json``, through the same
     redaction boundary as every report."""
@@ -146,17 +182,21 @@ def summary_line(report: Report) -> str:
     return _through_boundary(text.summary, lines=True)(report)
 
 
+def _redacted_report(report: Report) -> Report:
+    return records.replace(
+        report, findings=report.redactor.findings(report.findings),
+        notices=[report.redactor.text(n) for n in report.notices],
+        fixed=[report.redactor.text(f) for f in report.fixed],
+        paths=[report.redactor.text(p) for p in report.paths],
+        facts=None if report.facts is None else report.facts.redacted(report.redactor.text))
+
+
 def _through_boundary(render: Callable[[Report], str], lines: bool = False,
                       github: bool = False) -> Callable[[Report], str]:
     """``render`` behind redaction and, for formats read as lines (``lines``), behind
     :func:`neutralise`."""
     def redacted(report: Report) -> str:
-        clean = records.replace(
-            report, findings=report.redactor.findings(report.findings),
-            notices=[report.redactor.text(n) for n in report.notices],
-            fixed=[report.redactor.text(f) for f in report.fixed],
-            paths=[report.redactor.text(p) for p in report.paths],
-            facts=None if report.facts is None else report.facts.redacted(report.redactor.text))
+        clean = _redacted_report(report)
         if lines:
             clean = _neutral_report(clean)
         out = report.redactor.output(render(clean))
