@@ -225,6 +225,9 @@ def split_lines(text: str) -> list[str]:
     return lines
 
 
+_OPENS = re.compile(r"=\s*\{(?!\{)\s*$")
+
+
 def sniff_form(text: str) -> str | None:
     """``"brace"`` or ``"ini"`` from the content, or None when it looks like neither."""
     brace = ini = 0
@@ -234,7 +237,7 @@ def sniff_form(text: str) -> str | None:
             continue
         if line.startswith("[") and "]" in line:
             ini += 1
-        elif re.search(r"=\s*\{(?!\{)\s*$", line) or line == "}":
+        elif _OPENS.search(line) or line == "}":
             brace += 1
         elif line.endswith(";"):
             brace += 1
@@ -286,8 +289,11 @@ def read_config(path: str, text: str, form: str | None = None) -> ClientConfig:
     blocks: list[tuple[str, int]] = []  # open template blocks, innermost last: (kind, line)
     loop_regions: list[tuple[int, int]] = []
 
+    # No template token anywhere (the common case): no line has a placeholder or a template
+    # directive, so the per-line template checks are skipped (one search of the whole text).
+    templated = template.has_template_syntax(text) or "[%" in text
     for number, line in enumerate(lines, start=1):
-        found = template.placeholders(line)
+        found = template.placeholders(line) if templated else []
         for start, end, syntax in found:
             templates.append(Span(number, start + 1, number, end + 1))
             syntaxes.setdefault(syntax)
@@ -306,7 +312,7 @@ def read_config(path: str, text: str, form: str | None = None) -> ClientConfig:
             if template.alone(line):
                 open_lines.append(number)
                 continue
-        elif _TEMPLATE_DIRECTIVE.match(line):
+        elif templated and _TEMPLATE_DIRECTIVE.match(line):
             continue
         parsed = template.mask(line, found)
         try:
