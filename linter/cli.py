@@ -166,7 +166,20 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _quiet_collector() -> None:
+    """The cyclic garbage collector, tuned for a run: what start-up built (modules, rules) is
+    frozen out of its scans, and it runs less often. A run keeps hundreds of thousands of
+    small objects alive (findings, facts, linked records) and frees little; with the default
+    thresholds, full collections rescanning all of them took about a fifth of the CPU of a
+    1,200-site estate (issue 21). Memory is unchanged (measured: peak 132 MB either way)."""
+    import gc
+
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
+
+
 def main(argv: list[str] | None = None) -> int:
+    _quiet_collector()
     _tolerant_streams()
     parser = build_parser()
     try:
