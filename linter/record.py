@@ -7,8 +7,8 @@ thousands of times per run, and about fifty of them are defined on the one-file 
 are :func:`record` classes instead: the same constructor (positional and keyword arguments,
 defaults, ``opt(factory=..., init=False)`` for per-object indexes), the same equality, hash and
 ordering over the compared fields, the same ``repr``, pickling by constructor arguments, and a
-lazily built ``__dataclass_fields__`` (of the constructor's fields) so ``dataclasses.replace``/``fields``/``asdict`` keep
-working on them for code that uses those. Attributes are not write-protected: treat the
+lazily built ``__dataclass_fields__`` (of the constructor's fields) so
+``dataclasses.replace``/``fields``/``asdict`` keep working on them for code that uses those. Attributes are not write-protected: treat the
 objects as immutable (use :func:`replace`).
 """
 
