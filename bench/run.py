@@ -1,4 +1,4 @@
-"""Benchmarks (issues 7 and 12): build synthetic inputs and print every row of issue 12's
+"""Benchmarks (issues 7, 12 and 21): build synthetic inputs and print every row of issue 12's
 table as a ratio against its peer measured in the same run. Not a test: nothing here asserts a
 time. Run it with the *installed* package (not an editable checkout), bytecode compiled:
 
@@ -325,6 +325,21 @@ def import_profile(argv: list[str], cwd: Path, env: dict
     return total, sorted(rows, reverse=True)[:10], forbidden
 
 
+# The physical floor of a per-line linter in Python (issue 21): read every file, split it into
+# lines, match one regex per line (the config reader's fast-path shape), nothing else. A target
+# below what this costs cannot be met by any reader written in Python.
+FLOOR = ("import os, re, sys\n"
+         "entry = re.compile(r'[ \\t]*(?:(?P<k>[A-Za-z][\\w.]*)[ \\t]*=[ \\t]*(?P<v>[^;#\\n]*)"
+         ";?|(?P<o>\\S.*))?[ \\t]*(?P<c>[#;].*)?\\Z')\n"
+         "n = 0\n"
+         "for root, dirs, files in os.walk(sys.argv[1]):\n"
+         "    dirs[:] = sorted(d for d in dirs if not d.startswith('.'))\n"
+         "    for name in sorted(files):\n"
+         "        with open(os.path.join(root, name), encoding='utf-8') as f:\n"
+         "            for line in f.read().splitlines():\n"
+         "                n += entry.match(line) is not None\n")
+
+
 # --- the benchmarks --------------------------------------------------------------------------
 
 
@@ -421,6 +436,10 @@ def main() -> int:
         row(f"{args.inis} crystoki.ini ({ini_bytes / 1e6:.1f} MB), all rules + SARIF, "
             "vs configparser", f"{t_lun:.2f} s vs {t_cp:.2f} s = {t_lun / t_cp:.2f}x",
             "<= 2.0x", _verdict(t_lun / t_cp <= 2.0))
+        floor = statistics.median(measure([sys.executable, "-c", FLOOR, "."], inis, env).wall
+                                  for _ in range(3))
+        row("  floor: read + splitlines + one regex per line", f"{floor:.2f} s = "
+            f"{floor / t_cp:.2f}x configparser", "", "")
 
     if wanted("estate") or wanted("cache"):
         # 3-6. the estate: throughput, twice the estate, peak memory, second run (cache)
@@ -442,6 +461,9 @@ def main() -> int:
                 _verdict(mb / cold.wall >= 3))
             one = measure(base + NO_CACHE + ["--jobs", "1"], estate, env)
             row("  same, --jobs 1", f"{one.wall:.1f} s = {mb / one.wall:.2f} MB/s", "", "")
+            floor = measure([sys.executable, "-c", FLOOR, "."], estate, env)
+            row("  floor: read + splitlines + one regex per line",
+                f"{floor.wall:.2f} s = {mb / floor.wall:.1f} MB/s", "", "")
             double = work / "double"
             if double.exists():
                 shutil.rmtree(double)

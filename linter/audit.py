@@ -19,6 +19,8 @@ Every string in the facts crossed :class:`AuditFacts.redacted` before a reporter
 from __future__ import annotations
 
 import dataclasses
+
+from lunalint import record as records
 import datetime as _dt
 import os
 import time
@@ -309,7 +311,7 @@ def _map_strings(value: Any, scrub: Callable[[str], str]) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         changes = {f.name: _map_strings(getattr(value, f.name), scrub)
                    for f in dataclasses.fields(value) if not f.metadata.get("own")}
-        return dataclasses.replace(value, **changes)
+        return records.replace(value, **changes)
     if isinstance(value, tuple):
         return tuple(_map_strings(v, scrub) for v in value)
     if isinstance(value, list):
@@ -364,8 +366,8 @@ def collect(outcome: Any, *, paths: Iterable[str] = (), settings: Any = None,
                   for doc in sorted(outcome.documents, key=lambda d: d.path))
     config_worst = {path: index.worst_in_file(path) for path in
                     {c.path for g in groups for c in g.configs}}
-    groups = [dataclasses.replace(g, configs=tuple(
-        dataclasses.replace(c, worst=config_worst[c.path][0], problems=config_worst[c.path][1])
+    groups = [records.replace(g, configs=tuple(
+        records.replace(c, worst=config_worst[c.path][0], problems=config_worst[c.path][1])
         for c in g.configs)) for g in groups]
     return AuditFacts(
         root=outcome.root or "", paths=tuple(paths), version=__version__,
@@ -435,7 +437,7 @@ def _merge(a: Group, b: Group) -> Group:
         members.setdefault(m.serial, m)
     problems = tuple(dict.fromkeys((*a.problems, *b.problems)))
     explained = tuple(dict.fromkeys((*a.intentional, *b.intentional)))
-    return dataclasses.replace(
+    return records.replace(
         a, configs=a.configs + tuple(c for c in b.configs if c not in a.configs),
         listing=a.listing or b.listing, listing_fields=a.listing_fields or b.listing_fields,
         members=tuple(members.values()), client=a.client or b.client,

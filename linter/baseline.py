@@ -23,7 +23,7 @@ import json
 import os
 import re
 from collections import Counter
-from dataclasses import replace
+from lunalint.record import replace
 
 from lunalint import __version__
 from lunalint.findings import Finding, Suppression

@@ -28,7 +28,7 @@ import os
 import stat
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from lunalint.record import opt, record
 
 from lunalint import discover, source
 
@@ -38,7 +38,7 @@ SKIP_DIRS = frozenset({".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", "
 CONFIG_NAMES = (".lunalint.yaml", ".lunalint.yml")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Target:
     path: str  # as given or found (OS form)
     explicit: bool  # named on the command line
@@ -49,14 +49,14 @@ class Target:
     content: str | bytes | None = None
 
 
-@dataclass
+@record(frozen=False)
 class Walk:
-    targets: list[Target] = field(default_factory=list)
-    missing: list[str] = field(default_factory=list)
-    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
+    targets: list[Target] = opt(factory=list)
+    missing: list[str] = opt(factory=list)
+    skipped: list[tuple[str, str]] = opt(factory=list)  # (path, why)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Scope:
     """Paths linted together, and the root whose other files give them context (None: no
     other file is read)."""
@@ -92,8 +92,15 @@ def inside(path: str, root: str, resolve: bool = True) -> bool:
     else:
         full = os.path.abspath(path)  # `.` and `dir/` have their real last part
         real = os.path.join(os.path.realpath(os.path.dirname(full)), os.path.basename(full))
-    base = os.path.realpath(root)
+    base = _REAL_ROOTS.get(root)
+    if base is None:  # the project root is resolved once per run, not once per file
+        base = os.path.realpath(root)
+        if len(_REAL_ROOTS) < 64:
+            _REAL_ROOTS[root] = base
     return real == base or real.startswith(os.path.join(base, ""))
+
+
+_REAL_ROOTS: dict[str, str] = {}
 
 
 def scopes(paths: list[str], root: str | None) -> list[Scope]:

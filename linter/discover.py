@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 
 # A template of the file keeps its name and adds the template's extension
 # (`Chrystoki.conf.j2`, `Chrystoki.conf.erb`, `crystoki.ini.tmpl`).
@@ -75,9 +74,9 @@ def _ini_name(name: str) -> bool:
 def embeds(path: str, kind: str | None) -> bool:
     """True when ``path`` is read as a host of embedded Luna parts (a script, a Markdown
     runbook, a YAML file) rather than as a Luna file itself: its name is not a Luna name."""
-    from lunalint.readers.embedded import host_kind
-
     name = os.path.basename(path)
     if CONFIG_NAME.match(name) or EXPORT_NAME.search(name):
         return False
+    from lunalint.readers.embedded import host_kind  # (not needed for a Luna file's name)
+
     return host_kind(path) is not None

@@ -34,7 +34,7 @@ Plain encodings (``span`` is ``(line, column, end_line, end_column)``):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from lunalint.record import opt, record
 from typing import Any
 
 from lunalint.model.base import Span
@@ -47,13 +47,13 @@ LINKED_SECTIONS = frozenset({"virtualtoken", "haconfiguration", "secure trusted 
 POLICY_KEY_MANAGEMENT, POLICY_PRIVATE_CLONING, POLICY_SECRET_CLONING = 28, 0, 4
 
 
-@dataclass(slots=True)
+@record(frozen=False)
 class FileFacts:
     """What linking needs from one file (see the module docstring)."""
 
     path: str  # as shown
     kind: str  # "config" or "export"
-    lines: dict[int, str] = field(default_factory=dict)  # masked text of referenced lines
+    lines: dict[int, str] = opt(factory=dict)  # masked text of referenced lines
     # config
     form: str = ""
     sections: tuple = ()

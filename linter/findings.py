@@ -6,7 +6,7 @@ Reporters see only these objects (and the rule metadata for SARIF's rule table).
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from lunalint.record import opt, record
 
 from lunalint.model.base import Span
 
@@ -30,14 +30,54 @@ class Level(enum.IntEnum):
             raise ValueError(f"unknown level {text!r}; expected error, warning or note") from None
 
 
-@dataclass(frozen=True, slots=True)
+# A finding shows at most this many related locations (a capture that repeats a session
+# thousands of times must not give each finding thousands), those in the files the user named
+# first; the message says how many more (``lunalint.pipeline.cap_related``).
+RELATED_SHOWN = 20
+
+
+class Related(tuple):
+    """Related locations already thinned before validation (issue 21): of ``total`` in the
+    rule's order, only the first :data:`RELATED_SHOWN` of each file are kept, in order. Any
+    choice of "named files first" the pipeline makes later picks from those, so the output is
+    the same as with all of them, while validating, copying and sending them costs what is
+    kept."""
+
+    total: int
+
+    def __new__(cls, items, total: int):
+        self = super().__new__(cls, items)
+        self.total = total
+        return self
+
+    def __reduce__(self):
+        return (Related, (tuple(self), self.total))
+
+
+def thin_related(related, path_of=lambda r: r[0]):
+    """``related`` (a sequence) as a :class:`Related` when it holds more than can be shown,
+    else unchanged. ``path_of`` gives an item's file."""
+    if len(related) <= RELATED_SHOWN or isinstance(related, Related):
+        return related
+    seen: dict = {}
+    kept = []
+    for r in related:
+        key = path_of(r)
+        n = seen.get(key, 0)
+        if n < RELATED_SHOWN:
+            seen[key] = n + 1
+            kept.append(r)
+    return Related(kept, len(related))
+
+
+@record
 class Location:
     path: str
     span: Span
     message: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Suppression:
     """Why a finding is hidden: ``kind`` is SARIF's ``inSource`` or ``external``."""
 
@@ -49,7 +89,7 @@ class Suppression:
 FIX_CLASSES = ("safe", "unsafe", "none")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Edit:
     """Replace the text of ``span`` (1-based line and column in characters of the decoded
     file, end exclusive, as every span) with ``replacement``. An empty span is an insertion
@@ -59,7 +99,7 @@ class Edit:
     replacement: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Fix:
     """How to fix a finding: text edits on its own file. ``applicability`` is ``safe`` (no
     change in meaning) or ``unsafe`` (may change how the Luna client behaves)."""
@@ -74,7 +114,7 @@ class Fix:
                              f"{self.applicability!r}")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Finding:
     rule: str
     level: Level
@@ -86,12 +126,12 @@ class Finding:
     intentional: bool = False
     suppression: Suppression | None = None
     help_uri: str = ""
-    excerpt: str | None = field(default=None, compare=False)
-    fix: Fix | None = field(default=None, compare=False)
+    excerpt: str | None = opt(None, compare=False)
+    fix: Fix | None = opt(None, compare=False)
     # A fix a linking rule's ``fixer`` proposed in the per-file stage, waiting to be joined to
     # that rule's finding with the same path and anchor after the link stage; the engine
     # never lets one out (see ``engine.join_proposals``).
-    proposed: bool = field(default=False, compare=False)
+    proposed: bool = opt(False, compare=False)
 
     @property
     def sort_key(self) -> tuple:

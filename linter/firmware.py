@@ -4,14 +4,14 @@ of the configuration file's ``facts`` (a user row replaces a shipped row with th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from lunalint.record import record
 from functools import cache
 import os
 
 from lunalint.versions import Version
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FirmwareRow:
     start: Version
     below: Version
@@ -65,8 +65,15 @@ def _merged(user: tuple[tuple[tuple[str, str], ...], ...]) -> tuple[FirmwareRow,
 
 
 def row_for(firmware: Version, facts: dict | None = None) -> FirmwareRow | None:
-    for row in table(facts):
-        if row.covers(firmware):
+    user = tuple(tuple(sorted(raw.items())) for raw in (facts or {}).get("firmware", ()) or ())
+    return _row_for(user, firmware.key)
+
+
+@cache
+def _row_for(user: tuple, key: tuple[int, ...]) -> FirmwareRow | None:
+    """The row covering firmware ``key`` (versions compare by key), once per firmware."""
+    for row in _merged(user):
+        if row.start.key <= key < row.below.key:
             return row
     return None
 

@@ -30,6 +30,8 @@ from __future__ import annotations
 
 import codecs
 import dataclasses
+
+from lunalint import record as records
 import difflib
 import os
 from collections import Counter
@@ -237,10 +239,10 @@ def run(options: pipeline.Options, unsafe: bool = False, write: bool = True) -> 
     files: dict[str, _File] = {}
     refused: dict[str, str] = {}  # shown path -> why no fix is made in it
     rejected: set[tuple] = set()  # (path, rule, anchor) whose fix failed verification
-    check = dataclasses.replace(options, jobs=1, write_baseline=None,
+    check = records.replace(options, jobs=1, write_baseline=None,
                                 baseline=options.baseline or options.write_baseline)
     if hasattr(check, "cache"):  # never reuse or store results of text not on disk
-        check = dataclasses.replace(check, cache=False)
+        check = records.replace(check, cache=False)
     from lunalint.registry import load_registry
 
     known = set(options.known_rules) or set(load_registry(plugins=False).rules)
@@ -323,7 +325,7 @@ def run(options: pipeline.Options, unsafe: bool = False, write: bool = True) -> 
         for path, picks in chosen.items():
             files[path].text = trial[path]
             for f, fix, _ in picks:
-                shown = outcome.redactor.finding(dataclasses.replace(f, fix=fix))
+                shown = outcome.redactor.finding(records.replace(f, fix=fix))
                 result.applied.append(Applied(f.path, f.rule, f.span.line, f.span.column,
                                               shown.message, shown.fix.description
                                               if shown.fix else ""))

@@ -12,11 +12,11 @@ arguments into ``Options`` and an ``Outcome`` into output; none repeats a stage.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from typing import Any
 
+from lunalint.record import opt, record
 from lunalint import confine, redact
-from lunalint.findings import Finding, Level
+from lunalint.findings import RELATED_SHOWN, Finding, Level
 from lunalint.model.base import Document, flatten
 
 
@@ -25,12 +25,12 @@ class PipelineError(Exception):
     front-end reports it as a usage error."""
 
 
-@dataclass
+@record(frozen=False)
 class Options:
     paths: list[str]
     rules: list  # the selected Rule objects
     settings: Any  # lunalint.settings.Settings
-    known_rules: dict = field(default_factory=dict)  # every registered rule, by id
+    known_rules: dict = opt(factory=dict)  # every registered rule, by id
     jobs: int | None = None
     inline_suppressions: bool = True
     baseline: str | None = None  # apply this baseline
@@ -59,23 +59,23 @@ class Options:
     overlay: dict[str, str | bytes] | None = None
 
 
-@dataclass
+@record(frozen=False)
 class Outcome:
     findings: list[Finding]  # every finding, suppressed ones marked; redacted
     documents: list[Document]
     files: int  # files checked: every document linted, and any other file a finding is on
     redactor: redact.Redactor
     root: str | None  # the project root, None when there is no project
-    notices: list[str] = field(default_factory=list)  # already redacted
-    skipped: list[str] = field(default_factory=list)
-    missing: list[str] = field(default_factory=list)
-    fixed: list[str] = field(default_factory=list)  # baseline entries no longer found
+    notices: list[str] = opt(factory=list)  # already redacted
+    skipped: list[str] = opt(factory=list)
+    missing: list[str] = opt(factory=list)
+    fixed: list[str] = opt(factory=list)  # baseline entries no longer found
     baseline_written: int | None = None
-    workspaces: list = field(default_factory=list)  # link-stage workspaces (one per scope)
+    workspaces: list = opt(factory=list)  # link-stage workspaces (one per scope)
     audit: Any = None  # lunalint.audit.AuditFacts when Options.audit; redacted
     # The exact fixes (``Finding.fix`` is redacted like every outgoing string), by
     # :func:`fix_key` of the redacted finding: only the fix stage reads them, to edit files.
-    fixes: dict = field(default_factory=dict)
+    fixes: dict = opt(factory=dict)
 
     def exact_fix(self, finding: Finding):
         return self.fixes.get(fix_key(finding))
@@ -182,22 +182,24 @@ def _audit(options: Options, outcome: Outcome):
 
 # A finding shows at most this many related locations (a capture that repeats a session
 # thousands of times must not give each finding thousands); the message says how many more.
-MAX_RELATED = 20
+MAX_RELATED = RELATED_SHOWN
 
 
 def cap_related(findings: list[Finding], named: set[str]) -> list[Finding]:
     """Findings with at most :data:`MAX_RELATED` related locations each, keeping first those
     in the files the user named (the ones they are looking at), then the others in order."""
-    import dataclasses
+    from lunalint import record as records
 
     out = []
     for f in findings:
-        if len(f.related) <= MAX_RELATED:
+        # (a Related holds only what any choice below can pick, and how many there were)
+        total = getattr(f.related, "total", len(f.related))
+        if total <= MAX_RELATED:
             out.append(f)
             continue
         ordered = sorted(f.related, key=lambda r: r.path not in named)  # stable
-        more = len(ordered) - MAX_RELATED
-        out.append(dataclasses.replace(
+        more = total - MAX_RELATED
+        out.append(records.replace(
             f, related=tuple(ordered[:MAX_RELATED]),
             message=f"{f.message} (related locations: {MAX_RELATED} are listed, {more} more "
                     "are not)"))

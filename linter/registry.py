@@ -6,9 +6,10 @@ notice and skipped; the other rules still run.
 
 from __future__ import annotations
 
-import dataclasses
+
+from lunalint.record import opt, record
+from lunalint import record as records
 import importlib
-from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
@@ -18,10 +19,10 @@ from lunalint.rules.base import Rule
 ENTRY_POINT_GROUP = "lunalint.rules"
 
 
-@dataclass
+@record(frozen=False)
 class Registry:
-    rules: dict[str, Rule] = field(default_factory=dict)
-    notices: list[str] = field(default_factory=list)
+    rules: dict[str, Rule] = opt(factory=dict)
+    notices: list[str] = opt(factory=list)
 
     def add(self, rule: Rule, origin: str) -> None:
         if rule.id in self.rules:
@@ -121,4 +122,4 @@ def _load_plugins(registry: Registry) -> None:
         if not found:
             registry.notices.append(f"plugin {ep.name!r} ({ep.value}) defines no lunalint rules")
         for rule in found:
-            registry.add(dataclasses.replace(rule, origin=dist), f"plugin {dist}")
+            registry.add(records.replace(rule, origin=dist), f"plugin {dist}")

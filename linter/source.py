@@ -16,7 +16,7 @@ import codecs
 import errno
 import os
 import stat
-from dataclasses import dataclass
+from lunalint.record import record
 
 # Larger files are not read: a single run must not hold unbounded input in memory.
 MAX_BYTES = 256 * 1024 * 1024
@@ -36,7 +36,7 @@ _REASONS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Loaded:
     text: str | None  # None when the file could not be read as text
     problem: str | None  # why it could not be read, or a note on how it was decoded

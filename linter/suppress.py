@@ -19,12 +19,13 @@ Suppressed findings keep their place in the list with ``Finding.suppression`` se
 
 from __future__ import annotations
 
-import dataclasses
+
+from lunalint.record import opt, record
+from lunalint import record as records
 import datetime as _dt
 import os
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 from lunalint.findings import Finding, Level, Suppression
 from lunalint.model.base import Document, Span
@@ -47,14 +48,14 @@ _LEAD = re.compile(r"^(?:#+|;+|//+)\s*")
 _HEAD = re.compile(r"\blunalint\s*:\s*ignore\s*\[", re.IGNORECASE)
 
 
-@dataclass
+@record(frozen=False)
 class Directive:
     path: str
     span: Span            # the comment
     rules: tuple[str, ...]
     reason: str
     target_line: int      # the line whose findings it covers
-    used: set[str] = field(default_factory=set)
+    used: set[str] = opt(factory=set)
 
 
 def parse_directives(doc: ClientConfig, known: set[str]) -> tuple[list[Directive], list[Finding]]:
@@ -197,11 +198,11 @@ def _suppressed(finding: Finding, directives: dict[tuple[str, int], list[Directi
     for d in directives.get((finding.path, finding.span.line), ()):
         if finding.rule in d.rules:
             d.used.add(finding.rule)
-            return dataclasses.replace(finding, suppression=Suppression(
+            return records.replace(finding, suppression=Suppression(
                 "inSource", d.reason, f"{d.path}:{d.span.line}"))
     for waiver in waivers:
         if _waiver_covers(waiver, finding, settings):
-            return dataclasses.replace(finding, suppression=Suppression(
+            return records.replace(finding, suppression=Suppression(
                 "external", waiver.reason, waiver.origin))
     return finding
 
@@ -210,7 +211,7 @@ def apply_levels(findings: Iterable[Finding], levels: dict[str, Level]) -> list[
     """Findings with the configuration file's per-rule ``level`` overrides applied."""
     if not levels:
         return list(findings)
-    return [dataclasses.replace(f, level=levels[f.rule]) if f.rule in levels else f
+    return [records.replace(f, level=levels[f.rule]) if f.rule in levels else f
             for f in findings]
 
 

@@ -13,7 +13,7 @@ whose version is written with other digits (``7.٧.1``, ``7.²``) or is longer i
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from lunalint.record import opt, record
 from functools import total_ordering
 
 from lunalint.chars import MAX_DIGITS
@@ -25,13 +25,14 @@ MAX_PARTS = 8
 
 
 @total_ordering
-@dataclass(frozen=True, slots=True, eq=False)
+@record(eq=False)
 class Version:
     """A parsed version: ``release`` numbers, optional ``build`` text, and the original text."""
 
     release: tuple[int, ...]
     build: str | None = None
-    text: str = field(default="")
+    text: str = opt("")
+    _key: tuple | None = opt(None, init=False, repr=False, compare=False)
 
     @classmethod
     def parse(cls, text: str) -> Version | None:
@@ -60,10 +61,13 @@ class Version:
     @property
     def key(self) -> tuple[int, ...]:
         """The release padded to at least three numbers, without trailing zeros beyond."""
-        parts = list(self.release) + [0] * max(0, 3 - len(self.release))
-        while len(parts) > 3 and parts[-1] == 0:
-            parts.pop()
-        return tuple(parts)
+        key = self._key
+        if key is None:  # (computed once: versions are compared many times)
+            parts = list(self.release) + [0] * max(0, 3 - len(self.release))
+            while len(parts) > 3 and parts[-1] == 0:
+                parts.pop()
+            key = self._key = tuple(parts)
+        return key
 
     @property
     def major(self) -> int:

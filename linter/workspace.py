@@ -17,21 +17,20 @@ Rules read a :class:`Workspace`; they never open files.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from lunalint import facts as factsmod
 from lunalint.facts import FileFacts
 from lunalint.model.base import Span
 from lunalint.model.config import ClientConfig, HaGroup, ha_groups
+from lunalint.record import cached, opt, record
 from lunalint.versions import Version
 
 if TYPE_CHECKING:  # built from facts on demand; a run over configs only never imports them
     from lunalint.model.export import HaGroupStatus, HsmPolicies, PolicySet, Slot
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Where:
     """A place in a file."""
 
@@ -39,7 +38,7 @@ class Where:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Sourced:
     """A model object together with the file it came from."""
 
@@ -47,14 +46,14 @@ class Sourced:
     item: object
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ClientVersion:
     version: Version
     where: Where | None  # the banner, or None when it came from `facts`
     origin: str  # "banner" or "facts"
 
 
-@dataclass(frozen=True)
+@record
 class Member:
     """One member serial of a group, with everything the exports say about it."""
 
@@ -65,6 +64,7 @@ class Member:
     hsm: Sourced | None = None  # HsmPolicies of the owning HSM (longest serial prefix)
     # What-if (``--target-firmware``): the firmware the member is assumed to run instead.
     assumed_firmware: Version | None = None
+    _cache: dict = opt(factory=dict, init=False, repr=False, compare=False)
 
     @property
     def slot(self) -> Slot | None:
@@ -78,7 +78,7 @@ class Member:
     def hsm_policies(self) -> HsmPolicies | None:
         return self.hsm.item if self.hsm else None  # type: ignore[return-value]
 
-    @cached_property
+    @cached
     def firmware(self) -> tuple[Version, Where] | None:
         """The member's firmware and the line that prints it (slot list, else its HSM). In a
         what-if run, the assumed firmware, on the line of the real one (else where the group
@@ -88,18 +88,22 @@ class Member:
             return self.assumed_firmware, now[1] if now is not None else self.listed
         return self.current_firmware
 
-    @cached_property
+    @cached
     def current_firmware(self) -> tuple[Version, Where] | None:
         """The firmware the captures show, what-if or not."""
         slot = self.slot
-        if slot is not None and slot.firmware is not None and slot.firmware_field is not None:
-            return slot.firmware, Where(self.partition.path, slot.firmware_field.span)
+        if slot is not None:
+            firmware = slot.firmware  # (parsed once here: it is a computed property)
+            if firmware is not None and slot.firmware_field is not None:
+                return firmware, Where(self.partition.path, slot.firmware_field.span)
         hsm = self.hsm_policies
-        if hsm is not None and hsm.firmware is not None and hsm.firmware_field is not None:
-            return hsm.firmware, Where(self.hsm.path, hsm.firmware_field.span)
+        if hsm is not None:
+            firmware = hsm.firmware
+            if firmware is not None and hsm.firmware_field is not None:
+                return firmware, Where(self.hsm.path, hsm.firmware_field.span)
         return None
 
-    @cached_property
+    @cached
     def authentication(self) -> tuple[str, Where] | None:
         slot = self.slot
         if slot is not None and slot.authentication and slot.authentication_span is not None:
@@ -111,7 +115,7 @@ class Member:
         return any((self.partition, self.policies))
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class Group:
     """An HA group: from a client configuration, from `hagroup listgroups`, or both.
 
@@ -146,7 +150,7 @@ class Group:
         return ((where.path, where.span, message),) if where is not None else ()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class HsmShown:
     """An HSM as LunaSH `hsm show` printed it."""
 
@@ -155,7 +159,7 @@ class HsmShown:
     model: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ExportSummary:
     """What the workspace keeps of a capture beyond its records: its path, the client version
     its banner shows, and the replica partitions it shows (POL302: cloning allowed, Key
@@ -178,7 +182,7 @@ class ExportSummary:
         return "export"
 
 
-@dataclass(frozen=True)
+@record
 class Workspace:
     """The linked project. ``configs`` are the configurations as linking sees them (the
     sections named in :data:`lunalint.facts.LINKED_SECTIONS`, no lines); ``exports`` are
@@ -188,11 +192,12 @@ class Workspace:
     configs: tuple[ClientConfig, ...]
     exports: tuple[ExportSummary, ...]
     groups: tuple[Group, ...]
-    facts: dict = field(default_factory=dict, compare=False)
-    by_config: dict = field(default_factory=dict, compare=False, repr=False)
+    facts: dict = opt(factory=dict, compare=False)
+    by_config: dict = opt(factory=dict, compare=False, repr=False)
     # Each file's linked forms (configurations and export summaries), in file order: a host
     # file (a script or runbook embedding Luna parts) has one per part.
-    forms: dict = field(default_factory=dict, compare=False, repr=False)
+    forms: dict = opt(factory=dict, compare=False, repr=False)
+    _cache: dict = opt(factory=dict, init=False, repr=False, compare=False)
 
     def groups_of(self, config: ClientConfig) -> tuple[Group, ...]:
         """The groups ``config`` defines (looked up, not scanned for): by the object when it
@@ -212,7 +217,7 @@ class Workspace:
         # by identity: hashing a Group hashes its whole configuration
         return tuple({id(g): g for g in [*found, *own]}.values())
 
-    @cached_property
+    @cached
     def _listing_index(self) -> tuple[dict, dict, dict]:
         """Config-defined groups by label and by group serial, and groups by the listing they
         came from: built once, so joining every listing stays linear."""

@@ -167,7 +167,19 @@ def _umask() -> int:
     return mask
 
 
-def replace_at(dir_fd: int, name: str, data: bytes, mode: int = 0o600,
+def _chunks(data: bytes | Iterable[bytes]) -> Iterable[bytes]:
+    """``data`` as pieces: a report may come streamed, one piece at a time."""
+    return (data,) if isinstance(data, (bytes, bytearray, memoryview)) else data
+
+
+def _write_all(fd: int, data: bytes | Iterable[bytes]) -> None:
+    for chunk in _chunks(data):
+        view = memoryview(chunk)
+        while view:
+            view = view[os.write(fd, view):]
+
+
+def replace_at(dir_fd: int, name: str, data: bytes | Iterable[bytes], mode: int = 0o600,
                owner: tuple[int, int] | None = None, sync: bool = True) -> None:
     """Write ``data`` to a new temporary file in the folder ``dir_fd``, then rename it over
     ``name`` there (atomic; a link at ``name`` is replaced, not followed). Raises OSError."""
@@ -177,9 +189,7 @@ def replace_at(dir_fd: int, name: str, data: bytes, mode: int = 0o600,
     fd = os.open(tmp, _NEW, 0o600, dir_fd=dir_fd)
     try:
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
+            _write_all(fd, data)
             if owner is not None:
                 info = os.fstat(fd)
                 if (info.st_uid, info.st_gid) != owner:
@@ -198,14 +208,15 @@ def replace_at(dir_fd: int, name: str, data: bytes, mode: int = 0o600,
         raise
 
 
-def _portable_replace(path: str, data: bytes, mode: int) -> None:
+def _portable_replace(path: str, data: bytes | Iterable[bytes], mode: int) -> None:
     """A temporary file beside ``path`` renamed over it, by path (no descriptor calls)."""
     import tempfile
 
     fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".lunalint-", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            for chunk in _chunks(data):
+                handle.write(chunk)
         os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
@@ -256,7 +267,7 @@ def _check_target(folder: Folder, inputs: set[tuple[int, int]], what: str,
     return info
 
 
-def output(path: str, data: bytes, guard: Iterable[str],
+def output(path: str, data: bytes | Iterable[bytes], guard: Iterable[str],
            inputs: set[tuple[int, int]] = frozenset(), what: str = "a report") -> None:
     """Write a report or baseline atomically (see the module docstring); raises
     :class:`Refused` (a refusal or an OS error, as one line)."""
@@ -268,9 +279,7 @@ def output(path: str, data: bytes, guard: Iterable[str],
                 fd = os.open(folder.name, os.O_WRONLY | _NOFOLLOW | _CLOEXEC
                              | getattr(os, "O_NONBLOCK", 0), dir_fd=folder.fd)
                 try:
-                    view = memoryview(data)
-                    while view:
-                        view = view[os.write(fd, view):]
+                    _write_all(fd, data)
                 finally:
                     os.close(fd)
                 return

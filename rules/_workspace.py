@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from typing import Any, TypeVar
 
+from lunalint.findings import thin_related
 from lunalint.rules.base import Problem
 
 T = TypeVar("T")
@@ -55,8 +56,11 @@ def capped(message: str, related: list | tuple) -> tuple[str, tuple]:
     """``message`` and ``related`` with at most :data:`MAX_RELATED` related locations; when
     some are left out, the message says how many (a capture that repeats a session thousands
     of times must not give each finding thousands of locations)."""
-    if len(related) <= MAX_RELATED:
-        return message, tuple(related)
-    more = len(related) - MAX_RELATED
-    return (f"{message} (related locations: the first {MAX_RELATED} are listed, and {more} "
-            "more)", tuple(related[:MAX_RELATED]))
+    if len(related) > MAX_RELATED:
+        more = len(related) - MAX_RELATED
+        message = (f"{message} (related locations: the first {MAX_RELATED} are listed, and "
+                   f"{more} more)")
+        related = related[:MAX_RELATED]
+    # Only what the report can show is kept (each file's first few, and the count): the
+    # engine then validates and copies what is kept, not every location (issue 21).
+    return message, thin_related(tuple(related))

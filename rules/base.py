@@ -24,10 +24,9 @@ and its level stays below ``error``.
 
 from __future__ import annotations
 
-import inspect
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from lunalint.record import opt, record
 from typing import Any
 
 from lunalint.findings import FIX_CLASSES, Fix, Level
@@ -40,7 +39,7 @@ from lunalint import REPOSITORY  # noqa: F401  (re-exported: plugins may use it)
 _ID = re.compile(r"^[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*$")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Problem:
     """What a check reports: where, what, and optionally a different level or related places.
 
@@ -58,18 +57,35 @@ class Problem:
     fix: Fix | None = None  # the edits that fix it (its rule's ``fix_class`` says how safe)
 
 
-@dataclass(frozen=True)
+@record
 class Context:
     """What a check may consult beyond its own model object."""
 
-    facts: dict[str, Any] = field(default_factory=dict)
+    facts: dict[str, Any] = opt(factory=dict)
     workspace: Any = None
 
 
 Check = Callable[[Any, Context], Iterable[Problem]]
 
 
-@dataclass(frozen=True)
+def cleandoc(doc: str) -> str:
+    """A docstring's text without its indentation (what ``inspect.cleandoc`` gives, without
+    importing ``inspect``, which costs more at start-up than the rule metadata it cleans):
+    tabs expanded, the first line stripped on the left, the common indentation of the other
+    lines removed, blank lines at both ends dropped."""
+    lines = doc.expandtabs().split("\n")
+    margin = min((len(line) - len(line.lstrip()) for line in lines[1:] if line.lstrip()),
+                 default=0)
+    lines[0] = lines[0].lstrip()
+    lines[1:] = [line[margin:] for line in lines[1:]]
+    while lines and not lines[-1]:
+        lines.pop()
+    while lines and not lines[0]:
+        lines.pop(0)
+    return "\n".join(lines)
+
+
+@record
 class Rule:
     id: str
     name: str
@@ -79,7 +95,7 @@ class Rule:
     description: str
     reference: str
     fix: str
-    check: Check = field(repr=False, compare=False)
+    check: Check = opt(repr=False, compare=False)
     bad: str = ""
     good: str = ""
     tags: tuple[str, ...] = ()
@@ -102,7 +118,7 @@ class Rule:
     # rule's finding with the same path and anchor after the link stage. Per-file rules put
     # their fix on the Problem instead.
     fixer: Callable[[Any, Context], Iterable[tuple[str, Fix]]] | None = \
-        field(default=None, repr=False, compare=False)
+        opt(None, repr=False, compare=False)
 
     @property
     def needs_workspace(self) -> bool:
@@ -192,13 +208,13 @@ def rule(rule_id: str, name: str, level: Level, *, summary: str, reference: str,
         raise ValueError(f"rule {rule_id}: placeholders must be 'decide' or 'keep'")
 
     def wrap(check: Check) -> Rule:
-        doc = inspect.cleandoc(check.__doc__ or "")
+        doc = cleandoc(check.__doc__ or "")
         if placeholders == "decide" and scope in ("config", "document"):
             check = template_aware(check, level)
         return Rule(rule_id, name, level, scope, summary, doc, reference, fix, check,
-                    inspect.cleandoc(bad) if bad else "", inspect.cleandoc(good) if good else "",
+                    cleandoc(bad) if bad else "", cleandoc(good) if good else "",
                     tuple(tags), precision, security_severity, uses_workspace=uses_workspace,
-                    cites=tuple(cites), basis=basis, basis_note=inspect.cleandoc(basis_note),
+                    cites=tuple(cites), basis=basis, basis_note=cleandoc(basis_note),
                     fix_class=fix_class, fixer=fixer)
 
     return wrap

@@ -5,8 +5,8 @@ From the vendor's configuration file summary, HA logging, CKlog and RSA mechanis
 
 from __future__ import annotations
 
-import difflib
 import re
+from functools import cache
 
 SECTIONS: dict[str, tuple[str, ...]] = {
     "Chrystoki2": ("LibUNIX", "LibUNIX64", "LibNT", "LibHPUX"),
@@ -52,6 +52,21 @@ def canonical_section(name: str) -> str | None:
 
 def canonical_key(section: str, key: str) -> str | None:
     """The canonical spelling of ``key`` in ``section``, or None when it is not catalogued."""
+    found = _CANONICAL.get((section, key), _UNSEEN)
+    if found is _UNSEEN:
+        found = _canonical_key(section, key)
+        if len(_CANONICAL) >= 65536:  # (bounded: a hostile file may spell keys endlessly)
+            _CANONICAL.clear()
+        _CANONICAL[(section, key)] = found
+    return found
+
+
+# Keys repeat across files (every config has the same few dozen): looked up once each.
+_CANONICAL: dict[tuple[str, str], str | None] = {}
+_UNSEEN = object()
+
+
+def _canonical_key(section: str, key: str) -> str | None:
     for known in SECTIONS.get(section, ()):
         if known.casefold() == key.casefold():
             return known
@@ -66,6 +81,8 @@ def canonical_key(section: str, key: str) -> str | None:
 
 def closest(word: str, candidates: list[str] | tuple[str, ...]) -> str | None:
     folded = {c.casefold(): c for c in candidates}
+    import difflib  # (only for an unknown name)
+
     match = difflib.get_close_matches(word.casefold(), list(folded), n=1, cutoff=0.6)
     return folded[match[0]] if match else None
 
@@ -105,20 +122,19 @@ TYPOS: dict[str, dict[str, str]] = {
 }
 
 
+@cache
 def _typo_patterns() -> dict[str, tuple[tuple[re.Pattern[str], str], ...]]:
+    """Compiled on the first unknown key (most runs meet none)."""
     return {section: tuple(
         (re.compile("^" + re.escape(typo).replace(r"\{\}", r"(\d+)") + "$", re.IGNORECASE),
          meant) for typo, meant in table.items())
         for section, table in TYPOS.items()}
 
 
-_TYPOS = _typo_patterns()
-
-
 def suggest_key(section: str, key: str) -> str | None:
     """The key probably meant by unknown ``key`` in ``section`` (canonical name): a known
     misspelling first, else the closest known key, else None."""
-    for pattern, meant in _TYPOS.get(section, ()):
+    for pattern, meant in _typo_patterns().get(section, ()):
         m = pattern.match(key)
         if m:
             return meant.format(*m.groups())

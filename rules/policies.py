@@ -118,14 +118,17 @@ def pol302(ws: Workspace, ctx: Context) -> Iterator[Problem]:
                                          for r in g.related()}, key=lambda r: (r[0], r[1]))
         return related_of[serial]
 
+    shown_of: dict[str, tuple] = {}  # per serial: (the cap's note, the locations kept)
     for export in ws.exports:
         for serial, span in export.replicas:
             who = f"partition {serial}" if serial else "this partition"
-            message, where = capped(
-                f"{who} allows cloning but denies Key Management Functions (policy 28 = 0): "
-                "keys can be cloned in and out by HA but not created here; this is the "
-                "legitimate HA replica design, since cloning a key in is not creating it",
-                related(serial or ""))
+            if (serial or "") not in shown_of:
+                shown_of[serial or ""] = capped("", related(serial or ""))
+            note, where = shown_of[serial or ""]
+            message = (f"{who} allows cloning but denies Key Management Functions (policy 28 = "
+                       "0): keys can be cloned in and out by HA but not created here; this is "
+                       "the legitimate HA replica design, since cloning a key in is not "
+                       "creating it" + note)
             found.append(Problem(span, message, anchor=f"{serial or 'unknown'}/policy-28",
                                  intentional=True, path=export.path, related=where))
     yield from unique(found)

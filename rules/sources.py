@@ -12,7 +12,7 @@ Rules that rest on what is seen in real files, or on lunalint's own reasoning, s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from lunalint.record import record
 
 # How sure a rule is of the fact behind it.
 DOCUMENTED = "documented"  # a vendor page says it
@@ -22,7 +22,7 @@ OWN = "lunalint"  # the rule is about lunalint itself (suppressions): no vendor 
 BASES = (DOCUMENTED, SEEN, INFERRED, OWN)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Page:
     """A vendor documentation page."""
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from lunalint.record import record
 
 # Numbers and invisible characters, shared by readers, model, rules and the link stage.
 from lunalint.chars import (MAX_DIGITS, ascii_hex, ascii_int, invisible_chars,  # noqa: F401
                             is_ascii_digits, number_trouble, show_char, show_invisible)
 
 
-@dataclass(frozen=True, slots=True, order=True)
+@record(order=True)
 class Span:
     """A 1-based region of a file; ``end_column`` is one past the last character."""
 
@@ -28,7 +28,7 @@ class Span:
         return Span(first.line, first.column, last.end_line, last.end_column)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SyntaxProblem:
     """Something a reader could not read; rule SYN001 reports it.
 
@@ -44,7 +44,7 @@ class SyntaxProblem:
     follows: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Document:
     """What every parsed file carries: where it came from and its text, line by line."""
 
@@ -57,7 +57,7 @@ class Document:
         raise NotImplementedError
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Host(Document):
     """A file that is not itself a Luna file but embeds some (a shell script's heredocs, a
     Markdown runbook's fenced blocks, a Helm or Ansible YAML block, `configurator` calls).

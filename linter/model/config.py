@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from lunalint.record import opt, record
 
 from lunalint.model.base import Document, Span, split_items
 
 _SECRET_KEY = re.compile(r"pass|pin|secret", re.IGNORECASE)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Entry:
     """``Key = value;`` (brace form) or ``Key=value`` (INI form)."""
 
@@ -41,13 +41,13 @@ class Entry:
         return bool(_SECRET_KEY.search(self.key))
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Section:
     name: str
     header_span: Span
     name_span: Span
     entries: tuple[Entry, ...]
-    _index: dict[str, tuple[Entry, ...]] = field(default_factory=dict, init=False, repr=False,
+    _index: dict[str, tuple[Entry, ...]] = opt(factory=dict, init=False, repr=False,
                                                  compare=False)
 
     def __post_init__(self) -> None:
@@ -69,7 +69,7 @@ class Section:
         return key.casefold() in self._index
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ClientConfig(Document):
     """A client configuration file as ordered sections of ordered entries.
 
@@ -98,7 +98,9 @@ class ClientConfig(Document):
     loop_regions: tuple[tuple[int, int], ...] = ()
     # Sections by folded name, built once: rules look sections up by name many times, and a
     # file may repeat a section thousands of times.
-    _by_name: dict[str, tuple[Section, ...]] = field(default_factory=dict, init=False,
+    # The HA groups (``ha_groups``), computed once: a dozen rules ask for them.
+    _ha_groups: tuple | None = opt(None, init=False, repr=False, compare=False)
+    _by_name: dict[str, tuple[Section, ...]] = opt(factory=dict, init=False,
                                                      repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -148,7 +150,7 @@ _PART_NAMES = {"label": "Label", "sn": "SN", "members": "Members",
                "standbymembers": "StandbyMembers"}
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Serial:
     """One member serial as written in a ``VirtualTokenNNMembers`` list."""
 
@@ -156,7 +158,7 @@ class Serial:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class HaGroup:
     """An HA group defined by the ``VirtualTokenNN*`` keys of one index ``NN``."""
 
@@ -195,6 +197,13 @@ def ha_groups(config: ClientConfig) -> tuple[HaGroup, ...]:
 
     When a key repeats, the last one takes effect (as for every other key).
     """
+    found = config._ha_groups
+    if found is None:
+        found = config._ha_groups = _ha_groups(config)
+    return found
+
+
+def _ha_groups(config: ClientConfig) -> tuple[HaGroup, ...]:
     parts: dict[str, dict[str, Entry]] = {}
     for entry in config.entries("VirtualToken"):
         m = _GROUP_KEY.match(entry.key)

@@ -16,14 +16,14 @@ Numbers (slot ids, policy numbers and values, codes) are ASCII digits of bounded
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from lunalint.record import opt, record
 from typing import Any
 
 from lunalint.model.base import Document, Span, ascii_int
 from lunalint.versions import Version
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Field:
     """A ``Key -> value`` or ``Key: value`` line of tool output."""
 
@@ -63,10 +63,10 @@ def _find(fields: tuple[Field, ...], *names: str, index: dict | None = None) -> 
 
 def _index_field() -> Any:
     """A per-object cache for :func:`_find`, excluded from init, repr and comparison."""
-    return field(default_factory=dict, init=False, repr=False, compare=False)
+    return opt(factory=dict, init=False, repr=False, compare=False)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Slot:
     """One slot block of ``slot list`` (or the LunaCM start-up list).
 
@@ -137,7 +137,7 @@ class Slot:
 Partition = Slot
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CommandResult:
     """``Command Result : ...``: ``code`` 0 for ``No Error`` / ``0 (Success)``; ``name`` is the
     symbolic name when printed (``CKR_ACCESS_ID_ALREADY_EXISTS``, ``Success``)."""
@@ -158,7 +158,7 @@ class CommandResult:
         return None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Command:
     """One prompt line and what followed it up to the next prompt.
 
@@ -199,7 +199,7 @@ class Command:
         return None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PolicyValue:
     """One ``N: name : value`` line. Rules key on ``number``, never on ``name``."""
 
@@ -211,7 +211,7 @@ class PolicyValue:
     trailing: str = ""  # text after the value (`-verbose` destructiveness), trimmed
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PolicySet:
     """One ``partition showpolicies`` output: capabilities and policies by number.
 
@@ -226,7 +226,7 @@ class PolicySet:
     slot: Slot | None
     command_index: int | None
     elided: bool = False
-    _by_number: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    _by_number: dict = opt(factory=dict, init=False, repr=False, compare=False)
 
     @property
     def serial(self) -> str | None:
@@ -257,7 +257,7 @@ class PolicySet:
         return self.policies.get(number)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class HsmPolicy:
     """An HSM policy or capability: LunaSH table row or LunaCM ``N: name : value`` line.
 
@@ -289,7 +289,7 @@ class HsmPolicy:
         return None if n is None else n != 0
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class HsmPolicies:
     """``hsm showpolicies``: LunaSH (header fields, capability and policy tables) or LunaCM
     (``HSM Capabilities`` / ``HSM Policies`` headings; no serial printed, see ``slot``)."""
@@ -303,7 +303,7 @@ class HsmPolicies:
     slot: Slot | None
     command_index: int | None
     elided: bool = False
-    _by_code: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    _by_code: dict = opt(factory=dict, init=False, repr=False, compare=False)
     _keys: dict = _index_field()
 
     @property
@@ -354,7 +354,7 @@ class HsmPolicies:
         return self.policies.get(code)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class HsmInfo:
     """LunaSH ``hsm show``: its ``Key: value`` lines."""
 
@@ -401,7 +401,7 @@ class HsmInfo:
         return Version.parse(text) if text else None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SerialRef:
     """One serial in a comma-separated list (``Group Members: s1, s2``)."""
 
@@ -409,7 +409,7 @@ class SerialRef:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class HaMember:
     """A row of the ``hagroup listgroups`` member table."""
 
@@ -430,7 +430,7 @@ class HaMember:
         return self.status.lower() == "down"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class HaGroupStatus:
     """One group of ``hagroup listgroups``, with the listing's global settings."""
 
@@ -492,7 +492,7 @@ class HaGroupStatus:
         return self.setting("Only Show HA Slots")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Banner:
     """The LunaCM banner line: ``LunaCM v10.4.0-417. Copyright ...``."""
 
@@ -502,7 +502,7 @@ class Banner:
     version_span: Span | None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Export(Document):
     """A LunaCM / LunaSH capture: a whole session, or one command's saved output."""
 

@@ -14,9 +14,10 @@ agree on every line they both accept.
 
 from __future__ import annotations
 
-import dataclasses
+
 import re
-from dataclasses import dataclass, field
+from lunalint import record as records
+from lunalint.record import opt, record
 from functools import cache
 from typing import Any
 
@@ -48,7 +49,7 @@ _WORDS = {
 }
 
 
-@dataclass(slots=True)
+@record(frozen=False)
 class _Statement:
     """What one line statement says, before the reader places it in a section."""
 
@@ -224,6 +225,9 @@ def split_lines(text: str) -> list[str]:
     return lines
 
 
+_OPENS = re.compile(r"=\s*\{(?!\{)\s*$")
+
+
 def sniff_form(text: str) -> str | None:
     """``"brace"`` or ``"ini"`` from the content, or None when it looks like neither."""
     brace = ini = 0
@@ -233,7 +237,7 @@ def sniff_form(text: str) -> str | None:
             continue
         if line.startswith("[") and "]" in line:
             ini += 1
-        elif re.search(r"=\s*\{(?!\{)\s*$", line) or line == "}":
+        elif _OPENS.search(line) or line == "}":
             brace += 1
         elif line.endswith(";"):
             brace += 1
@@ -242,12 +246,12 @@ def sniff_form(text: str) -> str | None:
     return "brace" if brace >= ini else "ini"
 
 
-@dataclass
+@record(frozen=False)
 class _Open:
     name: str
     header_span: Span
     name_span: Span
-    entries: list[Entry] = field(default_factory=list)
+    entries: list[Entry] = opt(factory=list)
 
     def freeze(self) -> Section:
         return Section(self.name, self.header_span, self.name_span, tuple(self.entries))
@@ -285,8 +289,11 @@ def read_config(path: str, text: str, form: str | None = None) -> ClientConfig:
     blocks: list[tuple[str, int]] = []  # open template blocks, innermost last: (kind, line)
     loop_regions: list[tuple[int, int]] = []
 
+    # No template token anywhere (the common case): no line has a placeholder or a template
+    # directive, so the per-line template checks are skipped (one search of the whole text).
+    templated = template.has_template_syntax(text) or "[%" in text
     for number, line in enumerate(lines, start=1):
-        found = template.placeholders(line)
+        found = template.placeholders(line) if templated else []
         for start, end, syntax in found:
             templates.append(Span(number, start + 1, number, end + 1))
             syntaxes.setdefault(syntax)
@@ -305,7 +312,7 @@ def read_config(path: str, text: str, form: str | None = None) -> ClientConfig:
             if template.alone(line):
                 open_lines.append(number)
                 continue
-        elif _TEMPLATE_DIRECTIVE.match(line):
+        elif templated and _TEMPLATE_DIRECTIVE.match(line):
             continue
         parsed = template.mask(line, found)
         try:
@@ -313,7 +320,7 @@ def read_config(path: str, text: str, form: str | None = None) -> ClientConfig:
         except Exception as error:  # lark's UnexpectedInput, or anything a bad line provokes
             broken, statements = _explain(parser, form, parsed, number, error)
             if found:
-                broken = dataclasses.replace(broken, message=_unfill(broken.message))
+                broken = records.replace(broken, message=_unfill(broken.message))
             if form == "ini" and not statements and line.lstrip().startswith("["):
                 # A broken `[Name` header: the entries below belong to the section it meant
                 # to open, not to the one before it; they are left outside any section.

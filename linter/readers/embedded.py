@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from lunalint.record import record
 
 from lunalint import discover
 
@@ -47,7 +47,7 @@ _SHELL_NAMES = re.compile(r"(?i)^(dockerfile|containerfile)([.-].*)?$|^[\w.-]*en
 _MAKE_NAMES = re.compile(r"(?i)^(gnu)?makefile$")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Part:
     """One embedded configuration or capture: its kind, form and host-length text."""
 
@@ -57,7 +57,7 @@ class Part:
     origin: str  # what it is, in words: "heredoc to /etc/Chrystoki.conf"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SetValue:
     """One `configurator setValue -s SECTION -e KEY -v VALUE` call, with host positions
     (1-based line, 0-based columns) of the section, key and value words."""

@@ -754,9 +754,9 @@ def _hsm_policy(p: PolicyValue) -> HsmPolicy:
 
 
 def _replace_slot(h: HsmPolicies, slot: Slot | None) -> HsmPolicies:
-    import dataclasses
+    from lunalint import record as records
 
-    return dataclasses.replace(h, slot=slot)
+    return records.replace(h, slot=slot)
 
 
 def _last(fields: tuple[Field, ...], *names: str) -> Field | None:

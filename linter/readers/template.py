@@ -18,7 +18,7 @@ envsubst (``${HSM}``, ``$HSM``), Ruby interpolation (``#{ip}``) and ``@@NAME@@``
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from lunalint.record import record
 
 # What a placeholder is replaced with while parsing: a private-use character, which no key,
 # value or grammar token uses and which lark's terminals accept as ordinary text.
@@ -51,7 +51,7 @@ _BLOCK_OPEN_JINJA = {"for", "if", "macro", "block", "call", "filter", "set_block
 _BLOCK_CLOSE_JINJA = re.compile(r"^end\w*$")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Control:
     """What a control line does to the structure: open a loop, open another block, close the
     innermost one, or nothing (``else``, an include, a comment)."""

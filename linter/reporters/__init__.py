@@ -10,10 +10,11 @@ its own stderr messages through :func:`neutralise` too.
 
 from __future__ import annotations
 
-import dataclasses
+
+from lunalint.record import opt, record
+from lunalint import record as records
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
 from importlib import import_module
 from typing import Any
 
@@ -56,14 +57,14 @@ def neutralise(text: str, columns: bool = False, keep: str = "") -> str:
 
 
 def _neutral_finding(f: Finding) -> Finding:
-    related = tuple(dataclasses.replace(r, path=neutralise(r.path), message=neutralise(r.message))
+    related = tuple(records.replace(r, path=neutralise(r.path), message=neutralise(r.message))
                     for r in f.related)
     suppression = f.suppression
     if suppression is not None:
-        suppression = dataclasses.replace(suppression,
+        suppression = records.replace(suppression,
                                           justification=neutralise(suppression.justification),
                                           origin=neutralise(suppression.origin))
-    return dataclasses.replace(
+    return records.replace(
         f, rule=neutralise(f.rule), message=neutralise(f.message), path=neutralise(f.path),
         anchor=neutralise(f.anchor), help_uri=neutralise(f.help_uri), related=related,
         suppression=suppression,
@@ -71,30 +72,30 @@ def _neutral_finding(f: Finding) -> Finding:
 
 
 def _neutral_report(report: "Report") -> "Report":
-    return dataclasses.replace(
+    return records.replace(
         report, findings=[_neutral_finding(f) for f in report.findings],
         notices=[neutralise(n) for n in report.notices],
         fixed=[neutralise(f) for f in report.fixed], paths=[neutralise(p) for p in report.paths])
 
 
-@dataclass
+@record(frozen=False)
 class Report:
     """Everything a reporter may render."""
 
     findings: list[Finding]  # what to show (suppressed ones only with --include-suppressed)
     files: int
     suppressed: int = 0
-    rules: list = field(default_factory=list)  # Rule metadata, for SARIF's rule table
-    notices: list[str] = field(default_factory=list)  # tool notices (plugins, skipped files)
+    rules: list = opt(factory=list)  # Rule metadata, for SARIF's rule table
+    notices: list[str] = opt(factory=list)  # tool notices (plugins, skipped files)
     srcroot: str = "."  # directory SARIF URIs are relative to
     category: str = ""  # SARIF automationDetails.id suffix
     color: bool = False
-    fixed: list[str] = field(default_factory=list)  # baseline entries no longer found
-    paths: list[str] = field(default_factory=list)  # every linted file (JUnit: one testcase each)
+    fixed: list[str] = opt(factory=list)  # baseline entries no longer found
+    paths: list[str] = opt(factory=list)  # every linted file (JUnit: one testcase each)
     summary: bool = True  # text: end with the one-line summary (off with --quiet)
     fixes_applied: int | None = None  # with --fix: how many fixes were made
     # The redaction boundary: every rendered report passes through it (see ``renderer``).
-    redactor: Redactor = field(default_factory=Redactor)
+    redactor: Redactor = opt(factory=Redactor)
     # Audit facts (``lunalint.audit.AuditFacts``) for the formats in AUDIT_FORMATS, else None.
     facts: Any = None
     include_suppressed: bool = False  # whether suppressed findings were asked for
@@ -131,6 +132,42 @@ def renderer(name: str) -> Callable[[Report], str]:
                              lines=name in LINE_FORMATS, github=name == "github")
 
 
+def streamer(name: str) -> Callable[[Report], Iterator[str]]:
+    """Like :func:`renderer`, but the report comes in pieces, each through the same boundary,
+    for a caller that writes them as they come (a large SARIF log is never held whole).
+    A format without a ``chunks`` function comes as one piece."""
+    if name not in FORMATS:
+        raise ValueError(f"unknown format {name!r}")
+    module = import_module(f"lunalint.reporters.{name}")
+    pieces = getattr(module, "chunks", None)
+    if pieces is None or name in LINE_FORMATS:
+        whole = renderer(name)
+        return lambda report: iter((whole(report),))
+
+    def streamed(report: Report) -> Iterator[str]:
+        clean = _redacted_report(report)
+        for piece in pieces(clean):
+            # Each piece ends at a line end, and no secret value or escaped form of one spans
+            # a line end (they come from one line and the formats escape line ends), so
+            # scrubbing piece by piece finds what scrubbing the whole text finds.
+            yield report.redactor.output(piece)
+
+    return streamed
+
+
+def batched(first: str, rest: Iterable[str], end: str, size: int = 1 << 16) -> Iterator[str]:
+    """``first`` and ``rest`` joined by ``",\n"``, then ``"\n" + end``, in pieces of about
+    ``size`` characters that each end at a line end."""
+    buf, n = [first], len(first)
+    for line in rest:
+        if n >= size:
+            yield ",\n".join(buf) + ",\n"
+            buf, n = [], 0
+        buf.append(line)
+        n += len(line)
+    yield ",\n".join(buf) + "\n" + end
+
+
 def statistics_renderer(name: str) -> Callable[[Report], str]:
     """``--statistics``: findings counted per rule, as ``text`` or ``json``, through the same
     redaction boundary as every report."""
@@ -150,17 +187,21 @@ def summary_line(report: Report) -> str:
     return _through_boundary(text.summary, lines=True)(report)
 
 
+def _redacted_report(report: Report) -> Report:
+    return records.replace(
+        report, findings=report.redactor.findings(report.findings),
+        notices=[report.redactor.text(n) for n in report.notices],
+        fixed=[report.redactor.text(f) for f in report.fixed],
+        paths=[report.redactor.text(p) for p in report.paths],
+        facts=None if report.facts is None else report.facts.redacted(report.redactor.text))
+
+
 def _through_boundary(render: Callable[[Report], str], lines: bool = False,
                       github: bool = False) -> Callable[[Report], str]:
     """``render`` behind redaction and, for formats read as lines (``lines``), behind
     :func:`neutralise`."""
     def redacted(report: Report) -> str:
-        clean = dataclasses.replace(
-            report, findings=report.redactor.findings(report.findings),
-            notices=[report.redactor.text(n) for n in report.notices],
-            fixed=[report.redactor.text(f) for f in report.fixed],
-            paths=[report.redactor.text(p) for p in report.paths],
-            facts=None if report.facts is None else report.facts.redacted(report.redactor.text))
+        clean = _redacted_report(report)
         if lines:
             clean = _neutral_report(clean)
         out = report.redactor.output(render(clean))

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 from lunalint import __version__
 from lunalint.findings import Finding
-from lunalint.reporters import Report
+from lunalint.reporters import Report, batched
 
 
 def finding_dict(f: Finding) -> dict:
@@ -40,6 +41,11 @@ def fix_dict(f: Finding) -> dict | None:
 def render(report: Report) -> str:
     """One object; each finding on a line of its own (readable, diffable) and every piece
     written by the C encoder (``indent`` would force the pure-Python one)."""
+    return "".join(chunks(report))
+
+
+def chunks(report: Report) -> Iterator[str]:
+    """:func:`render` in pieces, each ending at a line end, written as they are made."""
     summary = {"files": report.files, **report.counts(intentional=True),
                "intentional": report.intentional,
                "suppressed": report.suppressed}
@@ -49,6 +55,11 @@ def render(report: Report) -> str:
         summary["what_if"] = report.what_if
     dumps = json.JSONEncoder(ensure_ascii=False).encode
     tool = dumps({"name": "lunalint", "version": __version__})
-    findings = ",\n".join(dumps(finding_dict(f)) for f in report.findings)
-    body = f"[\n{findings}\n]" if findings else "[]"
-    return f'{{"tool": {tool},\n"findings": {body},\n"summary": {dumps(summary)}}}\n'
+    tail = f'"summary": {dumps(summary)}}}\n'
+    lines = (dumps(finding_dict(f)) for f in report.findings)
+    first = next(lines, None)
+    if first is None:
+        yield f'{{"tool": {tool},\n"findings": [],\n' + tail
+        return
+    yield f'{{"tool": {tool},\n"findings": [\n'
+    yield from batched(first, lines, "]," + "\n" + tail)

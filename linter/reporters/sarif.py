@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Iterator
 from urllib.parse import quote
 
 from lunalint import REPOSITORY, __version__
 from lunalint.findings import Finding, Location
-from lunalint.reporters import Report
+from lunalint.reporters import Report, batched
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT_KEY = "lunalintAnchor/v1"
@@ -112,6 +113,12 @@ def _result(f: Finding, srcroot: str, index: dict[str, int]) -> dict:
 
 
 def render(report: Report) -> str:
+    return "".join(chunks(report))
+
+
+def chunks(report: Report) -> Iterator[str]:
+    """The log in pieces, each ending at a line end (one result per line), so that a large
+    log is written as it is made (issue 21) rather than held whole, with its copies."""
     rules = sorted(report.rules, key=lambda r: r.id)
     index = {r.id: i for i, r in enumerate(rules)}
 
@@ -123,19 +130,22 @@ def render(report: Report) -> str:
     driver = {"name": "lunalint", "version": __version__, "semanticVersion": __version__,
               "informationUri": REPOSITORY}
     rule_lines = ",\n".join(dumps(rule_descriptor(r)) for r in rules)
-    parts = [f'{{"$schema": {dumps(SCHEMA)}, "version": "2.1.0", "runs": [{{\n'
-             f'"tool": {{"driver": {dumps(driver)[:-1]}, "rules": [\n{rule_lines}\n]}}}},\n'
-             f'"automationDetails": {dumps({"id": f"lunalint/{report.category}"})},\n'
-             '"columnKind": "unicodeCodePoints",\n']
+    head = (f'{{"$schema": {dumps(SCHEMA)}, "version": "2.1.0", "runs": [{{\n'
+            f'"tool": {{"driver": {dumps(driver)[:-1]}, "rules": [\n{rule_lines}\n]}}}},\n'
+            f'"automationDetails": {dumps({"id": f"lunalint/{report.category}"})},\n'
+            '"columnKind": "unicodeCodePoints",\n')
     if report.what_if:  # the run assumed versions (a property bag, SARIF 2.1.0 §3.8)
-        parts.append(f'"properties": {dumps({"whatIf": report.what_if})},\n')
+        head += f'"properties": {dumps({"whatIf": report.what_if})},\n'
     if report.notices:
         invocations = [{"executionSuccessful": True, "toolExecutionNotifications": [
             {"level": "warning", "message": {"text": n}} for n in report.notices]}]
-        parts.append(f'"invocations": {dumps(invocations)},\n')
+        head += f'"invocations": {dumps(invocations)},\n'
     # One result per line: readable and diffable, and written by the C encoder (``indent``
     # would force the pure-Python one, a quarter of a large run).
-    lines = ",\n".join(dumps(r) for r in results())
-    parts.append(f'"results": [\n{lines}\n]' if lines else '"results": []')
-    parts.append("\n}]}\n")
-    return "".join(parts)
+    lines = (dumps(r) for r in results())
+    first = next(lines, None)
+    if first is None:
+        yield head + '"results": []\n}]}\n'
+        return
+    yield head + '"results": [\n'
+    yield from batched(first, lines, "]\n}]}\n")

@@ -6,10 +6,10 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import re
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from lunalint.findings import Level
+from lunalint.record import opt, record
 from lunalint.settings.errors import ConfigError, _closest, _short, _type_name
 from lunalint.settings.globs import glob_error, glob_match
 
@@ -23,7 +23,7 @@ _TOP_KEYS = ("select", "ignore", "level", "fail-on", "include", "exclude", "kind
 _WAIVER_KEYS = ("rule", "path", "anchor", "reason", "expires")
 
 
-@dataclass(frozen=True)
+@record
 class Waiver:
     rule: str
     path: str
@@ -41,14 +41,14 @@ class Waiver:
         return self.expires is not None and today > self.expires
 
 
-@dataclass(frozen=True)
+@record
 class FactRule:
     path: str
     facts: dict[str, str]
     line: int = 0
 
 
-@dataclass(frozen=True)
+@record
 class Settings:
     """What the configuration file says; the empty default means "nothing configured"."""
 
@@ -56,7 +56,7 @@ class Settings:
     root: str = "."           # directory globs are relative to
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
-    levels: dict[str, Level] = field(default_factory=dict)
+    levels: dict[str, Level] = opt(factory=dict)
     fail_on: str | None = None
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
