@@ -21,7 +21,7 @@ ALLOWED = {
     "lunalint.reporters", "lunalint.reporters.text", "lunalint.rules",
     "lunalint.rules._workspace", "lunalint.rules.base", "lunalint.rules.catalog",
     "lunalint.rules.edits", "lunalint.rules.ha", "lunalint.rules.lib", "lunalint.rules.ops",
-    "lunalint.rules.policies", "lunalint.rules.sources", "lunalint.rules.suppression",
+    "lunalint.rules.policies", "lunalint.rules.sec", "lunalint.rules.sources", "lunalint.rules.suppression",
     "lunalint.rules.syntax", "lunalint.rules.versions", "lunalint.settings",
     "lunalint.settings.errors", "lunalint.settings.globs", "lunalint.settings.loader",
     "lunalint.settings.schema", "lunalint.source",
