@@ -105,11 +105,11 @@ def document_from(loaded: source.Loaded, path: str, shown: str,
             return None  # a binary file met while walking a tree is simply not ours
         return Unreadable(shown, (), (SyntaxProblem(Span(1, 1, 1, 1), loaded.problem or ""),))
     hint = kind
+    if hint is None and discover.embeds(path, loaded.text):
+        # A host is never read as a Luna file itself, whatever one line of it looks like:
+        # its embedded parts are (named or walked alike).
+        return _host(path, shown, loaded.text)
     kind, form = discover.classify(path, loaded.text, kind)
-    if hint is None and discover.embeds(path, kind):
-        host = _host(path, shown, loaded.text)
-        if host is not None or kind is None:
-            return host
     if kind is None:
         return None
     if kind == "config":
@@ -134,18 +134,25 @@ def _host(path: str, shown: str, text: str) -> Document | None:
         return None
     from lunalint.readers.config import config_from_calls, read_config, split_lines
 
+    from lunalint.readers import branches
+
     lines = split_lines(text)
     found, calls = embedded.find(path, text, lines)
+    branch_of = branches.paths(lines, shell=discover.host_kind(path, text) == "shell") \
+        if found or calls else []
     parts: list[Document] = []
     for part in found:
         if part.kind == "config":
-            parts.append(read_config(shown, part.text, part.form))
+            doc = read_config(shown, part.text, part.form, branch_of)
+            if part.partial:  # a fragment (`...` stands for left-out lines)
+                doc = dataclasses.replace(doc, partial=True)
+            parts.append(doc)
         else:
             from lunalint.readers.export import read_export
 
             parts.append(read_export(shown, part.text))
     if calls:
-        parts.append(config_from_calls(shown, lines, calls))
+        parts.append(config_from_calls(shown, lines, calls, branch_of))
     if not parts:
         return None
     return Host(shown, tuple(lines), (), parts=tuple(parts))

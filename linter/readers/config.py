@@ -23,6 +23,7 @@ from typing import Any
 from lunalint import grammars
 from lunalint.model.base import Span, SyntaxProblem
 from lunalint.model.config import _SECRET_KEY, ClientConfig, Entry, Section
+from lunalint.readers import branches as branching
 from lunalint.readers import template
 
 BRACE_GRAMMAR = "chrystoki.lark"
@@ -248,19 +249,27 @@ class _Open:
     header_span: Span
     name_span: Span
     entries: list[Entry] = field(default_factory=list)
+    branch: tuple[tuple[int, int], ...] = ()
 
     def freeze(self) -> Section:
-        return Section(self.name, self.header_span, self.name_span, tuple(self.entries))
+        return Section(self.name, self.header_span, self.name_span, tuple(self.entries),
+                       self.branch)
 
 
-def read_config(path: str, text: str, form: str | None = None) -> ClientConfig:
+def read_config(path: str, text: str, form: str | None = None,
+                branch_of: list | None = None) -> ClientConfig:
     """Parse ``text`` (already decoded) as a client configuration of ``form``.
 
     ``form`` is ``"brace"`` or ``"ini"``; when None it is sniffed from the content.
+    ``branch_of`` gives the branch path of each line (a host's, for an embedded part whose
+    lines are the host's); by default the file's own template conditionals decide it.
     """
     form = form or sniff_form(text) or "brace"
     parser = _parser(form)
     lines = split_lines(text)
+    if branch_of is None:
+        branch_of = (branching.template_paths(lines) if template.has_template_syntax(text)
+                     else [])
     sections: list[Section] = []
     problems: list[SyntaxProblem] = []
     comments: list[tuple[Span, str]] = []
@@ -333,7 +342,8 @@ def read_config(path: str, text: str, form: str | None = None) -> ClientConfig:
                         f"{current.header_span.line}) before section `{st.name}` starts")))
                 close()
                 assert st.name_span is not None
-                current = _Open(st.name, st.span, st.name_span)
+                current = _Open(st.name, st.span, st.name_span,
+                                branch=branch_of[number - 1] if number <= len(branch_of) else ())
                 region += 1
             elif st.kind == "close":
                 if current is None:
@@ -344,7 +354,8 @@ def read_config(path: str, text: str, form: str | None = None) -> ClientConfig:
             else:
                 assert st.name_span is not None and st.value_span is not None
                 entry = Entry(st.name, st.value, st.name_span, st.value_span, st.span,
-                              st.templated_key, st.templated_value, in_loop)
+                              st.templated_key, st.templated_value, in_loop,
+                              branch_of[number - 1] if number <= len(branch_of) else ())
                 if current is None:
                     where = "`Name = { ... }`" if form == "brace" else "a `[Name]` section"
                     problem(SyntaxProblem(st.name_span, (
@@ -470,7 +481,8 @@ def _shorten(text: str, limit: int = 30) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def config_from_calls(path: str, lines: list[str], calls) -> ClientConfig:
+def config_from_calls(path: str, lines: list[str], calls,
+                      branch_of: list | None = None) -> ClientConfig:
     """A partial configuration from `configurator setValue` calls (``calls`` are
     :class:`lunalint.readers.embedded.SetValue`), each call one entry at its host position."""
     sections: dict[str, _Open] = {}
@@ -484,8 +496,10 @@ def config_from_calls(path: str, lines: list[str], calls) -> ClientConfig:
         open_ = sections.get(call.section.casefold())
         if open_ is None:
             open_ = sections[call.section.casefold()] = _Open(call.section, name_span, name_span)
+        branch = branch_of[line - 1] if branch_of and line <= len(branch_of) else ()
         open_.entries.append(Entry(call.key, call.value, key_span, value_span, span,
-                                   bool(template.placeholders(call.key)), bool(found), False))
+                                   bool(template.placeholders(call.key)), bool(found), False,
+                                   branch))
     templates = tuple(Span(c.line, c.value_at[0] + s + 1, c.line, c.value_at[0] + e + 1)
                       for c in calls for s, e, _ in template.placeholders(c.value))
     comments = tuple((Span(n, line.index("#") + 1, n, len(line) + 1), line[line.index("#"):])

@@ -28,8 +28,16 @@ from lunalint import discover
 _CHEAP = ("chrystoki", "crystoki", "lunacm", "lunash", "configurator", "virtualtoken",
           "hasynchronize", "haconfiguration", "lunasa client")
 _TARGET = re.compile(r"(?i)(?:^|[/\\\s\"'=>])((?:chrystoki|crystoki)[\w.-]*\.(?:conf|ini))\b")
-_HEREDOC = re.compile(r"<<(?P<dash>-)?[ \t]*(?P<q>[\"']?)(?P<tag>[A-Za-z_][\w.-]*)(?P=q)")
-_FENCE = re.compile(r"^(?P<indent>[ \t]{0,3})(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^`\n]*)$")
+# `<<EOF`, `<<-EOF` (shell), `<<~EOF` (Ruby); a quoted tag means no expansion.
+_HEREDOC = re.compile(r"<<(?P<dash>[-~])?[ \t]*(?P<q>[\"']?)(?P<tag>[A-Za-z_][\w.-]*)(?P=q)")
+# A fence may be indented: inside a list item it is (a runbook's numbered steps).
+_FENCE = re.compile(r"^(?P<indent>[ \t]*)(?:[-*+][ \t]+|\d+[.)][ \t]+)?(?P<fence>`{3,}|~{3,})"
+                    r"[ \t]*(?P<info>[^`\n]*)$")
+_SHELL_FENCE = frozenset({"bash", "sh", "shell", "zsh", "ksh"})
+# A Markdown line that stands for left-out lines: the block is a fragment.
+_ELISION = frozenset({"...", "\u2026", "[...]", "# ...", "// ..."})
+# Multi-line strings of programs: Nix `''…''`, Python `"""…"""` and `'''…'''`.
+_STRING_OPEN = re.compile(r"(?P<q>''|\"\"\"|\'\'\')[ \t]*$")
 # What follows the key of a YAML block scalar: `: |`, `: >-`, `: |2 # comment`.
 _BLOCK_TAIL = re.compile(r"[ \t]*[|>][+-]?\d*[ \t]*(?:#.*)?$")
 _DEFINE = re.compile(r"^[ \t]*\{\{-?\s*define\s+\"[^\"]*\"\s*-?\}\}")
@@ -39,10 +47,7 @@ _GO_OPEN = re.compile(r"\{\{-?\s*(?:if|range|with|define|block)\b")
 _MD_DIRECTIVE = re.compile(r"^(?P<lead>[ \t]*)<!--[ \t]*(?P<body>lunalint\s*:(?:.*?[^ \t])?)"
                            r"[ \t]*-->[ \t]*$")
 
-SHELL_EXT = frozenset({".sh", ".bash", ".ksh", ".zsh", ".dockerfile", ".containerfile"})
-YAML_EXT = frozenset({".yaml", ".yml", ".tpl", ".tmpl", ".j2"})
-MARKDOWN_EXT = frozenset({".md", ".markdown"})
-_SHELL_NAMES = re.compile(r"(?i)^(dockerfile|containerfile)([.-].*)?$|^[\w.-]*entrypoint[\w.-]*$")
+
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +58,7 @@ class Part:
     form: str | None  # "brace" | "ini" for a config
     text: str
     origin: str  # what it is, in words: "heredoc to /etc/Chrystoki.conf"
+    partial: bool = False  # a fragment (elided lines): checked like a partial configuration
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,19 +76,6 @@ class SetValue:
     call: tuple[int, int]  # the whole call on its line
 
 
-def host_kind(path: str) -> str | None:
-    """``"shell"``, ``"yaml"`` or ``"markdown"`` when ``path`` may embed a Luna part."""
-    name = os.path.basename(path)
-    ext = os.path.splitext(name)[1].lower()
-    if ext in SHELL_EXT or _SHELL_NAMES.match(name):
-        return "shell"
-    if ext in YAML_EXT:
-        return "yaml"
-    if ext in MARKDOWN_EXT:
-        return "markdown"
-    return None
-
-
 def may_hold(text: str) -> bool:
     low = text[:4_000_000].lower()
     return any(word in low for word in _CHEAP)
@@ -90,13 +83,15 @@ def may_hold(text: str) -> bool:
 
 def find(path: str, text: str, lines: list[str]) -> tuple[list[Part], list[SetValue]]:
     """The Luna parts embedded in ``text`` (already split into ``lines``)."""
-    kind = host_kind(path)
+    kind = discover.host_kind(path, text)
     if kind is None or not may_hold(text):
         return [], []
     if kind == "shell":
         return _heredocs(lines), _set_values(lines)
+    if kind == "source":
+        return _heredocs(lines) + _strings(lines), _set_values(lines)
     if kind == "markdown":
-        return _fenced(lines), []
+        return _fenced(lines)
     parts = _yaml_blocks(lines) + _defines(lines)
     return parts, _set_values(lines)
 
@@ -124,7 +119,10 @@ def _kind_of(keep: dict[int, str], name_hint: str = "") -> tuple[str | None, str
 
 
 def _heredocs(lines: list[str]) -> list[Part]:
-    """Shell (and Dockerfile) heredocs whose target is a Luna file, joined per target."""
+    """Shell (and Dockerfile, Ruby) heredocs whose target is a Luna file, joined per target.
+
+    In a heredoc whose tag is not quoted, a line ending in `\\` continues on the next line,
+    as the shell reads it: the two are joined on the first line's number."""
     by_target: dict[str, dict[int, str]] = {}
     order: list[str] = []
     i = 0
@@ -150,6 +148,8 @@ def _heredocs(lines: list[str]) -> list[Part]:
                 text = " " * stripped + text[stripped:]
             body[j] = text
             j += 1
+        if not doc.group("q"):
+            _join_continued(body)
         if target is not None:
             name = target.group(1)
             key = os.path.basename(name).lower()
@@ -166,12 +166,63 @@ def _heredocs(lines: list[str]) -> list[Part]:
     return parts
 
 
-def _fenced(lines: list[str]) -> list[Part]:
+def _join_continued(body: dict[int, str]) -> None:
+    """Join each line ending in an unescaped `\\` with the next (the next becomes blank)."""
+    numbers = sorted(body)
+    k = 0
+    while k < len(numbers) - 1:
+        first = numbers[k]
+        text = body[first]
+        while text.endswith("\\") and not text.endswith("\\\\") and k < len(numbers) - 1:
+            k += 1
+            text = text[:-1] + body[numbers[k]]
+            body[numbers[k]] = ""
+        body[first] = text
+        k += 1
+
+
+def _strings(lines: list[str]) -> list[Part]:
+    """Multi-line string literals of a program (Nix `''`, Python triple quotes) that hold a
+    Luna configuration; those naming a target are joined per target, as heredocs are."""
+    by_target: dict[str, dict[int, str]] = {}
+    order: list[str] = []
+    i = 0
+    while i < len(lines):
+        m = _STRING_OPEN.search(lines[i]) if ("''" in lines[i] or '""' in lines[i]) else None
+        if m is None:
+            i += 1
+            continue
+        quote = m.group("q")
+        body: dict[int, str] = {}
+        j = i + 1
+        while j < len(lines) and not lines[j].lstrip().startswith(quote):
+            body[j] = lines[j]
+            j += 1
+        target = _TARGET.search(lines[i]) or (_TARGET.search(lines[i - 1]) if i else None)
+        key = os.path.basename(target.group(1)).lower() if target else f"string on line {i + 1}"
+        if key not in by_target:
+            by_target[key] = {}
+            order.append(key)
+        by_target[key].update(body)
+        i = j + 1
+    parts = []
+    for key in order:
+        named = key.endswith((".conf", ".ini"))
+        part = _config_part(lines, by_target[key],
+                            f"string written to {key}" if named else key, key if named else "")
+        if part is not None:
+            parts.append(part)
+    return parts
+
+
+def _fenced(lines: list[str]) -> tuple[list[Part], list[SetValue]]:
     """Fenced blocks of a Markdown file that hold a client configuration or a capture.
 
     `<!-- lunalint: ignore[...] reason -->` comments in the Markdown carry inline
     suppressions for a block: the directive is given to the part as a `#` comment."""
     blocks: dict[tuple[str, str | None], dict[int, str]] = {}  # per kind and form
+    partial: set[tuple[str, str | None]] = set()
+    script: dict[int, str] = {}  # the lines of `bash`/`sh` blocks: one script, in order
     parts: list[Part] = []
     i = 0
     while i < len(lines):
@@ -180,14 +231,27 @@ def _fenced(lines: list[str]) -> list[Part]:
             i += 1
             continue
         fence = m.group("fence")
+        indent = len(lines[i]) - len(lines[i].lstrip(" \t"))
         body: dict[int, str] = {}
         j = i + 1
         while j < len(lines):
             close = lines[j].strip()
             if close.startswith(fence[0] * len(fence)) and not close.strip(fence[0]):
                 break
-            body[j] = lines[j]
+            text = lines[j]
+            lead = len(text) - len(text.lstrip(" "))
+            # A block indented in a list item: its lines lose that indent in the rendering;
+            # shown as blanks, so columns stay the host's.
+            body[j] = " " * min(lead, indent) + text[min(lead, indent):] if indent else text
             j += 1
+        info = m.group("info").strip().lower().split(" ")[0].strip("{}.")
+        if info in _SHELL_FENCE:
+            script.update(body)
+            i = j + 1
+            continue
+        elided = {n for n, text in body.items() if text.strip() in _ELISION}
+        for n in elided:
+            body[n] = ""
         kind, form = _kind_of(body) if body else (None, None)
         if kind is not None:
             # Directives just above the fence carry over: the nearest on the fence line itself
@@ -200,10 +264,16 @@ def _fenced(lines: list[str]) -> list[Part]:
             # A runbook shows one file, or one session, in pieces: join them (one part per
             # kind and form, so a runbook of many blocks is read once, not once per block).
             blocks.setdefault((kind, form), {}).update(body)
+            if elided:
+                partial.add((kind, form))
         i = j + 1
     for (kind, form), body in sorted(blocks.items(), key=lambda item: item[0][0] != "config"):
-        parts.append(Part(kind, form, _blank(len(lines), body), "fenced blocks"))
-    return parts
+        parts.append(Part(kind, form, _blank(len(lines), body), "fenced blocks",
+                          (kind, form) in partial))
+    if not script:
+        return parts, []
+    shell = [script.get(n, "") for n in range(len(lines))]
+    return parts + _heredocs(shell), _set_values(shell)
 
 
 def _yaml_blocks(lines: list[str]) -> list[Part]:
