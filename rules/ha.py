@@ -92,17 +92,20 @@ def ha101(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
     finding is an error there."""
     if not ha_groups(config):
         return
-    entry = config.get("HAConfiguration", "HAOnly")
-    if entry is not None and entry.value.strip() == "1":
+    # Each value that may take effect (one per branch of a template or script conditional).
+    entries = config.alternatives("HAConfiguration", "HAOnly")
+    wrong = [e for e in entries if e.value.strip() != "1"]
+    if entries and not wrong:
         return
     level = Level.ERROR if uses_stc(config, ctx) else None
     why = "; this client uses Secure Trusted Channel, where member sessions break the HA slot" \
         if level else ""
-    if entry is not None:
+    for entry in wrong:
         yield Problem(entry.span, (
             f"HA groups are defined but `HAOnly` is `{entry.value}`; set `HAOnly = 1` so "
             f"applications see only the HA virtual slots{why}"),
             anchor="HAConfiguration/HAOnly", level=level)
+    if entries:
         return
     section = config.section("HAConfiguration")
     if section is None:

@@ -36,6 +36,8 @@ _TEMPLATE_DIRECTIVE = re.compile(
     r"|\{%.*%\}|\[%.*%\])[ \t\r]*$"
 )
 
+_CLOSE_SEMI = re.compile(r"^[ \t\ufeff]*\}[ \t]*(?P<semi>;)[ \t;]*(?:#.*)?\r?$")
+
 _WORDS = {
     "SECTION_OPEN": "a section header `Name = {`",
     "KEY": "a key",
@@ -320,6 +322,15 @@ def read_config(path: str, text: str, form: str | None = None,
         try:
             statements = parser.parse(parsed, number)
         except Exception as error:  # lark's UnexpectedInput, or anything a bad line provokes
+            semi = _CLOSE_SEMI.match(parsed) if form == "brace" else None
+            if semi is not None:
+                # `};` (seen in a vendor guide): one finding here; the `}` still closes the
+                # section, so the end of the file does not say it was never closed.
+                at = semi.start("semi")
+                problem(SyntaxProblem(Span(number, at + 1, number, at + 2), (
+                    "a section ends with `}` alone: remove the `;` after it")), follows=True)
+                close()
+                continue
             broken, statements = _explain(parser, form, parsed, number, error)
             if found:
                 broken = dataclasses.replace(broken, message=_unfill(broken.message))
@@ -511,5 +522,6 @@ def config_from_calls(path: str, lines: list[str], calls,
     return ClientConfig(path=path, lines=own, problems=(), form="brace",
                         sections=tuple(o.freeze() for o in sections.values()),
                         comments=comments, template_spans=templates,
-                        template_syntaxes=("shell/envsubst",) if templates else (),
+                        template_syntaxes=tuple(dict.fromkeys(
+                            name for c in calls for _, _, name in template.placeholders(c.value))),
                         partial=True)

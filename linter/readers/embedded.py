@@ -118,7 +118,7 @@ def _kind_of(keep: dict[int, str], name_hint: str = "") -> tuple[str | None, str
     return kind, form
 
 
-def _heredocs(lines: list[str]) -> list[Part]:
+def _heredocs(lines: list[str], indented: bool = False) -> list[Part]:
     """Shell (and Dockerfile, Ruby) heredocs whose target is a Luna file, joined per target.
 
     In a heredoc whose tag is not quoted, a line ending in `\\` continues on the next line,
@@ -138,6 +138,8 @@ def _heredocs(lines: list[str]) -> list[Part]:
         j = i + 1
         while j < len(lines):
             candidate = lines[j].lstrip("\t") if dash else lines[j]
+            if indented:  # a script shown in an indented Markdown block
+                candidate = candidate.lstrip(" \t")
             if candidate.rstrip("\r") == tag:
                 break
             # `<<-` strips leading TABs: show them as the spaces the target file does not
@@ -273,7 +275,7 @@ def _fenced(lines: list[str]) -> tuple[list[Part], list[SetValue]]:
     if not script:
         return parts, []
     shell = [script.get(n, "") for n in range(len(lines))]
-    return parts + _heredocs(shell), _set_values(shell)
+    return parts + _heredocs(shell, indented=True), _set_values(shell)
 
 
 def _yaml_blocks(lines: list[str]) -> list[Part]:
@@ -386,6 +388,9 @@ def _set_values(lines: list[str]) -> list[SetValue]:
     return out
 
 
+_OPAQUE = {"{{": "}}", "<%": "%>", "${": "}", "$(": ")", "{%": "%}"}
+
+
 def _words(line: str, start: int) -> list[tuple[str, int, int]]:
     """Shell words of ``line`` from ``start``, each with the columns of its text (quotes
     excluded); a word that is not closed runs to the end of the line."""
@@ -413,7 +418,11 @@ def _words(line: str, start: int) -> list[tuple[str, int, int]]:
             continue
         j = i
         while j < n and line[j] not in " \t;&|":
-            j += 1
+            closer = _OPAQUE.get(line[j:j + 2])
+            end = line.find(closer, j + 2) if closer else -1
+            # A template placeholder is one opaque word, blanks and pipes included
+            # (`{{ .Values.a | include "b" }}`).
+            j = end + len(closer) if end >= 0 else j + 1
         word = line[i:j]
         if word.endswith("\\") and j >= n:
             word = word[:-1]
