@@ -19,9 +19,10 @@ EXPORT_NAME = re.compile(r"(?i)\.(lunacm|lunash)\.(txt|log)$")
 SNIFF_EXTENSIONS = frozenset({".conf", ".ini", ".txt", ".log", ".cfg", ".out", ".md",
                               ".markdown", ".sh", ".bash", ".ksh", ".zsh", ".yaml", ".yml",
                               ".tpl", ".tmpl", ".j2", ".dockerfile", ".containerfile",
-                              ".erb", ".rb", ".nix", ""})
+                              ".erb", ".rb", ".nix", ".mk", ""})
 # Files without a telling extension that may write a Luna file (Dockerfiles, entrypoints).
-SNIFF_NAMES = re.compile(r"(?i)^(dockerfile|containerfile)([.-].*)?$|^[\w.-]*entrypoint[\w.-]*$")
+SNIFF_NAMES = re.compile(r"(?i)^(dockerfile|containerfile)([.-].*)?$|^[\w.-]*entrypoint[\w.-]*$"
+                         r"|^(gnu)?makefile$")
 SNIFF_BYTES = 65536
 
 _SECTIONS = (r"Chrystoki2|Luna|CardReader|Misc|LunaSA Client|Secure Trusted Channel|VirtualToken"
@@ -88,7 +89,8 @@ YAML_EXT = frozenset({".yaml", ".yml", ".tpl", ".tmpl", ".j2"})
 MARKDOWN_EXT = frozenset({".md", ".markdown"})
 SOURCE_EXT = frozenset({".rb", ".nix", ".py", ".rake", ".pp", ".pl", ".ps1", ".go", ".java"})
 _SHELL_NAMES = re.compile(r"(?i)^(dockerfile|containerfile)([.-].*)?$|^[\w.-]*entrypoint[\w.-]*$"
-                          r"|^(?:makefile|gnumakefile|vagrantfile|jenkinsfile)$")
+                          r"|^(?:vagrantfile|jenkinsfile)$")
+_MAKE_NAMES = re.compile(r"(?i)^(gnu)?makefile$")
 _SHEBANG = re.compile(r"\A\ufeff?#![ \t]*(?P<cmd>\S+)(?:[ \t]+(?P<arg>\S+))?")
 _SHELLS = frozenset({"sh", "bash", "dash", "ksh", "zsh", "ash", "busybox"})
 # Lines only a program holds (never a Luna file): Ruby, Nix, Python and shell syntax.
@@ -105,7 +107,7 @@ _SHELL_LINE = re.compile(r"(?m)^[ \t]*(?:(?:fi|done|esac|then)[ \t]*$|set[ \t]+-
 
 
 def host_kind(path: str, text: str | None = None) -> str | None:
-    """``"shell"``, ``"yaml"``, ``"markdown"`` or ``"source"`` when ``path`` is a host that
+    """``"shell"``, ``"makefile"``, ``"yaml"``, ``"markdown"`` or ``"source"`` when ``path`` is a host that
     may embed Luna parts, else None. A Luna file name (``Chrystoki.conf``, ``*.lunacm.txt``)
     is never a host. Otherwise the name decides (an extension, `Dockerfile`, an entrypoint);
     failing that the whole ``text`` does: a shebang, or program syntax on several lines
@@ -116,6 +118,8 @@ def host_kind(path: str, text: str | None = None) -> str | None:
     ext = os.path.splitext(name)[1].lower()
     if ext in SHELL_EXT or _SHELL_NAMES.match(name):
         return "shell"
+    if ext == ".mk" or _MAKE_NAMES.match(name):
+        return "makefile"
     if ext in YAML_EXT:
         return "yaml"
     if ext in MARKDOWN_EXT:

@@ -134,12 +134,15 @@ def _host(path: str, shown: str, text: str) -> Document | None:
         return None
     from lunalint.readers.config import config_from_calls, read_config, split_lines
 
-    from lunalint.readers import branches
+    from lunalint.readers import branches, commands
 
     lines = split_lines(text)
-    found, calls = embedded.find(path, text, lines)
-    branch_of = branches.paths(lines, shell=discover.host_kind(path, text) == "shell") \
-        if found or calls else []
+    host = discover.host_kind(path, text)
+    script = commands.read(host, lines) if host is not None else commands.Commands()
+    found, calls = embedded.find(path, text, lines, script.appends)
+    calls = [*calls, *script.set_values]
+    branch_of = branches.paths(lines, shell=host in ("shell", "makefile")) \
+        if found or calls or script.settings else []
     parts: list[Document] = []
     for part in found:
         if part.kind == "config":
@@ -151,8 +154,10 @@ def _host(path: str, shown: str, text: str) -> Document | None:
             from lunalint.readers.export import read_export
 
             parts.append(read_export(shown, part.text))
-    if calls:
-        parts.append(config_from_calls(shown, lines, calls, branch_of))
+    if calls or script.settings:
+        parts.append(config_from_calls(shown, lines, calls, script.settings, branch_of))
+    if script.found:
+        parts.append(commands.session(shown, lines, script, host or "shell"))
     if not parts:
         return None
     return Host(shown, tuple(lines), (), parts=tuple(parts))

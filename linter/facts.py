@@ -70,6 +70,12 @@ class FileFacts:
     statuses: tuple = ()  # every `hagroup listgroups` group, in file order
     replicas: tuple = ()  # (serial or None, span of policy 28) POL302's partitions
     infos: tuple = ()  # (serial, label, model) of each LunaSH `hsm show` (audit reports)
+    # (serial, firmware text, span) of every HSM or partition the capture shows with its
+    # firmware (`slot list`, `hsm show`, `hsm showinfo`, `hsm showpolicies`), the last of each
+    firmwares: tuple = ()
+    # a script's session: (host kind, ((label, span) of each group created), (span of each
+    # command enabling HA-only), uses STC)
+    script: tuple | None = None
 
     def plain(self) -> dict:
         """The facts as JSON-ready data (integer line keys become pairs)."""
@@ -78,7 +84,8 @@ class FileFacts:
                 "banner": self.banner,
                 "serials": self.serials, "slots": self.slots, "policy_sets": self.policy_sets,
                 "hsms": self.hsms, "slot_hsms": self.slot_hsms, "statuses": self.statuses,
-                "replicas": self.replicas, "infos": self.infos}
+                "replicas": self.replicas, "infos": self.infos, "firmwares": self.firmwares,
+                "script": self.script}
 
     @classmethod
     def from_plain(cls, data: dict) -> FileFacts:
@@ -89,7 +96,8 @@ class FileFacts:
                    _tuples(data["banner"]), _tuples(data["serials"]),
                    _tuples(data["slots"]), _tuples(data["policy_sets"]), _tuples(data["hsms"]),
                    _tuples(data["slot_hsms"]), _tuples(data["statuses"]),
-                   _tuples(data["replicas"]), _tuples(data.get("infos", ())))
+                   _tuples(data["replicas"]), _tuples(data.get("infos", ())),
+                   _tuples(data.get("firmwares", ())), _tuples(data.get("script")))
 
 
 def _tuples(value: Any) -> Any:
@@ -262,7 +270,59 @@ def _export_facts(export, wanted: set[int]) -> FileFacts:
         slot_hsms=tuple((k, _hsm(v)) for k, v in slot_hsms.items()),
         statuses=tuple(_status(g) for g in export.ha_groups), replicas=tuple(replicas),
         infos=tuple((i.serial, i.label, i.model) for i in getattr(export, "hsms", ())
-                    if i.serial))
+                    if i.serial),
+        firmwares=_firmwares(export, wanted), script=_script(export, wanted))
+
+
+def _firmwares(export, wanted: set[int]) -> tuple:
+    """Every HSM or partition the capture shows with its firmware, the last of each serial."""
+    found: dict[str, tuple] = {}
+
+    def put(serial, f) -> None:
+        if serial and f is not None and f.value.strip():
+            key = serial.strip()
+            found.pop(key, None)
+            found[key] = (key, f.value.strip(), _s(f.span))
+            wanted.add(f.value_span.line)
+
+    for slot in export.slots:
+        if not slot.ha_virtual:
+            put(slot.serial, slot.firmware_field)
+    for info in getattr(export, "hsms", ()):
+        put(info.serial, info.field("Firmware") or info.field("Firmware Version"))
+    for hp in export.hsm_policies:
+        put(hp.serial, hp.firmware_field)
+    for command in export.commands:
+        if command.name == "hsm showinfo" and command.fields:
+            serial = firmware = None
+            for f in command.fields:
+                k = f.key.casefold()
+                if k in ("serial number", "serial #", "hsm serial number", "serial"):
+                    serial = f.value
+                elif k in ("firmware version", "firmware", "hsm firmware version"):
+                    firmware = f
+            put(serial, firmware)
+    return tuple(found.values())
+
+
+def _script(export, wanted: set[int]) -> tuple | None:
+    script = getattr(export, "script", None)
+    if script is None:
+        return None
+    wanted.update(c.span.line for c in script.creates)
+    return (script.host, tuple((c.label, _s(c.span)) for c in script.creates),
+            tuple(_s(s) for s in script.ha_only), bool(script.stc))
+
+
+def script_of(t) -> Any:
+    """A :class:`lunalint.model.script.Script` back from facts (credentials are not kept)."""
+    if t is None:
+        return None
+    from lunalint.model.script import GroupCreation, Script
+
+    host, creates, ha_only, stc = t
+    return Script(host, (), tuple(GroupCreation(label, span(sp)) for label, sp in creates),
+                  tuple(span(sp) for sp in ha_only), bool(stc))
 
 
 # --- plain → model (in the main process, only for what the rules look at) ---------------------

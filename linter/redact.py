@@ -113,7 +113,13 @@ def secrets_of(doc: Document) -> Secrets:
                 for m in _PAIR.finditer(line):
                     if _secret_key(m.group(1)) and not _is_label(line, m):
                         ranges.setdefault(number, []).append(m.span(2))
-    values = set()
+    # A script's session knows its literal credentials word by word (`sshpass -pS3cret`,
+    # a value split over lines, a `plink -pw` value): each is secret wherever it stands.
+    known = [c for c in getattr(getattr(doc, "script", None), "credentials", ())]
+    for c in known:
+        if c.span.line == c.span.end_line:
+            ranges.setdefault(c.span.line, []).append((c.span.column - 1, c.span.end_column - 1))
+    values = {c.value for c in known if c.value}
     clean: dict[int, tuple[tuple[int, int], ...]] = {}
     for number, spans in ranges.items():
         line = doc.lines[number - 1]

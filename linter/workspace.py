@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lunalint import facts as factsmod
 from lunalint.facts import FileFacts
@@ -157,6 +157,9 @@ class ExportSummary:
     # (HA114-HA116) get this summary in place of the capture's model.
     ha_groups: tuple[HaGroupStatus, ...] = ()
     hsms: tuple[HsmShown, ...] = ()  # what LunaSH `hsm show` printed (for audit reports)
+    # (serial, firmware text, span) of every HSM or partition shown with its firmware
+    firmwares: tuple = ()
+    script: Any = None  # a script's session: lunalint.model.script.Script (no credentials)
 
     @property
     def kind(self) -> str:
@@ -293,7 +296,7 @@ class Linker:
         self.root = root
         self.facts = facts or {}
         self.configs: list[ClientConfig] = []
-        self.exports: list[tuple] = []  # (path, version, replicas, listing indexes, hsm show)
+        self.exports: list[tuple] = []  # (path, version, replicas, listings, hsm show, …)
         self.partitions = _Records(factsmod.slot_of)
         self.policies = _Records(factsmod.policy_set_of)
         self.hsm_plain: dict[str, tuple[str, tuple]] = {}
@@ -322,7 +325,8 @@ class Linker:
         self.exports.append((f.path, version, tuple(
             (serial, factsmod.span(s)) for serial, s in f.replicas),
             range(first, first + len(f.statuses)),
-            tuple(HsmShown(*info) for info in f.infos)))
+            tuple(HsmShown(*info) for info in f.infos), f.firmwares,
+            factsmod.script_of(f.script)))
         for key, record in f.slots:
             self.partitions.put(key, f.path, record)
         if version is not None:
@@ -413,8 +417,8 @@ class Linker:
                 by_config.setdefault(id(config), []).append(group)
                 by_config.setdefault(config.path, []).append(group)
         exports = [ExportSummary(path, version, replicas,
-                                 tuple(status_at(i) for i in listed), shown)
-                   for path, version, replicas, listed, shown in exports]
+                                 tuple(status_at(i) for i in listed), shown, firmwares, script)
+                   for path, version, replicas, listed, shown, firmwares, script in exports]
         versions = {e.path: e for e in exports}
         for i, (path, _) in enumerate(statuses):
             if i in claimed:

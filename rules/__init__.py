@@ -9,5 +9,6 @@ BUILTIN_MODULES = (
     "lunalint.rules.versions",
     "lunalint.rules.policies",
     "lunalint.rules.ops",
+    "lunalint.rules.sec",
     "lunalint.rules.suppression",
 )

@@ -882,3 +882,118 @@ def ha116(export: Export, ctx: Context) -> Iterator[Problem]:
                     f"member {member.serial} of HA group `{name}` is down: the group has lost "
                     "a member's redundancy; fix it and run `hagroup recover`"),
                     anchor=f"listgroups/{name}/{member.serial}/down", related=related())
+
+
+@rule("HA117", "script-group-without-ha-only", Level.WARNING, scope="export",
+      summary="A script creates an HA group and never enables HA-only mode",
+      reference="Thales recommends enabling HA-only mode on all clients running HA groups: "
+                "without it, slot numbers shift as members fail and recover, and applications "
+                "can use member slots directly (with Secure Trusted Channel, a session opened "
+                "on a member slot makes the HA slot fail with CKR_ACCESS_ID_ALREADY_EXISTS). A "
+                "script that creates the group is where the client is set up, so it is where "
+                "HA-only belongs: `hagroup haonly -enable`.",
+      cites=(sources.HA_ONLY_ENABLE, sources.HA_TROUBLESHOOTING),
+      fix="Add `lunacm -c \"hagroup haonly -enable\"` (older clients: `vtl haAdmin -HAOnly "
+          "-enable`) after the group is created, or `configurator setValue -s HAConfiguration "
+          "-e HAOnly -v 1`, or commit the client configuration with `HAOnly = 1;`.",
+      bad="""
+          lunacm -c "hagroup createGroup -label payments -serialNumber 1238696044 -password $PW"
+          """,
+      good="""
+          lunacm -c "hagroup createGroup -label payments -serialNumber 1238696044 -password $PW"
+          lunacm -c "hagroup haonly -enable"
+          """,
+      tags=("ha", "reliability", "security", "scripts"), security_severity=6.0,
+      uses_workspace=True)
+def ha117(export, ctx: Context) -> Iterator[Problem]:
+    """The script counterpart of HA101: a script (shell, Dockerfile, Ansible task, template of
+    a script, Makefile, runbook) creates an HA group (`hagroup createGroup`, `vtl haAdmin
+    -newGroup`) and nothing enables HA-only: not the script (`hagroup haonly -enable`, `vtl
+    haAdmin -HAOnly -enable`, `configurator setValue -s HAConfiguration -e HAOnly -v 1`, a
+    heredoc or `echo` writing `HAOnly = 1`) and no client configuration in the workspace
+    (`HAOnly = 1` in `HAConfiguration`). Reported at each create command. An error when the
+    client uses Secure Trusted Channel (the script sets up STC, or a configuration in the
+    workspace has a `Secure Trusted Channel` section)."""
+    script = getattr(export, "script", None)
+    if script is None or not script.creates or script.ha_only:
+        return
+    configs = ctx.workspace.configs if ctx.workspace is not None else ()
+    for config in configs:
+        entry = config.get("HAConfiguration", "HAOnly")
+        if entry is not None and entry.value.strip().strip("\"'") == "1":
+            return
+    stc = script.stc or any(c.section("Secure Trusted Channel") is not None for c in configs)
+    why = ("; this client uses Secure Trusted Channel, where member sessions break the HA "
+           "slot") if stc else ""
+    for create in script.creates:
+        label = f"`{create.label}`" if create.label else "an HA group"
+        yield Problem(create.span, (
+            f"this script creates HA group {label} but never enables HA-only mode, and no "
+            "client configuration in the workspace sets `HAOnly = 1`; add `hagroup haonly "
+            f"-enable` so applications see only the HA virtual slots{why}"),
+            anchor=f"script/create:{create.label or ''}", level=Level.ERROR if stc else None)
+
+
+def _hardware(slot) -> str | None:
+    """"pcie" for a Luna PCIe HSM 7 partition (`Model -> Luna K7`), "network" for a Network
+    HSM 7 one (`Model -> LunaSA …`, `Slot Description -> Net Token Slot`), else None."""
+    if slot is None:
+        return None
+    model = (slot.model or "").strip().casefold()
+    described = slot.field("Slot Description")
+    description = described.value.casefold() if described is not None else ""
+    if model.startswith("lunasa") or "net token slot" in description:
+        return "network"
+    if model.startswith("luna k7") or model == "k7":
+        return "pcie"
+    return None
+
+
+@rule("HA118", "mixed-pcie-network-members", Level.ERROR, scope="workspace",
+      summary="An HA group has both Luna PCIe HSM 7 and Luna Network HSM 7 members",
+      reference="The vendor's HA setup page: HA groups cannot contain both Luna PCIe HSM 7s "
+                "and Luna Network HSM 7s. In `slot list`, a Luna PCIe HSM 7 partition shows "
+                "`Model -> Luna K7`; a Network HSM 7 partition shows `Model -> LunaSA …` and "
+                "`Slot Description -> Net Token Slot`.",
+      cites=(sources.HA_SETUP, sources.PCIE_74_LOCAL_PARTITION),
+      fix="Build the group from one kind of HSM only: remove the PCIe members from a group of "
+          "Network HSMs (or the reverse) and give them a group of their own.",
+      bad="""
+          Model ->                Luna K7            (member 1541234567001)
+          Model ->                LunaSA 7.7.1       (member 1541235567002)""",
+      good="""
+          Model ->                LunaSA 7.7.1       (member 1541234567001)
+          Model ->                LunaSA 7.7.1       (member 1541235567002)""",
+      tags=("ha", "hardware"), security_severity=5.0)
+def ha118(ws, ctx: Context) -> Iterator[Problem]:
+    """The members' own `slot list` blocks tell which kind of HSM each is. Reported once per
+    group, where the group is defined (its Label entry, or its `hagroup listgroups` label),
+    with each member's `Model` line as a related location. Members whose slot is not captured
+    are not judged."""
+    for group in ws.groups:
+        kinds: dict[str, list] = {}
+        for member in group.members + group.standby:
+            slot = member.slot
+            kind = _hardware(slot)
+            if kind is not None:
+                kinds.setdefault(kind, []).append(member)
+        if len(kinds) < 2:
+            continue
+        where = group.defined_at
+        if where is None:
+            continue
+        related = []
+        for kind, members in sorted(kinds.items()):
+            for member in members:
+                f = member.slot.field("Model") or member.slot.field("Slot Description")
+                path = member.partition.path if member.partition is not None else where.path
+                what = "Luna PCIe HSM 7" if kind == "pcie" else "Luna Network HSM 7"
+                related.append((path, f.span if f else member.slot.span,
+                                f"member {member.serial} is a {what}"))
+        pcie = ", ".join(m.serial for m in kinds["pcie"])
+        network = ", ".join(m.serial for m in kinds["network"])
+        yield Problem(where.span, (
+            f"HA group `{group.label}` mixes Luna PCIe HSM 7 members ({pcie}) with Luna Network "
+            f"HSM 7 members ({network}); an HA group cannot contain both kinds"),
+            anchor=f"group:{group.label}/mixed-hardware", path=where.path,
+            related=tuple(related))

@@ -83,6 +83,8 @@ def ops401(export: Export, ctx: Context) -> Iterator[Problem]:
         if name is None:
             continue
         slot = command.slot_id if command.slot_id is not None else "?"
+        if command.slot_id is None and command.slot is not None and command.slot.label:
+            slot = f"`{command.slot.label}`"  # a script selected the group's slot by label
         yield Problem(command.span, (
             f"`{' '.join(name)}` ran on slot {slot}, an HA virtual slot; administrative "
             "commands must run on each member's own slot"),

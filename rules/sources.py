@@ -91,6 +91,15 @@ HSM_POLICIES = Page("HSM Capabilities and Policies", "Luna 7",
 STC_CREATE = Page("Creating an STC Connection", "Luna 7",
                   f"{_NET7}/admin_partition/connections/stc/create_stc.htm")
 SLOT_NUMBERING = Page("Slot Numbering", "Luna 7", f"{_NET7}/admin_partition/slot_numbering.htm")
+HA_ONLY_ENABLE = Page("Enabling/Disabling HA Only Mode", "Luna 7",
+                      f"{_NET7W}/admin_partition/ha/setup/haonly.htm")
+LUNACM_FEATURES = Page("LunaCM Features", "Luna 7 (PCIe)",
+                       "https://thalesdocs.com/gphsm/luna/7/docs/pci/Content/lunacm/using/"
+                       "lunacm_features.htm")
+PCIE_74_LOCAL_PARTITION = Page(
+    "Configuring a local password-authenticated partition", "Luna 7.4 (PCIe)",
+    "https://thalesdocs.com/gphsm/luna/7.4/docs/pci/Content/configuration/partition_create/"
+    "hsm-so_action_to_config_local_pw-ppso_partition_1b.htm")
 CKLOG = Page("CKlog", "Luna 6.3 SDK (SDK utilities)")
 RSA_REMAP = Page("RSA Mechanism Remap", "Luna 7.1 and 7.2 SDK")
 

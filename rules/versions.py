@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from lunalint import facts as factsmod
 from lunalint.findings import Level
 from lunalint.rules import sources
 from lunalint.rules._workspace import odd_ones, unique
@@ -112,9 +113,13 @@ def ver205(ws: Workspace, ctx: Context) -> Iterator[Problem]:
     minimum clients per firmware line. Firmware older than the table's first row (Luna 6 and
     earlier), between its rows, or newer than its last row has no row, so those rules stay
     silent about it; this note says so, on the firmware line, instead of letting the silence
-    read as "checked". Standby members are included."""
+    read as "checked". Standby members are included, and so is any other HSM or partition a
+    capture shows with its firmware (`slot list`, LunaSH `hsm show`, `hsm showinfo`, `hsm
+    showpolicies`), on that capture's firmware line."""
     facts = ws.facts
-    if not any(m.firmware is not None for g in ws.groups for m in g.members + g.standby):
+    shown = [(e.path, fw) for e in ws.exports for fw in getattr(e, "firmwares", ())]
+    if not shown and not any(m.firmware is not None for g in ws.groups
+                             for m in g.members + g.standby):
         return  # no firmware known: the table is not even read
     from lunalint import firmware as fwtable
 
@@ -143,6 +148,20 @@ def ver205(ws: Workspace, ctx: Context) -> Iterator[Problem]:
                 "supports it and add a `firmware:` row under `facts` in .lunalint.yaml"),
                 anchor=f"{member.serial}/firmware-unknown", path=where.path,
                 related=group.related()))
+    for path, (serial, text, span_) in shown:
+        version = Version.parse(text)
+        if version is None or fwtable.row_for(version, facts) is not None:
+            continue
+        if fwtable.newer_than_known(version, facts):
+            why = "newer than lunalint's client/firmware table knows"
+        elif version < first:
+            why = f"older than lunalint's client/firmware table covers (it starts at {first})"
+        else:
+            why = "in no row of lunalint's client/firmware table"
+        found.append(Problem(factsmod.span(span_), (
+            f"{serial} runs firmware {version}, {why}: the client version rules could not "
+            "check it; check that the HSM Client supports it and add a `firmware:` row under "
+            "`facts` in .lunalint.yaml"), anchor=f"{serial}/firmware-unknown", path=path))
     yield from unique(found)
 
 

@@ -515,6 +515,9 @@ class Export(Document):
     ha_groups: tuple[HaGroupStatus, ...] = ()
     elisions: tuple[Span, ...] = ()  # `...` / `[OUTPUT OMITTED]` lines
     fields: tuple[Field, ...] = ()  # generic fields of output before the first prompt
+    # A session read from a script's command lines (no output): what else the script does
+    # (lunalint.model.script.Script); None for a capture.
+    script: Any = None
 
     @property
     def kind(self) -> str:

@@ -492,11 +492,18 @@ def _shorten(text: str, limit: int = 30) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def config_from_calls(path: str, lines: list[str], calls,
+def config_from_calls(path: str, lines: list[str], calls, settings=(),
                       branch_of: list | None = None) -> ClientConfig:
     """A partial configuration from `configurator setValue` calls (``calls`` are
-    :class:`lunalint.readers.embedded.SetValue`), each call one entry at its host position."""
+    :class:`lunalint.readers.embedded.SetValue`), each call one entry at its host position,
+    and from the LunaCM / `vtl` commands that set a client setting (``settings``, from
+    :func:`lunalint.readers.commands.read`: `hagroup haonly -enable` is `HAOnly = 1`)."""
     sections: dict[str, _Open] = {}
+    for section, key, value, key_word, value_word, span in settings:
+        open_ = sections.get(section.casefold())
+        if open_ is None:
+            open_ = sections[section.casefold()] = _Open(section, span, span)
+        open_.entries.append(Entry(key, value, key_word.span, value_word.span, span))
     for call in calls:
         line = call.line
         name_span = Span(line, call.section_at[0] + 1, line, call.section_at[1] + 1)
@@ -516,7 +523,8 @@ def config_from_calls(path: str, lines: list[str], calls,
     comments = tuple((Span(n, line.index("#") + 1, n, len(line) + 1), line[line.index("#"):])
                      for n, line in enumerate(lines, start=1)
                      if line.lstrip().startswith("#") and "lunalint" in line)
-    calls_on = {c.line for c in calls} | {span.line for span, _ in comments}
+    calls_on = {c.line for c in calls} | {span.line for span, _ in comments} \
+        | {n for *_, span in settings for n in range(span.line, span.end_line + 1)}
     # Only the call lines belong to this configuration (a host's other lines are not its own).
     own = tuple(line if n in calls_on else "" for n, line in enumerate(lines, start=1))
     return ClientConfig(path=path, lines=own, problems=(), form="brace",

@@ -26,7 +26,8 @@ from lunalint import discover
 
 # A file can hold a Luna part only when one of these appears (lower-cased).
 _CHEAP = ("chrystoki", "crystoki", "lunacm", "lunash", "configurator", "virtualtoken",
-          "hasynchronize", "haconfiguration", "lunasa client")
+          "hasynchronize", "haconfiguration", "lunasa client", "hagroup", "haadmin", "sshpass",
+          "plink", "showpolicies")
 _TARGET = re.compile(r"(?i)(?:^|[/\\\s\"'=>])((?:chrystoki|crystoki)[\w.-]*\.(?:conf|ini))\b")
 # `<<EOF`, `<<-EOF` (shell), `<<~EOF` (Ruby); a quoted tag means no expansion.
 _HEREDOC = re.compile(r"<<(?P<dash>[-~])?[ \t]*(?P<q>[\"']?)(?P<tag>[A-Za-z_][\w.-]*)(?P=q)")
@@ -81,19 +82,23 @@ def may_hold(text: str) -> bool:
     return any(word in low for word in _CHEAP)
 
 
-def find(path: str, text: str, lines: list[str]) -> tuple[list[Part], list[SetValue]]:
-    """The Luna parts embedded in ``text`` (already split into ``lines``)."""
+def find(path: str, text: str, lines: list[str],
+         appends: dict[str, dict[int, str]] | None = None) -> tuple[list[Part], list[SetValue]]:
+    """The Luna parts embedded in ``text`` (already split into ``lines``). ``appends`` are
+    `echo`/`printf` fragments per target file (:mod:`lunalint.readers.commands`), joined
+    with the heredocs written to the same file. `configurator` calls are read with the other
+    commands (:func:`lunalint.readers.commands.read`): the list returned here is empty."""
     kind = discover.host_kind(path, text)
     if kind is None or not may_hold(text):
         return [], []
-    if kind == "shell":
-        return _heredocs(lines), _set_values(lines)
+    if kind in ("shell", "makefile"):
+        return _heredocs(lines, appends), []
     if kind == "source":
-        return _heredocs(lines) + _strings(lines), _set_values(lines)
+        return _heredocs(lines, appends) + _strings(lines), []
     if kind == "markdown":
         return _fenced(lines)
     parts = _yaml_blocks(lines) + _defines(lines)
-    return parts, _set_values(lines)
+    return parts, []
 
 
 def _blank(count: int, keep: dict[int, str]) -> str:
@@ -118,13 +123,18 @@ def _kind_of(keep: dict[int, str], name_hint: str = "") -> tuple[str | None, str
     return kind, form
 
 
-def _heredocs(lines: list[str], indented: bool = False) -> list[Part]:
-    """Shell (and Dockerfile, Ruby) heredocs whose target is a Luna file, joined per target.
+def _heredocs(lines: list[str], appends: dict[str, dict[int, str]] | None = None,
+              indented: bool = False) -> list[Part]:
+    """Shell (and Dockerfile, Ruby) heredocs whose target is a Luna file, joined per target
+    (with the `echo`/`printf` fragments appended to it).
 
     In a heredoc whose tag is not quoted, a line ending in `\\` continues on the next line,
     as the shell reads it: the two are joined on the first line's number."""
     by_target: dict[str, dict[int, str]] = {}
     order: list[str] = []
+    for key, body in (appends or {}).items():
+        by_target[key] = dict(body)
+        order.append(key)
     i = 0
     while i < len(lines):
         line = lines[i]
@@ -275,7 +285,7 @@ def _fenced(lines: list[str]) -> tuple[list[Part], list[SetValue]]:
     if not script:
         return parts, []
     shell = [script.get(n, "") for n in range(len(lines))]
-    return parts + _heredocs(shell, indented=True), _set_values(shell)
+    return parts + _heredocs(shell, indented=True), []
 
 
 def _yaml_blocks(lines: list[str]) -> list[Part]:
@@ -353,80 +363,3 @@ def _defines(lines: list[str]) -> list[Part]:
             parts.append(part)
         i = j + 1
     return parts
-
-
-_CONFIGURATOR = re.compile(r"(?:^|[\s;&|(`\"'/])configurator(?:\.exe)?[\"']?[ \t]+setValue\b",
-                           re.IGNORECASE)
-
-
-def _set_values(lines: list[str]) -> list[SetValue]:
-    """`configurator setValue -s S -e K -v V` calls (any path to the tool, quoted or not)."""
-    out = []
-    for number, line in enumerate(lines, start=1):
-        if "setvalue" not in line.lower():
-            continue
-        m = _CONFIGURATOR.search(line)
-        if m is None:
-            continue
-        words = _words(line, m.end())
-        opts: dict[str, tuple[str, int, int]] = {}
-        k = 0
-        while k < len(words):
-            word, start, end = words[k]
-            if word in ("-s", "-e", "-v") and k + 1 < len(words):
-                opts[word] = words[k + 1]
-                k += 2
-                continue
-            if word in (";", "&&", "||", "|"):
-                break
-            k += 1
-        if "-s" in opts and "-e" in opts:
-            value = opts.get("-v", ("", words[-1][2], words[-1][2]))
-            last = max(end for _, _, end in (opts["-s"], opts["-e"], value))
-            out.append(SetValue(number, opts["-s"][0], opts["-s"][1:], opts["-e"][0],
-                                opts["-e"][1:], value[0], value[1:], (m.start(), last)))
-    return out
-
-
-_OPAQUE = {"{{": "}}", "<%": "%>", "${": "}", "$(": ")", "{%": "%}"}
-
-
-def _words(line: str, start: int) -> list[tuple[str, int, int]]:
-    """Shell words of ``line`` from ``start``, each with the columns of its text (quotes
-    excluded); a word that is not closed runs to the end of the line."""
-    out = []
-    i = start
-    n = len(line)
-    while i < n:
-        while i < n and line[i] in " \t":
-            i += 1
-        if i >= n or line[i] == "#":
-            break
-        if line[i] in ";&|":
-            j = i + 1
-            while j < n and line[j] in "&|":
-                j += 1
-            out.append((line[i:j], i, j))
-            i = j
-            continue
-        if line[i] in "\"'":
-            quote = line[i]
-            j = line.find(quote, i + 1)
-            j = n if j < 0 else j
-            out.append((line[i + 1:j], i + 1, j))
-            i = j + 1
-            continue
-        j = i
-        while j < n and line[j] not in " \t;&|":
-            closer = _OPAQUE.get(line[j:j + 2])
-            end = line.find(closer, j + 2) if closer else -1
-            # A template placeholder is one opaque word, blanks and pipes included
-            # (`{{ .Values.a | include "b" }}`).
-            j = end + len(closer) if end >= 0 else j + 1
-        word = line[i:j]
-        if word.endswith("\\") and j >= n:
-            word = word[:-1]
-        out.append((word, i, i + len(word)))
-        i = j
-    return out
-
