@@ -108,7 +108,12 @@ def document_from(loaded: source.Loaded, path: str, shown: str,
     if hint is None and discover.embeds(path, loaded.text):
         # A host is never read as a Luna file itself, whatever one line of it looks like:
         # its embedded parts are (named or walked alike).
-        return _host(path, shown, loaded.text)
+        host = _host(path, shown, loaded.text)
+        if host is None and not discover.embeds(path):
+            # A host by its content only (a shebang, program syntax): it was read, and holds
+            # nothing of ours; an empty host says so rather than "not recognised".
+            return Host(shown, (), ())
+        return host
     kind, form = discover.classify(path, loaded.text, kind)
     if kind is None:
         return None

@@ -1,0 +1,118 @@
+"""Issue 20: scripts and programs that write Luna configurations (hosts), read through the CLI.
+
+The fixture tree ``tests/fixtures/scripts`` holds an Ansible role, an ERB script, a
+Helm-templated script with `if/else` (template and shell), a Dockerfile with `echo >>`, a
+runbook with an indented shell fence and an elided block, an extensionless build script, a
+Ruby installer and a Nix module (the last three each hold a `Chrystoki2 = {` line).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_cli, run_json
+
+FIXTURES = Path(__file__).parent / "fixtures" / "scripts"
+SECRET = "Zx9-n0tReal"
+
+EXPECTED = {
+    # a Luna command line with a literal password (masked everywhere)
+    ("SEC601", "error", "Dockerfile", 5, 85),
+    # the broken configuration the build script really writes (TAB, quotes, key with a
+    # blank, `};`) at the script's own lines; `}\` joins the next line as the shell does
+    ("SYN002", "error", "build-client", 6, 1),
+    ("SYN008", "note", "build-client", 6, 14),
+    ("SYN005", "warning", "build-client", 9, 4),
+    ("SYN001", "error", "build-client", 10, 2),
+    # `{{ .Values.x | include "y" }}` is one value; `{{- if }}/{{- else }}` and shell
+    # `if/else` branches are alternatives: no SYN003/SYN004; each branch's deprecated
+    # section is reported where it is written
+    ("SYN007", "note", "chart/templates/hsm-setup.sh", 5, 88),
+    ("HA106", "warning", "chart/templates/hsm-setup.sh", 12, 1),
+    ("HA106", "warning", "chart/templates/hsm-setup.sh", 18, 1),
+    # `<% if %>/<% else %>` branches: no SYN003
+    ("SYN007", "note", "configure_hsm.erb", 8, 74),
+    ("SYN007", "note", "luna-client.nix", 10, 22),
+}
+
+
+@pytest.fixture(scope="module")
+def tree(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("scripts")
+    shutil.copytree(FIXTURES, root, dirs_exist_ok=True)
+    # One project: a file named alone is linked with the others (the role enables HA-only,
+    # so the Dockerfile's group creation is not HA117 whether named or walked).
+    (root / ".lunalint.yaml").write_text("{}\n")
+    return root
+
+
+def _found(doc: dict) -> set[tuple]:
+    return {(f["rule"], f["level"], f["path"], f["line"], f["column"])
+            for f in doc["findings"]}
+
+
+def test_fixture_tree_gives_exactly_the_expected_findings(tree):
+    code, doc = run_json("--no-cache", ".", cwd=tree)
+    assert code == 1
+    assert _found(doc) == EXPECTED
+
+
+@pytest.mark.parametrize("name", ["build-client", "install.rb", "luna-client.nix",
+                                  "configure_hsm.erb", "chart/templates/hsm-setup.sh",
+                                  "docs/runbook.md", "Dockerfile",
+                                  "roles/hsm_client/tasks/main.yaml"])
+def test_named_and_walked_agree(tree, name):
+    """A host named on the command line is read as when walked: never as a config."""
+    _, doc = run_json("--no-cache", name, cwd=tree)
+    assert _found(doc) == {f for f in EXPECTED if f[2] == name}
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "github", "junit", "gitlab",
+                                 "markdown"])
+def test_literal_credential_masked_in_every_format(tree, fmt):
+    proc = run_cli("--no-cache", "--format", fmt, ".", cwd=tree)
+    assert proc.returncode == 1, proc.stderr
+    assert SECRET not in proc.stdout + proc.stderr
+    assert "SEC601" in proc.stdout or fmt == "markdown"
+
+
+def test_program_with_a_config_like_line_is_not_a_config(tmp_path):
+    """One `Chrystoki2 = {` line in a Ruby program without a heredoc: nothing to lint, and
+    never 300 SYN001 errors on its Ruby lines."""
+    (tmp_path / "installer").write_text(
+        "#!/usr/bin/env ruby\n# Chrystoki2 = {\nputs 'LibUNIX64 = x'\nexit 0\n")
+    code, doc = run_json("--no-cache", "installer", cwd=tmp_path)
+    assert doc["findings"] == [] and code == 0
+
+
+def test_section_closed_with_brace_semicolon_is_one_finding(tmp_path):
+    (tmp_path / "Chrystoki.conf").write_text(
+        "Chrystoki2 = {\n   LibUNIX64 = /usr/lib/libCryptoki2_64.so;\n};\n")
+    _, doc = run_json("--no-cache", "Chrystoki.conf", cwd=tmp_path)
+    assert _found(doc) == {("SYN001", "error", "Chrystoki.conf", 3, 2)}
+
+
+def test_shell_case_and_functions_are_alternatives(tmp_path):
+    (tmp_path / "setup.sh").write_text(
+        "ha() {\n  configurator setValue -s HAConfiguration -e HAOnly -v 1\n}\n"
+        "single() {\n  configurator setValue -s HAConfiguration -e HAOnly -v 0\n}\n"
+        "case \"$MODE\" in\n"
+        "  a) configurator setValue -s Misc -e ToolsDir -v /opt/a ;;\n"
+        "  *) configurator setValue -s Misc -e ToolsDir -v /opt/b ;;\n"
+        "esac\n"
+        "configurator setValue -s Misc -e ToolsDir -v /opt/c\n")
+    _, doc = run_json("--no-cache", "setup.sh", cwd=tmp_path)
+    # only the unconditional last call repeats a key set before it
+    assert [(f["rule"], f["line"]) for f in doc["findings"]] == [("SYN003", 11)]
+
+
+def test_template_branches_in_a_config_are_alternatives(tmp_path):
+    (tmp_path / "Chrystoki.conf.j2").write_text(
+        "HAConfiguration = {\n{% if ha %}\n   HAOnly = 1;\n{% else %}\n   HAOnly = 0;\n"
+        "{% endif %}\n}\n")
+    _, doc = run_json("--no-cache", "Chrystoki.conf.j2", cwd=tmp_path)
+    assert not [f for f in doc["findings"] if f["rule"] == "SYN003"]
