@@ -23,9 +23,8 @@ import re
 
 Path = tuple[tuple[int, int], ...]
 
-_GO = re.compile(r"\{\{-?\s*(?P<w>if|else|end|range|with|define|block)\b(?P<rest>[^}]*)")
-_JINJA = re.compile(r"\{%-?\s*(?P<w>\w+)")
-_ERB = re.compile(r"<%-?(?![=#])\s*(?P<body>.*?)-?%>")
+_GO = re.compile(r"\{\{-?[ \t]*(?P<w>if|else|end|range|with|define|block)\b")
+_JINJA = re.compile(r"\{%-?[ \t]*(?P<w>\w+)")
 _JINJA_OPEN = {"for", "macro", "block", "call", "filter", "raw", "with"}
 _HEREDOC = re.compile(r"<<(?P<dash>-)?[ \t]*(?P<q>[\"']?)(?P<tag>[A-Za-z_][\w.-]*)(?P=q)")
 _FUNC = re.compile(r"^[ \t]*(?:function[ \t]+[\w.:-]+(?:[ \t]*\(\))?|[\w.:-]+[ \t]*\(\))"
@@ -58,44 +57,44 @@ class _Stack:
 
 def _template_tokens(line: str) -> list[tuple[int, str]]:
     """``(column, action)`` of the template directives on ``line``: open (a conditional),
-    block (another block), arm (else/elif), end."""
+    case (an ERB `case`), block (another block), arm (else/elif/when), end. The directives
+    are the placeholders :func:`lunalint.readers.template.placeholders` finds (one linear
+    pass), each classified by its own text."""
+    from lunalint.readers.template import placeholders
+
     out: list[tuple[int, str]] = []
-    if "{{" in line:
-        for m in _GO.finditer(line):
-            w = m.group("w")
+    for start, end, _ in placeholders(line):
+        text = line[start:end]
+        action = None
+        if text.startswith("{{"):
+            m = _GO.match(text)
+            w = m.group("w") if m else ""
+            action = {"if": "open", "else": "arm", "end": "end"}.get(w, "block" if w else None)
+        elif text.startswith("{%"):
+            m = _JINJA.match(text)
+            w = m.group("w") if m else ""
             if w == "if":
-                out.append((m.start(), "open"))
-            elif w == "else":
-                out.append((m.start(), "arm"))
-            elif w == "end":
-                out.append((m.start(), "end"))
-            else:
-                out.append((m.start(), "block"))
-    if "{%" in line:
-        for m in _JINJA.finditer(line):
-            w = m.group("w")
-            if w == "if":
-                out.append((m.start(), "open"))
+                action = "open"
             elif w in ("elif", "else"):
-                out.append((m.start(), "arm"))
+                action = "arm"
             elif w.startswith("end"):
-                out.append((m.start(), "end"))
+                action = "end"
             elif w in _JINJA_OPEN:
-                out.append((m.start(), "block"))
-    if "<%" in line:
-        for m in _ERB.finditer(line):
-            body = m.group("body").strip()
+                action = "block"
+        elif text.startswith("<%") and text[2:3] not in ("=", "#"):
+            body = text[2:-2].strip("-").strip()
             if re.match(r"(?:if|unless)\b", body) and not re.search(r"\bend\s*$", body):
-                out.append((m.start(), "open"))
+                action = "open"
             elif re.match(r"case\b", body):
-                out.append((m.start(), "case"))
+                action = "case"
             elif re.match(r"(?:elsif|else|when)\b", body):
-                out.append((m.start(), "arm"))
+                action = "arm"
             elif re.match(r"end\b", body):
-                out.append((m.start(), "end"))
+                action = "end"
             elif re.search(r"\bdo\b\s*(?:\|[^|]*\|)?\s*$|^(?:for|while|until|begin)\b", body):
-                out.append((m.start(), "block"))
-    out.sort()
+                action = "block"
+        if action is not None:
+            out.append((start, action))
     return out
 
 
