@@ -110,7 +110,8 @@ def host_kind(path: str, text: str | None = None) -> str | None:
     """``"shell"``, ``"makefile"``, ``"yaml"``, ``"markdown"`` or ``"source"`` when ``path``
     is a host that may embed Luna parts, else None. A Luna file name (``Chrystoki.conf``,
     ``*.lunacm.txt``) is never a host. Otherwise the name decides (an extension,
-    `Dockerfile`, an entrypoint); failing that the whole ``text`` does: a shebang, or program syntax on several lines
+    `Dockerfile`, an entrypoint); failing that the whole ``text`` does: a shebang, or
+    program syntax on several lines
     (Ruby, Nix, Python, shell) — never one config-like line."""
     name = os.path.basename(path)
     if CONFIG_NAME.match(name) or EXPORT_NAME.search(name):
