@@ -148,6 +148,18 @@ def brace_template_flood(n: int) -> dict[str, str]:
             "runbook.md": "<!-- lunalint: " + " " * n + "x\n" * 3 + "```\nMisc = {\n```\n"}
 
 
+def script_lexer_flood(n: int) -> dict[str, str]:
+    """Scripts the command reader lexes (issue 20): n lines each with an unclosed quote,
+    backquote, `${`, `$(` or template opener (each search for the closer ran to the end of the
+    file), a `lunacm -c` argument of n commands over n lines (each command's span covered the
+    whole argument), and an unclosed heredoc of n commands."""
+    lines = [f"lunacm -c {o}x" for o in ("'", "`", "${", "$(", "{{", "<%", "{%")] * n
+    many = "lunacm -c \"" + "hagroup haonly -enable\n" * n + "\"\n"
+    return {**_FINDING, "a.sh": "\n".join(lines) + "\n", "b.sh": many,
+            "c.sh": "lunacm <<EOF\n" + "slot list\n" * n,
+            "d.yaml": "- shell: |\n" + "    lunacm -c 'x\n" * n}
+
+
 def _cpu_of_run(tmp: Path, files: dict[str, str], name: str) -> float:
     """CPU seconds (user + system) of one lunalint run over ``files`` in a fresh git tree."""
     root = tmp / name
@@ -179,6 +191,7 @@ def _cpu_of_run(tmp: Path, files: dict[str, str], name: str) -> float:
     (many_fenced_captures, 600, 2),
     (long_password_word, 8000, 10),
     (brace_template_flood, 6000, 10),
+    (script_lexer_flood, 1000, 10),
 ])
 def test_cost_grows_linearly(tmp_path, shape, n, small):
     base = _cpu_of_run(tmp_path, shape(small), "base")

@@ -29,6 +29,7 @@ from lunalint.model.base import Span
 from lunalint.model.script import Credential, GroupCreation, Script
 
 _OPEN = {"{{": "}}", "{%": "%}", "{#": "#}", "<%": "%>"}
+_MAX_SUBSTITUTION = 20_000  # characters a `$(…)` is looked for in
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +81,26 @@ class _Lexer:
         self.pending: list[tuple[str, bool, bool, Simple]] = []  # heredocs to read
         self.redirect: str | None = None  # the next word is this redirection's target
         self.prev_pipe: Simple | None = None
+        self._found: dict[str, tuple[int, int]] = {}  # what: (searched from, found at)
+
+    def _find(self, what: str, i: int) -> int:
+        """``s.find(what, i)``, remembered: a later search from a later index that the last
+        answer still covers costs nothing, so an input of many unclosed quotes stays linear."""
+        seen = self._found.get(what)
+        if seen is not None and seen[0] <= i and (seen[1] < 0 or seen[1] >= i):
+            return seen[1]
+        j = self.s.find(what, i)
+        self._found[what] = (i, j)
+        return j
+
+    def _closer(self, opener: str, i: int) -> int:
+        """The end of a template placeholder opened at ``i``: after its closer on the same line,
+        else the line's end (a placeholder never runs over lines here)."""
+        s = self.s
+        eol = self._find("\n", i)
+        eol = self.n if eol < 0 else eol
+        j = s.find(_OPEN[opener], i + 2, eol)
+        return eol if j < 0 else j + 2
 
     # -- positions ---------------------------------------------------------------------
     def _newline_at(self, j: int) -> None:
@@ -198,9 +219,7 @@ class _Lexer:
             c = s[i]
             two = s[i:i + 2]
             if two in _OPEN:
-                j = s.find(_OPEN[two], i + 2)
-                j = (s.find("\n", i) if j < 0 else j + 2)
-                j = n if j < 0 else j
+                j = self._closer(two, i)
                 parts.append(s[i:j])
                 self._advance_over(i, j)
                 literal, template, i = False, True, j
@@ -218,9 +237,9 @@ class _Lexer:
                 simple = False
                 continue
             if c == "'":
-                j = s.find("'", i + 1)
+                j = self._find("'", i + 1)
                 if j < 0:
-                    j = s.find("\n", i + 1)
+                    j = self._find("\n", i + 1)
                     j = n if j < 0 else j
                     parts.append(s[i + 1:j])
                     i = j
@@ -263,9 +282,7 @@ class _Lexer:
             c = s[i]
             two = s[i:i + 2]
             if two in _OPEN:
-                j = s.find(_OPEN[two], i + 2)
-                j = (s.find("\n", i) if j < 0 else j + 2)
-                j = n if j < 0 else j
+                j = self._closer(two, i)
                 parts.append(s[i:j])
                 self._advance_over(i, j)
                 literal, template, i = False, True, j
@@ -294,14 +311,17 @@ class _Lexer:
         """`$name`, `${…}`, `$(…)`, `$((…))` or a backquoted command, kept as written."""
         s, n = self.s, self.n
         if s[i] == "`":
-            j = s.find("`", i + 1)
+            j = self._find("`", i + 1)
             j = n if j < 0 else j + 1
         elif s.startswith("${", i):
-            j = s.find("}", i + 2)
+            j = self._find("}", i + 2)
             j = n if j < 0 else j + 1
         elif s.startswith("$(", i):
+            # A substitution may run over lines; one left open ends at its line's end. The
+            # search for its `)` is bounded, so that a flood of open ones stays linear.
             depth, j = 0, i + 1
-            while j < n:
+            stop = min(n, i + _MAX_SUBSTITUTION)
+            while j < stop:
                 ch = s[j]
                 if ch == "(":
                     depth += 1
@@ -313,6 +333,9 @@ class _Lexer:
                 elif ch == "\n" and depth > 0 and s.startswith("\n\n", j):
                     break  # an unclosed substitution ends at a blank line
                 j += 1
+            if depth != 0 or j > stop:
+                eol = self._find("\n", i)
+                j = n if eol < 0 else eol
         else:
             j = i + 1
             while j < n and (s[j].isalnum() or s[j] == "_"):
@@ -568,11 +591,10 @@ def _sub_words(word: Word) -> list[Word]:
         if word.vcol is not None and w.line == 1 and w.end_line == 1:
             vcol = None if w.vcol is None else word.vcol + w.vcol
             out.append(Word(w.text, word.line, word.vcol + w.col, word.line,
-                            word.vcol + w.end_col, w.literal and word.literal,
-                            w.template or word.template, vcol))
-        else:
+                            word.vcol + w.end_col, w.literal, w.template, vcol))
+        else:  # (an expansion or placeholder in the argument is still in the word's text)
             out.append(Word(w.text, word.line, word.col, word.end_line, word.end_col,
-                            w.literal and word.literal, w.template or word.template, None))
+                            w.literal, w.template, None))
     return out
 
 
@@ -880,7 +902,7 @@ def session(path: str, lines: list[str], found: Commands, host: str):
         commands.append(Command(index, "lunash" if tool == "lunash" else "lunacm", None,
                                 " ".join(texts), texts, span, span, None, slot_id, slot, None,
                                 False))
-    on = {n for _, _, span in found.session for n in range(span.line, span.end_line + 1)}
+    on = {n for _, _, span in found.session for n in (span.line, span.end_line)}
     on |= {c.span.line for c in found.credentials}
     own = tuple(line if n in on else "" for n, line in enumerate(lines, start=1))
     return Export(path, own, (), commands=tuple(commands), script=found.script(host))

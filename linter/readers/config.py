@@ -524,7 +524,7 @@ def config_from_calls(path: str, lines: list[str], calls, settings=(),
                      for n, line in enumerate(lines, start=1)
                      if line.lstrip().startswith("#") and "lunalint" in line)
     calls_on = {c.line for c in calls} | {span.line for span, _ in comments} \
-        | {n for *_, span in settings for n in range(span.line, span.end_line + 1)}
+        | {n for *_, span in settings for n in (span.line, span.end_line)}
     # Only the call lines belong to this configuration (a host's other lines are not its own).
     own = tuple(line if n in calls_on else "" for n, line in enumerate(lines, start=1))
     return ClientConfig(path=path, lines=own, problems=(), form="brace",
