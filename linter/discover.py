@@ -106,6 +106,19 @@ _SHELL_LINE = re.compile(r"(?m)^[ \t]*(?:(?:fi|done|esac|then)[ \t]*$|set[ \t]+-
                          r"|export[ \t]+\w+=|echo[ \t]|cat[ \t]*>|if[ \t]+\[)")
 
 
+_TEMPLATE_EXT = frozenset({".erb"})
+
+
+def _program_lines(head: str) -> int:
+    """How many lines of ``head`` only a program holds (counted up to 3)."""
+    program = 0
+    for _ in _SOURCE_LINE.finditer(head):
+        program += 1
+        if program >= 3:
+            break
+    return program
+
+
 def host_kind(path: str, text: str | None = None) -> str | None:
     """``"shell"``, ``"makefile"``, ``"yaml"``, ``"markdown"`` or ``"source"`` when ``path``
     is a host that may embed Luna parts, else None. A Luna file name (``Chrystoki.conf``,
@@ -117,6 +130,14 @@ def host_kind(path: str, text: str | None = None) -> str | None:
     if CONFIG_NAME.match(name) or EXPORT_NAME.search(name):
         return None
     ext = os.path.splitext(name)[1].lower()
+    if ext in _TEMPLATE_EXT and text is not None:
+        # A template of a script, or of a configuration (`encryption.conf.erb`): the
+        # content decides; a template with neither is read as a script.
+        head = text[:SNIFF_BYTES]
+        if _SHEBANG.match(head) or _program_lines(head) >= 3 \
+                or not _CONFIG_CONTENT.search(head):
+            return "shell"
+        return None
     if ext in SHELL_EXT or _SHELL_NAMES.match(name):
         return "shell"
     if ext == ".mk" or _MAKE_NAMES.match(name):
@@ -138,12 +159,7 @@ def host_kind(path: str, text: str | None = None) -> str | None:
         return "shell" if cmd in _SHELLS else "source"
     if _EXPORT_CONTENT.search(head) and not _CONFIG_CONTENT.search(head):
         return None  # a capture: its `lunacm:>` lines decide
-    program = 0
-    for _ in _SOURCE_LINE.finditer(head):
-        program += 1
-        if program >= 3:
-            break
-    if program < 3:
+    if _program_lines(head) < 3:
         return None
     shell = sum(1 for _ in zip(range(3), _SHELL_LINE.finditer(head)))
     return "shell" if shell >= 2 else "source"

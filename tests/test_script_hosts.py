@@ -116,3 +116,16 @@ def test_template_branches_in_a_config_are_alternatives(tmp_path):
         "{% endif %}\n}\n")
     _, doc = run_json("--no-cache", "Chrystoki.conf.j2", cwd=tmp_path)
     assert not [f for f in doc["findings"] if f["rule"] == "SYN003"]
+
+
+def test_erb_template_of_a_config_with_multi_line_ruby(tmp_path):
+    """`encryption.conf.erb` (a BOSH job template of the client configuration) is a config
+    template, not a script; Ruby inside one `<% … %>` tag over several lines is template
+    code, not entries (seen in a public BOSH release: 8 false SYN001)."""
+    (tmp_path / "encryption.conf.erb").write_text(
+        "<% providers = p('hsm.providers').to_a\n  if providers.any?\n"
+        "    hsm = providers.first\n  end\n%>\n"
+        "Chrystoki2 = {\n   LibUNIX64 = <%= hsm['lib'] %>;\n}\n"
+        "HAConfiguration = {\n   HAOnly = 1;\n   HAOnly = 0;\n}\n")
+    _, doc = run_json("--no-cache", "encryption.conf.erb", cwd=tmp_path)
+    assert {(f["rule"], f["line"]) for f in doc["findings"]} == {("SYN007", 1), ("SYN003", 11)}

@@ -36,6 +36,9 @@ _TEMPLATE_DIRECTIVE = re.compile(
     r"|\{%.*%\}|\[%.*%\])[ \t\r]*$"
 )
 
+# A line that opens a template tag it does not close (`<%` then Ruby over several lines).
+_TAG_OPEN = re.compile(r"^[ \t]*(?P<tag><%|\{%|\{\{)")
+_TAG_CLOSE = {"<%": "%>", "{%": "%}", "{{": "}}"}
 _CLOSE_SEMI = re.compile(r"^[ \t\ufeff]*\}[ \t]*(?P<semi>;)[ \t;]*(?:#.*)?\r?$")
 
 _WORDS = {
@@ -296,7 +299,19 @@ def read_config(path: str, text: str, form: str | None = None,
     blocks: list[tuple[str, int]] = []  # open template blocks, innermost last: (kind, line)
     loop_regions: list[tuple[int, int]] = []
 
+    code_until: str | None = None  # inside a template tag spanning lines: its closer
     for number, line in enumerate(lines, start=1):
+        if code_until is not None:  # template code (`<%` … `%>` over lines), not entries
+            templates.append(Span(number, 1, number, len(line) + 1))
+            if code_until in line:
+                code_until = None
+            continue
+        opened = _TAG_OPEN.match(line)
+        if opened is not None and _TAG_CLOSE[opened.group("tag")[:2]] not in line:
+            code_until = _TAG_CLOSE[opened.group("tag")[:2]]
+            templates.append(Span(number, 1, number, len(line) + 1))
+            syntaxes.setdefault("ERB" if code_until == "%>" else "Jinja2/Go/Helm")
+            continue
         found = template.placeholders(line)
         for start, end, syntax in found:
             templates.append(Span(number, start + 1, number, end + 1))
