@@ -37,6 +37,8 @@ EXPECTED = {
     # `<% if %>/<% else %>` branches: no SYN003
     ("SYN007", "note", "configure_hsm.erb", 8, 74),
     ("SYN007", "note", "luna-client.nix", 10, 22),
+    # the Ruby installer's `<<~CONF` heredoc (no target on its line, a whole configuration)
+    ("SYN007", "note", "install.rb", 7, 20),
 }
 
 
@@ -129,3 +131,15 @@ def test_erb_template_of_a_config_with_multi_line_ruby(tmp_path):
         "HAConfiguration = {\n   HAOnly = 1;\n   HAOnly = 0;\n}\n")
     _, doc = run_json("--no-cache", "encryption.conf.erb", cwd=tmp_path)
     assert {(f["rule"], f["line"]) for f in doc["findings"]} == {("SYN007", 1), ("SYN003", 11)}
+
+
+def test_program_fragments_are_not_read_piece_by_piece(tmp_path):
+    """A Ruby class writing Chrystoki.conf from heredoc fragments in several methods (seen in
+    a public buildpack): no fragment is read as a configuration of its own."""
+    (tmp_path / "provider.rb").write_text(
+        "require 'fileutils'\nmodule Luna\n  class Provider\n    def prologue(f)\n"
+        "      f.write <<EOS\nChrystoki2 = {\nEOS\n    end\n    def epilogue(f)\n"
+        "      f.write <<EOS\n}\nHAConfiguration = {\n  HAOnly = 1;\n}\nEOS\n    end\n"
+        "  end\nend\n")
+    code, doc = run_json("--no-cache", "provider.rb", cwd=tmp_path)
+    assert doc["findings"] == [] and code == 0

@@ -94,7 +94,7 @@ def find(path: str, text: str, lines: list[str],
     if kind in ("shell", "makefile"):
         return _heredocs(lines, appends), []
     if kind == "source":
-        return _heredocs(lines, appends) + _strings(lines), []
+        return _heredocs(lines, appends, program=True) + _strings(lines), []
     if kind == "markdown":
         return _fenced(lines)
     parts = _yaml_blocks(lines) + _defines(lines)
@@ -124,12 +124,17 @@ def _kind_of(keep: dict[int, str], name_hint: str = "") -> tuple[str | None, str
 
 
 def _heredocs(lines: list[str], appends: dict[str, dict[int, str]] | None = None,
-              indented: bool = False) -> list[Part]:
+              indented: bool = False, program: bool = False) -> list[Part]:
     """Shell (and Dockerfile, Ruby) heredocs whose target is a Luna file, joined per target
     (with the `echo`/`printf` fragments appended to it).
 
     In a heredoc whose tag is not quoted, a line ending in `\\` continues on the next line,
-    as the shell reads it: the two are joined on the first line's number."""
+    as the shell reads it: the two are joined on the first line's number.
+
+    In a program (``program``: Ruby's `<<~EOC`), the terminator may be indented, and a
+    heredoc that names no target is read too when it is a whole configuration on its own
+    (every section it opens is closed): code that assembles a file from fragments written
+    by several methods is not read piece by piece."""
     by_target: dict[str, dict[int, str]] = {}
     order: list[str] = []
     for key, body in (appends or {}).items():
@@ -148,7 +153,7 @@ def _heredocs(lines: list[str], appends: dict[str, dict[int, str]] | None = None
         j = i + 1
         while j < len(lines):
             candidate = lines[j].lstrip("\t") if dash else lines[j]
-            if indented:  # a script shown in an indented Markdown block
+            if indented or (program and dash):  # indented Markdown block; Ruby `<<~`
                 candidate = candidate.lstrip(" \t")
             if candidate.rstrip("\r") == tag:
                 break
@@ -162,7 +167,10 @@ def _heredocs(lines: list[str], appends: dict[str, dict[int, str]] | None = None
             j += 1
         if not doc.group("q"):
             _join_continued(body)
-        if target is not None:
+        if target is None and program and _whole_config(body):
+            by_target[f"heredoc on line {i + 1}"] = body
+            order.append(f"heredoc on line {i + 1}")
+        elif target is not None:
             name = target.group(1)
             key = os.path.basename(name).lower()
             if key not in by_target:
@@ -172,10 +180,35 @@ def _heredocs(lines: list[str], appends: dict[str, dict[int, str]] | None = None
         i = j + 1
     parts = []
     for key in order:
-        part = _config_part(lines, by_target[key], f"heredoc written to {key}", key)
+        named = key.endswith((".conf", ".ini"))
+        part = _config_part(lines, by_target[key],
+                            f"heredoc written to {key}" if named else key, key if named else "")
         if part is not None:
             parts.append(part)
     return parts
+
+
+_OPENS = re.compile(r"^[ \t]*[^=#;{}\n]+=[ \t]*\{[ \t]*$|^[ \t]*\[[^\]\n]+\][ \t]*$")
+
+
+def _whole_config(body: dict[int, str]) -> bool:
+    """True when ``body`` opens at least one section and closes every section it opens
+    (brace form), or is in INI form: a configuration on its own, not a fragment."""
+    depth = opened = 0
+    for n in sorted(body):
+        text = body[n].strip()
+        if not text or text.startswith("#"):
+            continue
+        if _OPENS.match(text):
+            if text.startswith("["):
+                return True
+            depth += 1
+            opened += 1
+        elif text.startswith("}"):
+            depth -= 1
+            if depth < 0:
+                return False
+    return opened > 0 and depth == 0
 
 
 def _join_continued(body: dict[int, str]) -> None:
@@ -211,6 +244,9 @@ def _strings(lines: list[str]) -> list[Part]:
             body[j] = lines[j]
             j += 1
         target = _TARGET.search(lines[i]) or (_TARGET.search(lines[i - 1]) if i else None)
+        if target is None and not _whole_config(body):
+            i = j + 1
+            continue  # a fragment of a file assembled by code: not read piece by piece
         key = os.path.basename(target.group(1)).lower() if target else f"string on line {i + 1}"
         if key not in by_target:
             by_target[key] = {}
