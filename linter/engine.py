@@ -151,7 +151,7 @@ def _host(path: str, shown: str, text: str) -> Document | None:
     parts: list[Document] = []
     for part in found:
         if part.kind == "config":
-            doc = read_config(shown, part.text, part.form, branch_of)
+            doc = read_config(shown, part.text, part.form, branch_of, fragment=part.partial)
             if part.partial:  # a fragment (`...` stands for left-out lines)
                 doc = dataclasses.replace(doc, partial=True)
             parts.append(doc)

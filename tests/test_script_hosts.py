@@ -143,3 +143,16 @@ def test_program_fragments_are_not_read_piece_by_piece(tmp_path):
         "  end\nend\n")
     code, doc = run_json("--no-cache", "provider.rb", cwd=tmp_path)
     assert doc["findings"] == [] and code == 0
+
+
+def test_runbook_block_showing_a_file_with_prompts_and_omissions(tmp_path):
+    """A TAB-indented block in a list item shows `cat /etc/Chrystoki.conf` with parts left
+    out (seen in a public cloud guide: 20 false errors): the prompt lines are commands, the
+    `[OUTPUT OMITTED]` lines elisions, the page's TABs layout; a real error still shows."""
+    (tmp_path / "ntl.md").write_text(
+        "1.\tCheck the file:\n\n\t```\n\troot@vpx# cat /etc/Chrystoki.conf\n"
+        "\tChrystoki2 = {\n\t\tLibUNIX64 = /usr/lib/libCryptoki2_64.so;\n\t\t}\n\n"
+        "\t[OUTPUT OMMITED]\n\t\tNetClient = 1;\n\t\tServerPort00 = 1792\n\t}\n"
+        "\t[OUTPUT OMITTED]\n\t```\n")
+    _, doc = run_json("--no-cache", "ntl.md", cwd=tmp_path)
+    assert {(f["rule"], f["line"]) for f in doc["findings"]} == {("SYN001", 11)}

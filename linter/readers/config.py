@@ -262,12 +262,15 @@ class _Open:
 
 
 def read_config(path: str, text: str, form: str | None = None,
-                branch_of: list | None = None) -> ClientConfig:
+                branch_of: list | None = None, fragment: bool = False) -> ClientConfig:
     """Parse ``text`` (already decoded) as a client configuration of ``form``.
 
     ``form`` is ``"brace"`` or ``"ini"``; when None it is sniffed from the content.
     ``branch_of`` gives the branch path of each line (a host's, for an embedded part whose
     lines are the host's); by default the file's own template conditionals decide it.
+    ``fragment``: the text shows a file with lines left out (`...` in a runbook): where a
+    section opens or closes may be among them, so the structure is not checked (a line that
+    does not parse still is), and the configuration is partial.
     """
     form = form or sniff_form(text) or "brace"
     parser = _parser(form)
@@ -362,7 +365,7 @@ def read_config(path: str, text: str, form: str | None = None,
             if st.kind == "comment":
                 comments.append((st.span, st.value))
             elif st.kind == "open":
-                if current is not None and form == "brace":
+                if current is not None and form == "brace" and not fragment:
                     problems.append(SyntaxProblem(st.span, (
                         f"expected `}}` to close section `{current.name}` (opened on line "
                         f"{current.header_span.line}) before section `{st.name}` starts")))
@@ -372,7 +375,7 @@ def read_config(path: str, text: str, form: str | None = None,
                                 branch=branch_of[number - 1] if number <= len(branch_of) else ())
                 region += 1
             elif st.kind == "close":
-                if current is None:
+                if current is None and not fragment:
                     problem(SyntaxProblem(st.span, "unexpected `}`: no section is open here"),
                             follows=True)
                     region += 1  # the `}` ends the broken stretch; what follows is another
@@ -382,14 +385,16 @@ def read_config(path: str, text: str, form: str | None = None,
                 entry = Entry(st.name, st.value, st.name_span, st.value_span, st.span,
                               st.templated_key, st.templated_value, in_loop,
                               branch_of[number - 1] if number <= len(branch_of) else ())
-                if current is None:
+                if current is None and fragment:
+                    pass  # its section header is among the lines left out
+                elif current is None:
                     where = "`Name = { ... }`" if form == "brace" else "a `[Name]` section"
                     problem(SyntaxProblem(st.name_span, (
                         f"entry `{st.name}` is outside any section; expected it inside {where}"
                     )), follows=True)
                 else:
                     current.entries.append(entry)
-    if current is not None and form == "brace":
+    if current is not None and form == "brace" and not fragment:
         last = len(lines)
         end = len(lines[-1]) + 1 if lines else 1
         problems.append(SyntaxProblem(Span(max(last, 1), end, max(last, 1), end), (

@@ -36,7 +36,11 @@ _FENCE = re.compile(r"^(?P<indent>[ \t]*)(?:[-*+][ \t]+|\d+[.)][ \t]+)?(?P<fence
                     r"[ \t]*(?P<info>[^`\n]*)$")
 _SHELL_FENCE = frozenset({"bash", "sh", "shell", "zsh", "ksh"})
 # A Markdown line that stands for left-out lines: the block is a fragment.
-_ELISION = frozenset({"...", "\u2026", "[...]", "# ...", "// ..."})
+_ELISION = re.compile(r"(?i)^(?:#|//)?[ \t]*[\[<(]?[ \t]*(?:\.\.\.|\u2026|(?:output[ \t]+)?"
+                      r"(?:omm?itt?ed|truncated|snip(?:ped)?)(?:[ \t]+output)?)[ \t]*[\]>)]?$")
+# A shell prompt and its command inside a block that shows a file (`root@host# cat …`).
+_PROMPT = re.compile(r"^[ \t]*(?:\[[^\]\n]*\][ \t]*)?(?:[\w.-]+@[\w.-]+(?::[^\s#$]*)?[ \t]*"
+                     r"[#$%]|[$#%])[ \t]")
 # Multi-line strings of programs: Nix `''…''`, Python `"""…"""` and `'''…'''`.
 _STRING_OPEN = re.compile(r"(?P<q>''|\"\"\"|\'\'\')[ \t]*$")
 # What follows the key of a YAML block scalar: `: |`, `: >-`, `: |2 # comment`.
@@ -279,7 +283,7 @@ def _fenced(lines: list[str]) -> tuple[list[Part], list[SetValue]]:
             i += 1
             continue
         fence = m.group("fence")
-        indent = len(lines[i]) - len(lines[i].lstrip(" \t"))
+        indent = lines[i][:len(lines[i]) - len(lines[i].lstrip(" \t"))]
         body: dict[int, str] = {}
         j = i + 1
         while j < len(lines):
@@ -287,20 +291,33 @@ def _fenced(lines: list[str]) -> tuple[list[Part], list[SetValue]]:
             if close.startswith(fence[0] * len(fence)) and not close.strip(fence[0]):
                 break
             text = lines[j]
-            lead = len(text) - len(text.lstrip(" "))
-            # A block indented in a list item: its lines lose that indent in the rendering;
-            # shown as blanks, so columns stay the host's.
-            body[j] = " " * min(lead, indent) + text[min(lead, indent):] if indent else text
+            # A block indented in a list item (by blanks or a TAB): its lines lose that
+            # indent in the rendering; shown as spaces, so columns stay the host's.
+            if indent and text.startswith(indent):
+                text = " " * len(indent) + text[len(indent):]
+            elif indent:
+                lead = len(text) - len(text.lstrip(" "))
+                text = " " * min(lead, len(indent)) + text[min(lead, len(indent)):]
+            body[j] = text
             j += 1
         info = m.group("info").strip().lower().split(" ")[0].strip("{}.")
         if info in _SHELL_FENCE:
             script.update(body)
             i = j + 1
             continue
-        elided = {n for n, text in body.items() if text.strip() in _ELISION}
+        elided = {n for n, text in body.items() if _ELISION.match(text.strip())}
         for n in elided:
             body[n] = ""
+        # `root@host# cat /etc/Chrystoki.conf` above the file it shows: a command, not a line
+        # of the file (a LunaCM/LunaSH prompt is a capture's and stays).
+        for n, text in body.items():
+            if _PROMPT.match(text) and "lunacm:>" not in text and "lunash:>" not in text:
+                body[n] = ""
         kind, form = _kind_of(body) if body else (None, None)
+        if kind == "config":
+            # A TAB in a document's block is the page's layout (a list item's indent, an
+            # editor's), not a byte of the file it shows: one space each, columns kept.
+            body = {n: text.replace("\t", " ") for n, text in body.items()}
         if kind is not None:
             # Directives just above the fence carry over: the nearest on the fence line itself
             # (so it covers the block's first line), earlier ones where they stand.
