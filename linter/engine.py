@@ -158,7 +158,12 @@ def _host(path: str, shown: str, text: str) -> Document | None:
         else:
             from lunalint.readers.export import read_export
 
-            parts.append(read_export(shown, part.text))
+            capture = read_export(shown, part.text)
+            if host == "markdown":  # a runbook: later steps may change what it shows
+                steps = embedded.later_steps(lines)
+                if steps:
+                    capture = dataclasses.replace(capture, later_steps=steps)
+            parts.append(capture)
     if calls or script.settings:
         parts.append(config_from_calls(shown, lines, calls, script.settings, branch_of))
     if script.found:

@@ -39,6 +39,10 @@ EXPECTED = {
     ("SYN007", "note", "luna-client.nix", 10, 22),
     # the Ruby installer's `<<~CONF` heredoc (no target on its line, a whole configuration)
     ("SYN007", "note", "install.rb", 7, 20),
+    # a runbook's listing taken before its later steps enable HA-only and recovery: notes
+    # naming those steps, not warnings about the final state
+    ("HA115", "note", "docs/ha-check.md", 8, 18),
+    ("HA114", "note", "docs/ha-check.md", 10, 16),
 }
 
 
@@ -65,7 +69,7 @@ def test_fixture_tree_gives_exactly_the_expected_findings(tree):
 
 @pytest.mark.parametrize("name", ["build-client", "install.rb", "luna-client.nix",
                                   "configure_hsm.erb", "chart/templates/hsm-setup.sh",
-                                  "docs/runbook.md", "Dockerfile",
+                                  "docs/runbook.md", "docs/ha-check.md", "Dockerfile",
                                   "roles/hsm_client/tasks/main.yaml"])
 def test_named_and_walked_agree(tree, name):
     """A host named on the command line is read as when walked: never as a config."""
@@ -156,3 +160,11 @@ def test_runbook_block_showing_a_file_with_prompts_and_omissions(tmp_path):
         "\t[OUTPUT OMITTED]\n\t```\n")
     _, doc = run_json("--no-cache", "ntl.md", cwd=tmp_path)
     assert {(f["rule"], f["line"]) for f in doc["findings"]} == {("SYN001", 11)}
+
+
+def test_runbook_capture_without_later_steps_stays_a_warning(tree, tmp_path):
+    text = (tree / "docs" / "ha-check.md").read_text()
+    (tmp_path / "check.md").write_text(text.split("2. Turn on")[0])
+    _, doc = run_json("--no-cache", "check.md", cwd=tmp_path)
+    assert {(f["rule"], f["level"], f["line"]) for f in doc["findings"]} == {
+        ("HA115", "warning", 8), ("HA114", "warning", 10)}

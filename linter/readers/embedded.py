@@ -416,3 +416,29 @@ def _defines(lines: list[str]) -> list[Part]:
             parts.append(part)
         i = j + 1
     return parts
+
+
+# Steps of a runbook that change what an earlier capture shows (HA114, HA115).
+_LATER_STEPS = (
+    ("ha-only", re.compile(r"(?i)\bhagroup\s+haonly\s+-enable\b|\bhaAdmin\s+-HAOnly\s+-enable\b"
+                           r"|-e\s+[\"']?HAOnly[\"']?\s+-v\s+[\"']?1\b|^\s*HAOnly\s*=\s*1\s*;")),
+    ("recovery", re.compile(r"(?i)\bhagroup\s+(?:recoveryMode|retry|interval)\b"
+                            r"|\bhaAdmin\s+-autoRecovery\b|\bhagroup\s+autorecovery\b.*-enable"
+                            r"|-e\s+[\"']?reconnAtt[\"']?\s+-v\s+[\"']?(?:-1|[1-9])"
+                            r"|^\s*reconnAtt\s*=\s*(?:-1|[1-9]\d*)\s*;")),
+)
+
+
+def later_steps(lines: list[str]) -> tuple[tuple[str, int], ...]:
+    """Lines of a runbook (1-based) with a step that enables HA-only or sets automatic
+    recovery: a capture shown before them is not the final state."""
+    out = []
+    for number, line in enumerate(lines, start=1):
+        low = line.lower()
+        if "haonly" not in low and "recover" not in low and "reconnatt" not in low \
+                and "retry" not in low and "interval" not in low:
+            continue
+        for what, pattern in _LATER_STEPS:
+            if pattern.search(line):
+                out.append((what, number))
+    return tuple(out)
