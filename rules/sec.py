@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from lunalint.findings import Level
-from lunalint.model.export import Export
 from lunalint.rules import sources
 from lunalint.rules.base import Context, Problem, rule
+
+if TYPE_CHECKING:  # the capture model is imported only when a capture or script is read
+    from lunalint.model.export import Export
 
 
 @rule("SEC601", "literal-credential", Level.ERROR, scope="export",

@@ -77,3 +77,78 @@ def test_haonly_enabled_elsewhere_in_the_workspace(tmp_path):
         "    /usr/safenet/lunaclient/bin/lunacm -c 'hagroup haonly -enable'\n")
     _, out = run_json("--select", "HA117", ".", cwd=tmp_path)
     assert out["findings"] == []
+
+
+DOCKERFILE = """\
+FROM ubuntu:22.04
+RUN cat > /etc/Chrystoki.conf <<EOF
+VirtualToken = {
+   VirtualToken00Label = payments;
+   VirtualToken00SN = 11541234567001;
+   VirtualToken00Members = 1541234567001, 1541235567002;
+}
+EOF
+RUN echo "HAConfiguration = {" >> /etc/Chrystoki.conf && \\
+    echo "   HAOnly = 0;" >> /etc/Chrystoki.conf && \\
+    echo "}" >> /etc/Chrystoki.conf
+"""
+MAKEFILE = """\
+ha:
+\t$(LUNACM) -c "hagroup createGroup -label payments -serialNumber 1 -password $$PW"
+\t@lunacm -c "hagroup addMember -group payments -serialNumber 2 -password Mk-Secret1"
+"""
+RUNBOOK = """\
+# HA
+
+```console
+$ ssh admin@hsm-a <<EOF
+partition showpolicies -partition p1
+EOF
+$ lunacm -c "hagroup haonly -enable"
+Command Result : No Error
+```
+"""
+
+
+def test_dockerfile_echo_makefile_and_console_runbook(tmp_path):
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / "Dockerfile").write_text(DOCKERFILE)
+    (tmp_path / "Makefile").write_text(MAKEFILE)
+    (tmp_path / "runbook.md").write_text(RUNBOOK)
+    _, out = run_json("--select", "HA101,HA117,SEC601", ".", cwd=tmp_path)
+    got = sorted((f["path"], f["rule"], f["line"], f["column"]) for f in out["findings"])
+    # `echo … >>` lines join the heredoc written to the same file (HA101 at the echoed entry);
+    # the runbook's console session (a heredoc to ssh, then a prompt) enables HA-only, so the
+    # Makefile's group creation is not reported; its literal password is
+    assert got == [("Dockerfile", "HA101", 10, 14), ("Makefile", "SEC601", 3, 73)]
+
+
+@pytest.mark.parametrize("kind, text, want", [
+    ("shell", 'lunacm -c "hagroup createGroup \\\n -label g"\n',
+     [("lunacm", ["hagroup", "createGroup", "-label", "g"])]),
+    ("shell", "L=/opt/lunaclient/bin/lunacm\n$L -c 'slot list'\n${LUNACM} -c hsm\n",
+     [("lunacm", ["slot", "list"]), ("lunacm", ["hsm"])]),
+    ("shell", "lunacm <<-'EOF'\n\tslot set -slot 1\n\tEOF\nlunacm -c x\n",
+     [("lunacm", ["slot", "set", "-slot", "1"]), ("lunacm", ["x"])]),
+    ("shell", 'echo "slot list" | lunacm\n', [("lunacm", ["slot", "list"])]),
+    ("shell", 'configurator setValue -s A -e B -v {{ .Values.a | include "b c" }}\n', []),
+    ("shell", "ssh -i key.pem admin@hsm 'hsm show'; ssh deploy@web 'ls'\n",
+     [("lunash", ["hsm", "show"])]),
+    ("yaml", "- shell: >\n    lunacm -c\n    'hagroup haonly -enable'\n",
+     [("lunacm", ["hagroup", "haonly", "-enable"])]),
+    ("makefile", "all:\n\tlunacm -c \"slot list\" | grep $$X\n", [("lunacm", ["slot", "list"])]),
+])
+def test_command_forms(kind, text, want):
+    from lunalint.readers import commands
+
+    found = commands.read(kind, text.split("\n"))
+    assert [(tool, [w.text for w in words]) for tool, words, _ in found.session] == want
+
+
+def test_placeholder_with_pipes_and_quotes_is_one_value():
+    from lunalint.readers import commands
+
+    line = 'configurator setValue -s HAConfiguration -e HAOnly -v {{ .Values.x | include "y" }}'
+    (call,) = commands.read("shell", [line]).set_values
+    assert call.value == '{{ .Values.x | include "y" }}'
+    assert line[call.value_at[0]:call.value_at[1]] == call.value

@@ -30,6 +30,7 @@ from lunalint.model.script import Credential, GroupCreation, Script
 
 _OPEN = {"{{": "}}", "{%": "%}", "{#": "#}", "<%": "%>"}
 _MAX_SUBSTITUTION = 20_000  # characters a `$(…)` is looked for in
+_PLACEHOLDER_ONLY = re.compile(r"^(?:\{\{.*?\}\}|<%.*?%>|\{%.*?%\})+$", re.S)
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,6 +247,8 @@ class _Lexer:
                     continue
                 parts.append(s[i + 1:j])
                 self._advance_over(i, j)
+                if any(o in parts[-1] for o in _OPEN):  # the template renders before the shell
+                    literal, template = False, True
                 i = j + 1
                 continue
             if c == '"':
@@ -350,6 +353,7 @@ class _Lexer:
 # --- where a host's shell text is ------------------------------------------------------------
 
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^`\n]*)$")
+_HEREDOC_TAG = re.compile(r"<<-?[ \t]*[\"']?(?P<tag>[A-Za-z_][\w.-]*)")
 _SHELL_INFO = frozenset({"bash", "sh", "shell", "console", "zsh", "ksh", "shell-session",
                          "terminal", "sh-session", "dockerfile", "docker", ""})
 _PROMPT = re.compile(r"^(?P<lead>[ \t]*(?:\[[^\]\n]*\][ \t]*)?(?:[\w.@:~/-]*[$#%>])[ \t]+)")
@@ -395,31 +399,71 @@ def _markdown_shell(lines: list[str]) -> str:
         info = m.group("info").strip().split(" ")[0].strip("{}.").lower()
         console = info in ("console", "shell-session", "sh-session", "terminal")
         j = i + 1
+        tag, more = None, False  # a heredoc or a continued line after a prompt is input
         while j < len(lines):
             close = lines[j].strip()
             if close.startswith(fence[0] * len(fence)) and not close.strip(fence[0]):
                 break
             if info in _SHELL_INFO:
                 text = lines[j]
-                p = _PROMPT.match(text)
-                if p is not None and not text.lstrip().startswith("lunacm:>"):
+                p = _PROMPT.match(text) if (console or text.lstrip().startswith("$")) else None
+                if text.lstrip().startswith(("lunacm:>", "lunash:>")):
+                    text = ""  # a capture's prompt: read as a capture, not as shell
+                elif tag is not None or more:
+                    if tag is not None and text.strip() == tag:
+                        tag = None
+                    elif text.lstrip().startswith("> "):  # the shell's secondary prompt
+                        cut = len(text) - len(text.lstrip()) + 2
+                        text = " " * cut + text[cut:]
+                elif p is not None:
                     text = " " * p.end() + text[p.end():]
                 elif console:
                     text = ""  # output lines of a console session
+                if text and (p is not None or more):
+                    doc = _HEREDOC_TAG.search(text)
+                    if doc is not None:
+                        tag = doc.group("tag")
+                more = bool(text) and text.rstrip().endswith("\\")
                 out[j] = text
             j += 1
         i = j + 1
     return "\n".join(out) + "\n"
 
 
+_YAML_BLOCK = re.compile(r"^(?P<lead>[ \t]*(?:-[ \t]+)?[^\s:#][^:#]*:[ \t]*)(?P<rest>[|>][+-]?\d*"
+                         r"[ \t]*(?:#.*)?)$")
+_YAML_ITEM = re.compile(r"^(?P<lead>[ \t]*(?:-[ \t]+|[^\s:#'\"][^:#'\"]*:[ \t]+))(?P<rest>.*)$")
+_TOOLS = re.compile(r"(?i)\b(?:lunacm|configurator|vtl|hagroup|sshpass|plink|lunash)\b")
+
+
 def _yaml_shell(lines: list[str]) -> str:
     """The values of `shell:` / `command:` keys (inline or block scalars, and list items
-    under them); everything else blank."""
+    under them); block scalars under any other key (`setup.sh: |` in a ConfigMap) and inline
+    values that name a Luna tool; everything else blank."""
     out = [""] * len(lines)
     i = 0
     while i < len(lines):
         m = _YAML_CMD.match(lines[i])
         if m is None:
+            b = _YAML_BLOCK.match(lines[i])
+            if b is not None:
+                indent = len(lines[i]) - len(lines[i].lstrip())
+                j, body = i + 1, []
+                while j < len(lines) and (not lines[j].strip()
+                                          or len(lines[j]) - len(lines[j].lstrip()) > indent):
+                    body.append(j)
+                    j += 1
+                if any(_TOOLS.search(lines[k]) for k in body):
+                    for k in body:
+                        out[k] = lines[k]
+                    if b.group("rest").startswith(">"):
+                        _fold(out, body)
+                i = j if j > i + 1 else i + 1
+                continue
+            if _TOOLS.search(lines[i]):
+                item = _YAML_ITEM.match(lines[i])
+                if item is not None:
+                    out[i] = " " * len(item.group("lead")) + _yaml_scalar(item.group("rest"))
             i += 1
             continue
         lead, rest = m.group("lead"), m.group("rest")
@@ -427,11 +471,15 @@ def _yaml_shell(lines: list[str]) -> str:
         stripped = rest.strip()
         if stripped[:1] in ("|", ">"):
             j = i + 1
+            body = []
             while j < len(lines) and (not lines[j].strip()
                                       or len(lines[j]) - len(lines[j].lstrip()) > indent):
                 if not _YAML_FREEFORM.match(lines[j]):
                     out[j] = lines[j]
+                    body.append(j)
                 j += 1
+            if stripped[:1] == ">":  # folded: lines of the same indentation are one line
+                _fold(out, body)
             i = j
             continue
         if stripped == "":  # a list of commands, or a mapping (`cmd:`, `argv:`)
@@ -450,6 +498,19 @@ def _yaml_shell(lines: list[str]) -> str:
         out[i] = " " * len(lead) + _yaml_scalar(rest)
         i += 1
     return "\n".join(out) + "\n"
+
+
+def _fold(out: list[str], body: list[int]) -> None:
+    """A folded block scalar's lines joined as YAML joins them: a `\\` is added at the end
+    of each line that the next one continues (columns of the text stay the host's)."""
+    for a, b in zip(body, body[1:]):
+        this, nxt = out[a], out[b]
+        if b != a + 1 or not this.strip() or not nxt.strip():
+            continue
+        if len(this) - len(this.lstrip()) != len(nxt) - len(nxt.lstrip()):
+            continue  # a more indented line keeps its line break
+        if not this.rstrip().endswith("\\"):
+            out[a] = this.rstrip("\r") + " \\"
 
 
 def _yaml_scalar(text: str) -> str:
@@ -691,6 +752,8 @@ def literal_secret(word: Word) -> bool:
     text = word.text.strip()
     if not text or not word.literal or word.template:
         return False
+    if any(o in text for o in _OPEN):  # a placeholder, even inside single quotes
+        return False
     if text.startswith("-"):
         return False
     return _STANDIN.match(text) is None
@@ -799,6 +862,9 @@ def _ssh(tool: str, simple: Simple, args: list[Word], out: Commands, lines: list
     user = None
     while k < len(args):
         a = args[k]
+        if a.template and "@" not in a.text and _PLACEHOLDER_ONLY.match(a.text):
+            k += 1  # `{{ ssh_options }}`: options the template supplies
+            continue
         if a.text.startswith("-"):
             if tool == "plink" and a.text == "-pw" and k + 1 < len(args):
                 password, option = args[k + 1], "plink -pw"
@@ -814,6 +880,8 @@ def _ssh(tool: str, simple: Simple, args: list[Word], out: Commands, lines: list
     if "@" in dest.text:
         user = dest.text.split("@", 1)[0]
     remote = args[k:]
+    while remote and remote[0].text.startswith("-") and len(remote) > 1:
+        remote = remote[1:]  # OpenSSH reads options after the destination too (`-C`, `-t`)
     remote_cmds: list[list[Word]] = []
     if remote:
         if len(remote) == 1:
