@@ -168,3 +168,16 @@ def test_runbook_capture_without_later_steps_stays_a_warning(tree, tmp_path):
     _, doc = run_json("--no-cache", "check.md", cwd=tmp_path)
     assert {(f["rule"], f["level"], f["line"]) for f in doc["findings"]} == {
         ("HA115", "warning", 8), ("HA114", "warning", 10)}
+
+
+def test_ansible_role_creating_a_group_with_unquoted_lunacm_command(tmp_path):
+    """`lunacm -c hagroup createGroup \\` continued over lines in a `shell: |` task, HA-only
+    never enabled (the issue's first example, seen in a public role): HA117 at the command."""
+    (tmp_path / "main.yaml").write_text(
+        "- name: Create ha partition\n  ansible.builtin.shell: |\n    set -o pipefail\n"
+        "    echo 'copy' | /usr/safenet/lunaclient/bin/lunacm -c hagroup createGroup \\\n"
+        "      -label  {{ ha_label }} \\\n      -serialNumber {{ serial }} \\\n"
+        "      -password {{ pin }}\n")
+    _, doc = run_json("--no-cache", "main.yaml", cwd=tmp_path)
+    assert [(f["rule"], f["level"], f["line"], f["column"]) for f in doc["findings"]] == [
+        ("HA117", "warning", 4, 57)]
