@@ -17,8 +17,8 @@ CONFIG_NAME = re.compile(rf"(?i)^(chrystoki[\w.-]*\.conf|crystoki[\w.-]*\.ini){T
 EXPORT_NAME = re.compile(r"(?i)\.(lunacm|lunash)\.(txt|log)$")
 SNIFF_EXTENSIONS = frozenset({".conf", ".ini", ".txt", ".log", ".cfg", ".out", ".md",
                               ".markdown", ".sh", ".bash", ".ksh", ".zsh", ".yaml", ".yml",
-                              ".tpl", ".tmpl", ".j2", ".dockerfile", ".containerfile", ".erb",
-                              ".mk"})
+                              ".tpl", ".tmpl", ".j2", ".dockerfile", ".containerfile",
+                              ".erb", ".rb", ".nix", ".mk", ""})
 # Files without a telling extension that may write a Luna file (Dockerfiles, entrypoints).
 SNIFF_NAMES = re.compile(r"(?i)^(dockerfile|containerfile)([.-].*)?$|^[\w.-]*entrypoint[\w.-]*$"
                          r"|^(gnu)?makefile$")
@@ -71,12 +71,94 @@ def _ini_name(name: str) -> bool:
     return bool(m) and m.group(1).lower().endswith(".ini")
 
 
-def embeds(path: str, kind: str | None) -> bool:
+def embeds(path: str, text: str | None = None) -> bool:
     """True when ``path`` is read as a host of embedded Luna parts (a script, a Markdown
-    runbook, a YAML file) rather than as a Luna file itself: its name is not a Luna name."""
+    runbook, a YAML file, a program) rather than as a Luna file itself: its name is not a
+    Luna name, and its name or (when ``text`` is given) its whole content says so."""
+    return host_kind(path, text) is not None
+
+
+# Hosts: files that may embed Luna parts (heredocs, strings, fenced blocks, commands) and are
+# never read as a Luna file themselves. The kind decides how they are read:
+# "shell" (scripts, Dockerfiles, templates of scripts), "yaml", "markdown", and "source"
+# (Ruby, Nix, Python and other programs: their heredocs and multi-line strings).
+SHELL_EXT = frozenset({".sh", ".bash", ".ksh", ".zsh", ".dockerfile", ".containerfile",
+                       ".erb"})
+YAML_EXT = frozenset({".yaml", ".yml", ".tpl", ".tmpl", ".j2"})
+MARKDOWN_EXT = frozenset({".md", ".markdown"})
+SOURCE_EXT = frozenset({".rb", ".nix", ".py", ".rake", ".pp", ".pl", ".ps1", ".go", ".java"})
+_SHELL_NAMES = re.compile(r"(?i)^(dockerfile|containerfile)([.-].*)?$|^[\w.-]*entrypoint[\w.-]*$"
+                          r"|^(?:vagrantfile|jenkinsfile)$")
+_MAKE_NAMES = re.compile(r"(?i)^(gnu)?makefile$")
+_SHEBANG = re.compile(r"\A\ufeff?#![ \t]*(?P<cmd>\S+)(?:[ \t]+(?P<arg>\S+))?")
+_SHELLS = frozenset({"sh", "bash", "dash", "ksh", "zsh", "ash", "busybox"})
+# Lines only a program holds (never a Luna file): Ruby, Nix, Python and shell syntax.
+_SOURCE_LINE = re.compile(
+    r"(?m)^[ \t]*(?:require(?:_relative)?[ \t]+['\"]|def[ \t]+\w+[\w?!]*[ \t]*(?:\(.*\))?:?[ \t]*$"
+    r"|end[ \t]*$|module[ \t]+[A-Z]\w*|class[ \t]+[A-Z]\w*|import[ \t]+[\w.]+"
+    r"|from[ \t]+[\w.]+[ \t]+import\b|with[ \t]+(?:lib|pkgs)[ \t]*;|let[ \t]*$|in[ \t]*$"
+    r"|\{[ \t]*(?:config|lib|pkgs)[ \t]*,.*\}[ \t]*:|(?:fi|done|esac|then)[ \t]*$"
+    r"|(?:set[ \t]+-[euxo]+|export[ \t]+\w+=|echo[ \t]|cat[ \t]*>)"
+    r"|\w+(?:\.\w+)+[ \t]*=[ \t]*''[ \t]*$|.*\b(?:mkIf|mkOption|mkEnableOption|File\.write"
+    r"|File\.open)\b|.*\bdo[ \t]*\|[^|]*\|[ \t]*$)")
+_SHELL_LINE = re.compile(r"(?m)^[ \t]*(?:(?:fi|done|esac|then)[ \t]*$|set[ \t]+-[euxo]+"
+                         r"|export[ \t]+\w+=|echo[ \t]|cat[ \t]*>|if[ \t]+\[)")
+
+
+_TEMPLATE_EXT = frozenset({".erb"})
+
+
+def _program_lines(head: str) -> int:
+    """How many lines of ``head`` only a program holds (counted up to 3)."""
+    program = 0
+    for _ in _SOURCE_LINE.finditer(head):
+        program += 1
+        if program >= 3:
+            break
+    return program
+
+
+def host_kind(path: str, text: str | None = None) -> str | None:
+    """``"shell"``, ``"makefile"``, ``"yaml"``, ``"markdown"`` or ``"source"`` when ``path``
+    is a host that may embed Luna parts, else None. A Luna file name (``Chrystoki.conf``,
+    ``*.lunacm.txt``) is never a host. Otherwise the name decides (an extension,
+    `Dockerfile`, an entrypoint); failing that the whole ``text`` does: a shebang, or
+    program syntax on several lines
+    (Ruby, Nix, Python, shell) — never one config-like line."""
     name = os.path.basename(path)
     if CONFIG_NAME.match(name) or EXPORT_NAME.search(name):
-        return False
-    from lunalint.readers.embedded import host_kind  # (not needed for a Luna file's name)
-
-    return host_kind(path) is not None
+        return None
+    ext = os.path.splitext(name)[1].lower()
+    if ext in _TEMPLATE_EXT and text is not None:
+        # A template of a script, or of a configuration (`encryption.conf.erb`): the
+        # content decides; a template with neither is read as a script.
+        head = text[:SNIFF_BYTES]
+        if _SHEBANG.match(head) or _program_lines(head) >= 3 \
+                or not _CONFIG_CONTENT.search(head):
+            return "shell"
+        return None
+    if ext in SHELL_EXT or _SHELL_NAMES.match(name):
+        return "shell"
+    if ext == ".mk" or _MAKE_NAMES.match(name):
+        return "makefile"
+    if ext in YAML_EXT:
+        return "yaml"
+    if ext in MARKDOWN_EXT:
+        return "markdown"
+    if ext in SOURCE_EXT:
+        return "source"
+    if text is None:
+        return None
+    head = text[:SNIFF_BYTES]
+    bang = _SHEBANG.match(head)
+    if bang is not None:
+        cmd = os.path.basename(bang.group("cmd"))
+        if cmd == "env" and bang.group("arg"):
+            cmd = os.path.basename(bang.group("arg"))
+        return "shell" if cmd in _SHELLS else "source"
+    if _EXPORT_CONTENT.search(head) and not _CONFIG_CONTENT.search(head):
+        return None  # a capture: its `lunacm:>` lines decide
+    if _program_lines(head) < 3:
+        return None
+    shell = sum(1 for _ in zip(range(3), _SHELL_LINE.finditer(head)))
+    return "shell" if shell >= 2 else "source"

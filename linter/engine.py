@@ -108,11 +108,16 @@ def document_from(loaded: source.Loaded, path: str, shown: str,
             return None  # a binary file met while walking a tree is simply not ours
         return Unreadable(shown, (), (SyntaxProblem(Span(1, 1, 1, 1), loaded.problem or ""),))
     hint = kind
-    kind, form = discover.classify(path, loaded.text, kind)
-    if hint is None and discover.embeds(path, kind):
+    if hint is None and discover.embeds(path, loaded.text):
+        # A host is never read as a Luna file itself, whatever one line of it looks like:
+        # its embedded parts are (named or walked alike).
         host = _host(path, shown, loaded.text)
-        if host is not None or kind is None:
-            return host
+        if host is None and not discover.embeds(path):
+            # A host by its content only (a shebang, program syntax): it was read, and holds
+            # nothing of ours; an empty host says so rather than "not recognised".
+            return Host(shown, (), ())
+        return host
+    kind, form = discover.classify(path, loaded.text, kind)
     if kind is None:
         return None
     if kind == "config":
@@ -137,23 +142,33 @@ def _host(path: str, shown: str, text: str) -> Document | None:
         return None
     from lunalint.readers.config import config_from_calls, read_config, split_lines
 
-    from lunalint.readers import commands
+    from lunalint.readers import branches, commands
 
     lines = split_lines(text)
-    host = embedded.host_kind(path)
+    host = discover.host_kind(path, text)
     script = commands.read(host, lines) if host is not None else commands.Commands()
     found, calls = embedded.find(path, text, lines, script.appends)
     calls = [*calls, *script.set_values]
+    branch_of = branches.paths(lines, shell=host in ("shell", "makefile")) \
+        if found or calls or script.settings else []
     parts: list[Document] = []
     for part in found:
         if part.kind == "config":
-            parts.append(read_config(shown, part.text, part.form))
+            doc = read_config(shown, part.text, part.form, branch_of, fragment=part.partial)
+            if part.partial:  # a fragment (`...` stands for left-out lines)
+                doc = dataclasses.replace(doc, partial=True)
+            parts.append(doc)
         else:
             from lunalint.readers.export import read_export
 
-            parts.append(read_export(shown, part.text))
+            capture = read_export(shown, part.text)
+            if host == "markdown":  # a runbook: later steps may change what it shows
+                steps = embedded.later_steps(lines)
+                if steps:
+                    capture = dataclasses.replace(capture, later_steps=steps)
+            parts.append(capture)
     if calls or script.settings:
-        parts.append(config_from_calls(shown, lines, calls, script.settings))
+        parts.append(config_from_calls(shown, lines, calls, script.settings, branch_of))
     if script.found:
         parts.append(commands.session(shown, lines, script, host or "shell"))
     if not parts:

@@ -76,6 +76,8 @@ class FileFacts:
     # a script's session: (host kind, ((label, span) of each group created), (span of each
     # command enabling HA-only), uses STC)
     script: tuple | None = None
+    # a runbook's capture: (setting, line) of the later steps that change what it shows
+    later: tuple = ()
 
     def plain(self) -> dict:
         """The facts as JSON-ready data (integer line keys become pairs)."""
@@ -85,7 +87,7 @@ class FileFacts:
                 "serials": self.serials, "slots": self.slots, "policy_sets": self.policy_sets,
                 "hsms": self.hsms, "slot_hsms": self.slot_hsms, "statuses": self.statuses,
                 "replicas": self.replicas, "infos": self.infos, "firmwares": self.firmwares,
-                "script": self.script}
+                "script": self.script, "later": self.later}
 
     @classmethod
     def from_plain(cls, data: dict) -> FileFacts:
@@ -97,7 +99,8 @@ class FileFacts:
                    _tuples(data["slots"]), _tuples(data["policy_sets"]), _tuples(data["hsms"]),
                    _tuples(data["slot_hsms"]), _tuples(data["statuses"]),
                    _tuples(data["replicas"]), _tuples(data.get("infos", ())),
-                   _tuples(data.get("firmwares", ())), _tuples(data.get("script")))
+                   _tuples(data.get("firmwares", ())), _tuples(data.get("script")),
+                   _tuples(data.get("later", ())))
 
 
 def _tuples(value: Any) -> Any:
@@ -271,7 +274,8 @@ def _export_facts(export, wanted: set[int]) -> FileFacts:
         statuses=tuple(_status(g) for g in export.ha_groups), replicas=tuple(replicas),
         infos=tuple((i.serial, i.label, i.model) for i in getattr(export, "hsms", ())
                     if i.serial),
-        firmwares=_firmwares(export, wanted), script=_script(export, wanted))
+        firmwares=_firmwares(export, wanted), script=_script(export, wanted),
+        later=tuple(getattr(export, "later_steps", ())))
 
 
 def _firmwares(export, wanted: set[int]) -> tuple:

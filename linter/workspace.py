@@ -176,6 +176,12 @@ class ExportSummary:
     # (serial, firmware text, span) of every HSM or partition shown with its firmware
     firmwares: tuple = ()
     script: Any = None  # a script's session: lunalint.model.script.Script (no credentials)
+    # a runbook's capture: the later steps that change what it shows (see Export)
+    later_steps: tuple[tuple[str, int], ...] = ()
+
+    def changed_later(self, setting: str, after: int) -> int | None:
+        return next((line for what, line in self.later_steps
+                     if what == setting and line > after), None)
 
     @property
     def kind(self) -> str:
@@ -343,7 +349,7 @@ class Linker:
             (serial, factsmod.span(s)) for serial, s in f.replicas),
             range(first, first + len(f.statuses)),
             tuple(HsmShown(*info) for info in f.infos), f.firmwares,
-            factsmod.script_of(f.script)))
+            factsmod.script_of(f.script), tuple((str(w), int(n)) for w, n in f.later)))
         for key, record in f.slots:
             self.partitions.put(key, f.path, record)
         if version is not None:
@@ -440,8 +446,10 @@ class Linker:
                 by_config.setdefault(id(config), []).append(group)
                 by_config.setdefault(config.path, []).append(group)
         exports = [ExportSummary(path, version, replicas,
-                                 tuple(status_at(i) for i in listed), shown, firmwares, script)
-                   for path, version, replicas, listed, shown, firmwares, script in exports]
+                                 tuple(status_at(i) for i in listed), shown, firmwares, script,
+                                 later)
+                   for path, version, replicas, listed, shown, firmwares, script, later
+                   in exports]
         versions = {e.path: e for e in exports}
         for i, (path, _) in enumerate(statuses):
             if i in claimed:

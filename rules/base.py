@@ -242,6 +242,8 @@ def template_aware(check: Check, default: Level = Level.WARNING) -> Check:
                 for line in range(span.line, span.end_line + 1):
                     entries.setdefault(line, []).append(span)
             headers = {s.header_span for s in subject.sections}
+            # a line the reader could not read (a fragment's line missing its `;`)
+            unread = {p.span.line for p in subject.problems}
         holes = {}
         for span in subject.template_spans:
             holes.setdefault(span.line, []).append(span)
@@ -249,6 +251,9 @@ def template_aware(check: Check, default: Level = Level.WARNING) -> Check:
             if problem.path is None and _holds(problem.span, holes):
                 continue
             if subject.partial and problem.path is None:
+                if problem.span.line in unread:
+                    yield problem
+                    continue
                 if problem.span in headers or not any(
                         _within(problem.span, e) for e in entries.get(problem.span.line, ())):
                     continue

@@ -92,17 +92,20 @@ def ha101(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
     finding is an error there."""
     if not ha_groups(config):
         return
-    entry = config.get("HAConfiguration", "HAOnly")
-    if entry is not None and entry.value.strip() == "1":
+    # Each value that may take effect (one per branch of a template or script conditional).
+    entries = config.alternatives("HAConfiguration", "HAOnly")
+    wrong = [e for e in entries if e.value.strip() != "1"]
+    if entries and not wrong:
         return
     level = Level.ERROR if uses_stc(config, ctx) else None
     why = "; this client uses Secure Trusted Channel, where member sessions break the HA slot" \
         if level else ""
-    if entry is not None:
+    for entry in wrong:
         yield Problem(entry.span, (
             f"HA groups are defined but `HAOnly` is `{entry.value}`; set `HAOnly = 1` so "
             f"applications see only the HA virtual slots{why}"),
             anchor="HAConfiguration/HAOnly", level=level)
+    if entries:
         return
     section = config.section("HAConfiguration")
     if section is None:
@@ -780,12 +783,18 @@ def ha114(export: Export, ctx: Context) -> Iterator[Problem]:
                         stc = True
         why = ("; this client uses Secure Trusted Channel, where member sessions break the HA "
                "slot") if stc else ""
+        level = Level.ERROR if stc else None
+        later = export.changed_later("ha-only", setting.span.line)
+        if later is not None:  # a runbook's capture before the step that enables HA-only
+            why += (f" (this listing is taken before line {later} of the same runbook enables "
+                    "HA-only; it shows the state at that point, not the final one)")
+            level = Level.NOTE
         yield Problem(setting.span, (
             f"`Only Show HA Slots: {setting.value}` while {_groups(statuses)} "
             f"exist{'' if len(statuses) > 1 else 's'}: applications on this client also see "
             f"member slots; set `HAOnly = 1` in `HAConfiguration`{why}"),
             anchor=f"listgroups/only-show-ha-slots@{_labels(statuses)}",
-            level=Level.ERROR if stc else None, related=_related_definitions(statuses, ctx))
+            level=level, related=_related_definitions(statuses, ctx))
 
 
 @rule("HA115", "live-auto-recovery-off", Level.WARNING, scope="export",
@@ -816,20 +825,32 @@ def ha115(export: Export, ctx: Context) -> Iterator[Problem]:
         first = statuses[0]
         auto = first.auto_recovery_field
         if _setting_is(auto, "disabled", "no", "off"):
+            note, level = _later_note(export, auto.span.line, "sets automatic recovery")
             yield Problem(auto.span, (
                 f"`HA auto recovery: {auto.value}` for {_groups(statuses)}: a failed member "
                 "never rejoins its group by itself; set `reconnAtt` to `-1` or a number of "
-                "attempts"), anchor=f"listgroups/auto-recovery@{_labels(statuses)}",
-                related=_related_definitions(statuses, ctx))
+                f"attempts{note}"), anchor=f"listgroups/auto-recovery@{_labels(statuses)}",
+                level=level, related=_related_definitions(statuses, ctx))
             continue
         retry = first.max_retry_field
         if retry is not None and _int(retry.value) == 0:
+            note, level = _later_note(export, retry.span.line, "sets automatic recovery")
             yield Problem(retry.span, (
                 f"`Maximum auto recovery retry: {retry.value}` for {_groups(statuses)}: no "
                 "recovery attempt will be made; set `reconnAtt` to `-1` or a number of "
-                "attempts"),
-                anchor=f"listgroups/max-retry@{_labels(statuses)}",
+                f"attempts{note}"),
+                anchor=f"listgroups/max-retry@{_labels(statuses)}", level=level,
                 related=_related_definitions(statuses, ctx))
+
+
+def _later_note(export: Export, line: int, what: str) -> tuple[str, Level | None]:
+    """For a runbook's capture taken before a later step changes the setting: the words to
+    add and the level (a note: the capture shows a point in time, not the final state)."""
+    later = export.changed_later("recovery", line)
+    if later is None:
+        return "", None
+    return (f" (this listing is taken before line {later} of the same runbook {what}; it "
+            "shows the state at that point, not the final one)"), Level.NOTE
 
 
 @rule("HA116", "live-member-down", Level.WARNING, scope="export",

@@ -12,9 +12,15 @@ from collections.abc import Iterator
 from lunalint.findings import Level
 from lunalint.model import ClientConfig, Document, Span
 from lunalint.model.base import invisible_chars, show_char, show_invisible
+from lunalint.model.config import Entry, Section, exclusive
 from lunalint.findings import Edit, Fix
 from lunalint.rules import catalog, edits, sources
 from lunalint.rules.base import Context, Problem, rule
+
+
+# Earlier entries (sections) of one name kept to compare a repeat with: bounded, so a file
+# repeating a key thousands of times stays linear.
+_KEEP = 32
 
 
 def _anchor(section: str, key: str = "") -> str:
@@ -170,11 +176,15 @@ def syn003(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
     """Which of two entries with the same key takes effect is not documented by the vendor.
     lunalint's other rules read the last one; the library may read the first."""
     for section in config.sections:
-        seen = {}
+        seen: dict[str, list[Entry]] = {}
         for entry in section.entries:
             folded = entry.key.casefold()
-            first = seen.setdefault(folded, entry)
-            if first is not entry:
+            earlier = seen.setdefault(folded, [])
+            # Entries in other branches of a conditional are alternatives, not repeats.
+            first = next((e for e in earlier if not exclusive(e.branch, entry.branch)), None)
+            if len(earlier) < _KEEP:
+                earlier.append(entry)
+            if first is not None:
                 yield Problem(entry.key_span, (
                     f"`{entry.key}` repeats in section `{section.name}` (first on line "
                     f"{first.key_span.line}); which one the Luna library uses is undocumented: "
@@ -197,11 +207,20 @@ def syn003(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
 def syn004(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
     """Configurations assembled from fragments often repeat a section. Whether the library
     merges the repeats or reads only one of them is undocumented."""
-    seen: dict[str, tuple[object, int]] = {}  # folded name → (first section, repeats so far)
+    # folded name → (earlier sections kept, repeats so far)
+    seen: dict[str, tuple[list[Section], int]] = {}
     for section in config.sections:
         folded = section.name.casefold()
-        first, count = seen.get(folded, (section, -1))
-        seen[folded] = (first, count + 1)
+        earlier, count = seen.get(folded, ([], -1))
+        # A section written in another branch of a conditional is an alternative.
+        first = next((s for s in earlier if not exclusive(s.branch, section.branch)), None)
+        if len(earlier) < _KEEP:
+            earlier.append(section)
+        if first is None:
+            seen[folded] = (earlier, count)
+            continue
+        seen[folded] = (earlier, count + 1)
+        count += 1
         if count >= 0:
             yield Problem(section.header_span, (
                 f"section `{section.name}` repeats (first on line {first.header_span.line}); "

@@ -25,6 +25,9 @@ class Entry:
     templated_key: bool = False
     templated_value: bool = False
     repeated: bool = False
+    # Which branch of which template or shell conditional the entry is in
+    # (:mod:`lunalint.readers.branches`); entries in exclusive branches are alternatives.
+    branch: tuple[tuple[int, int], ...] = ()
 
     @property
     def templated(self) -> bool:
@@ -47,6 +50,7 @@ class Section:
     header_span: Span
     name_span: Span
     entries: tuple[Entry, ...]
+    branch: tuple[tuple[int, int], ...] = ()  # of its header, as for an entry
     _index: dict[str, tuple[Entry, ...]] = opt(factory=dict, init=False, repr=False,
                                                  compare=False)
 
@@ -143,6 +147,23 @@ class ClientConfig(Document):
                 return entry
         return None
 
+    def alternatives(self, section: str, key: str) -> tuple[Entry, ...]:
+        """Every entry of ``key`` that may take effect, in file order: the last one, and
+        before it each one that a later entry does not always override (the later ones sit
+        in another branch of a template or shell conditional, or deeper in one). In a file
+        without conditionals this is ``(get(section, key),)`` or ``()``."""
+        found = [e for sec in self.sections_named(section) for e in sec.all(key)]
+        if len(found) <= 1:
+            return tuple(found)
+        out: list[Entry] = []
+        later: set[tuple[tuple[int, int], ...]] = set()
+        for entry in reversed(found):
+            path = entry.branch
+            if not any(path[:k] in later for k in range(len(path) + 1)):
+                out.append(entry)
+            later.add(path)
+        return tuple(reversed(out))
+
 
 _GROUP_KEY = re.compile(r"^VirtualToken([0-9]+)(Label|SN|Members|StandbyMembers)$",
                         re.IGNORECASE)
@@ -211,3 +232,12 @@ def _ha_groups(config: ClientConfig) -> tuple[HaGroup, ...]:
             parts.setdefault(m.group(1), {})[_PART_NAMES[m.group(2).lower()]] = entry
     return tuple(HaGroup(index, p.get("Label"), p.get("SN"), p.get("Members"),
                          p.get("StandbyMembers")) for index, p in parts.items())
+
+
+def exclusive(a: tuple[tuple[int, int], ...], b: tuple[tuple[int, int], ...]) -> bool:
+    """True when branch paths ``a`` and ``b`` take different arms of one conditional: what
+    is written on one is never written with the other (a key set in both is no repeat)."""
+    if not a or not b:
+        return False
+    arms = dict(a)
+    return any(cid in arms and arms[cid] != arm for cid, arm in b)

@@ -518,6 +518,16 @@ class Export(Document):
     # A session read from a script's command lines (no output): what else the script does
     # (lunalint.model.script.Script); None for a capture.
     script: Any = None
+    # A capture shown in a runbook is a point in time: the later steps of the same runbook
+    # that change what it shows, as (setting, line): "ha-only" (HA-only enabled), "recovery"
+    # (automatic recovery set). Empty for a capture file.
+    later_steps: tuple[tuple[str, int], ...] = ()
+
+    def changed_later(self, setting: str, after: int) -> int | None:
+        """The line of the first later runbook step after line ``after`` that changes
+        ``setting``, or None."""
+        return next((line for what, line in self.later_steps
+                     if what == setting and line > after), None)
 
     @property
     def kind(self) -> str:

@@ -686,7 +686,13 @@ def _lunacm(simple: Simple, args: list[Word], out: Commands, lines: list[str]) -
         a = args[k]
         low = a.text.lower()
         if low in ("-c", "-command", "--command") and k + 1 < len(args):
-            commands.append(_sub_words(args[k + 1]))
+            following = args[k + 1]
+            if " " not in following.text and k + 2 < len(args):
+                # `lunacm -c hagroup createGroup -label x …` unquoted: LunaCM runs the words
+                # after -c as one command (a public Ansible role does this)
+                commands.append(list(args[k + 1:]))
+                break
+            commands.append(_sub_words(following))
             k += 2
             continue
         if low in ("-q", "-quiet") and k + 1 < len(args) and not args[k + 1].text.startswith("-"):

@@ -16,14 +16,14 @@ from __future__ import annotations
 
 
 import re
-from lunalint import record as records
-from lunalint.record import opt, record
 from functools import cache
 from typing import Any
 
 from lunalint import grammars
+from lunalint import record as records
 from lunalint.model.base import Span, SyntaxProblem
 from lunalint.model.config import _SECRET_KEY, ClientConfig, Entry, Section
+from lunalint.readers import branches as branching
 from lunalint.readers import template
 
 BRACE_GRAMMAR = "chrystoki.lark"
@@ -35,6 +35,11 @@ _TEMPLATE_DIRECTIVE = re.compile(
     r"^[ \t]*(?:<%(?!=).*%>|\{\{-?\s*(?:if|else|end|range|with|define|template|block|/\*)\b.*\}\}"
     r"|\{%.*%\}|\[%.*%\])[ \t\r]*$"
 )
+
+# A line that opens a template tag it does not close (`<%` then Ruby over several lines).
+_TAG_OPEN = re.compile(r"^[ \t]*(?P<tag><%|\{%|\{\{)")
+_TAG_CLOSE = {"<%": "%>", "{%": "%}", "{{": "}}"}
+_CLOSE_SEMI = re.compile(r"^[ \t\ufeff]*\}[ \t]*(?P<semi>;)[ \t;]*(?:#.*)?\r?$")
 
 _WORDS = {
     "SECTION_OPEN": "a section header `Name = {`",
@@ -252,19 +257,30 @@ class _Open:
     header_span: Span
     name_span: Span
     entries: list[Entry] = opt(factory=list)
+    branch: tuple[tuple[int, int], ...] = ()
 
     def freeze(self) -> Section:
-        return Section(self.name, self.header_span, self.name_span, tuple(self.entries))
+        return Section(self.name, self.header_span, self.name_span, tuple(self.entries),
+                       self.branch)
 
 
-def read_config(path: str, text: str, form: str | None = None) -> ClientConfig:
+def read_config(path: str, text: str, form: str | None = None,
+                branch_of: list | None = None, fragment: bool = False) -> ClientConfig:
     """Parse ``text`` (already decoded) as a client configuration of ``form``.
 
     ``form`` is ``"brace"`` or ``"ini"``; when None it is sniffed from the content.
+    ``branch_of`` gives the branch path of each line (a host's, for an embedded part whose
+    lines are the host's); by default the file's own template conditionals decide it.
+    ``fragment``: the text shows a file with lines left out (`...` in a runbook): where a
+    section opens or closes may be among them, so the structure is not checked (a line that
+    does not parse still is), and the configuration is partial.
     """
     form = form or sniff_form(text) or "brace"
     parser = _parser(form)
     lines = split_lines(text)
+    if branch_of is None:
+        branch_of = (branching.template_paths(lines) if template.has_template_syntax(text)
+                     else [])
     sections: list[Section] = []
     problems: list[SyntaxProblem] = []
     comments: list[tuple[Span, str]] = []
@@ -292,7 +308,19 @@ def read_config(path: str, text: str, form: str | None = None) -> ClientConfig:
     # No template token anywhere (the common case): no line has a placeholder or a template
     # directive, so the per-line template checks are skipped (one search of the whole text).
     templated = template.has_template_syntax(text) or "[%" in text
+    code_until: str | None = None  # inside a template tag spanning lines: its closer
     for number, line in enumerate(lines, start=1):
+        if code_until is not None:  # template code (`<%` … `%>` over lines), not entries
+            templates.append(Span(number, 1, number, len(line) + 1))
+            if code_until in line:
+                code_until = None
+            continue
+        opened = _TAG_OPEN.match(line) if templated else None
+        if opened is not None and _TAG_CLOSE[opened.group("tag")[:2]] not in line:
+            code_until = _TAG_CLOSE[opened.group("tag")[:2]]
+            templates.append(Span(number, 1, number, len(line) + 1))
+            syntaxes.setdefault("ERB" if code_until == "%>" else "Jinja2/Go/Helm")
+            continue
         found = template.placeholders(line) if templated else []
         for start, end, syntax in found:
             templates.append(Span(number, start + 1, number, end + 1))
@@ -318,6 +346,15 @@ def read_config(path: str, text: str, form: str | None = None) -> ClientConfig:
         try:
             statements = parser.parse(parsed, number)
         except Exception as error:  # lark's UnexpectedInput, or anything a bad line provokes
+            semi = _CLOSE_SEMI.match(parsed) if form == "brace" else None
+            if semi is not None:
+                # `};` (seen in a vendor guide): one finding here; the `}` still closes the
+                # section, so the end of the file does not say it was never closed.
+                at = semi.start("semi")
+                problem(SyntaxProblem(Span(number, at + 1, number, at + 2), (
+                    "a section ends with `}` alone: remove the `;` after it")), follows=True)
+                close()
+                continue
             broken, statements = _explain(parser, form, parsed, number, error)
             if found:
                 broken = records.replace(broken, message=_unfill(broken.message))
@@ -334,16 +371,17 @@ def read_config(path: str, text: str, form: str | None = None) -> ClientConfig:
             if st.kind == "comment":
                 comments.append((st.span, st.value))
             elif st.kind == "open":
-                if current is not None and form == "brace":
+                if current is not None and form == "brace" and not fragment:
                     problems.append(SyntaxProblem(st.span, (
                         f"expected `}}` to close section `{current.name}` (opened on line "
                         f"{current.header_span.line}) before section `{st.name}` starts")))
                 close()
                 assert st.name_span is not None
-                current = _Open(st.name, st.span, st.name_span)
+                current = _Open(st.name, st.span, st.name_span,
+                                branch=branch_of[number - 1] if number <= len(branch_of) else ())
                 region += 1
             elif st.kind == "close":
-                if current is None:
+                if current is None and not fragment:
                     problem(SyntaxProblem(st.span, "unexpected `}`: no section is open here"),
                             follows=True)
                     region += 1  # the `}` ends the broken stretch; what follows is another
@@ -351,15 +389,18 @@ def read_config(path: str, text: str, form: str | None = None) -> ClientConfig:
             else:
                 assert st.name_span is not None and st.value_span is not None
                 entry = Entry(st.name, st.value, st.name_span, st.value_span, st.span,
-                              st.templated_key, st.templated_value, in_loop)
-                if current is None:
+                              st.templated_key, st.templated_value, in_loop,
+                              branch_of[number - 1] if number <= len(branch_of) else ())
+                if current is None and fragment:
+                    pass  # its section header is among the lines left out
+                elif current is None:
                     where = "`Name = { ... }`" if form == "brace" else "a `[Name]` section"
                     problem(SyntaxProblem(st.name_span, (
                         f"entry `{st.name}` is outside any section; expected it inside {where}"
                     )), follows=True)
                 else:
                     current.entries.append(entry)
-    if current is not None and form == "brace":
+    if current is not None and form == "brace" and not fragment:
         last = len(lines)
         end = len(lines[-1]) + 1 if lines else 1
         problems.append(SyntaxProblem(Span(max(last, 1), end, max(last, 1), end), (
@@ -477,7 +518,8 @@ def _shorten(text: str, limit: int = 30) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def config_from_calls(path: str, lines: list[str], calls, settings=()) -> ClientConfig:
+def config_from_calls(path: str, lines: list[str], calls, settings=(),
+                      branch_of: list | None = None) -> ClientConfig:
     """A partial configuration from `configurator setValue` calls (``calls`` are
     :class:`lunalint.readers.embedded.SetValue`), each call one entry at its host position,
     and from the LunaCM / `vtl` commands that set a client setting (``settings``, from
@@ -498,8 +540,10 @@ def config_from_calls(path: str, lines: list[str], calls, settings=()) -> Client
         open_ = sections.get(call.section.casefold())
         if open_ is None:
             open_ = sections[call.section.casefold()] = _Open(call.section, name_span, name_span)
+        branch = branch_of[line - 1] if branch_of and line <= len(branch_of) else ()
         open_.entries.append(Entry(call.key, call.value, key_span, value_span, span,
-                                   bool(template.placeholders(call.key)), bool(found), False))
+                                   bool(template.placeholders(call.key)), bool(found), False,
+                                   branch))
     templates = tuple(Span(c.line, c.value_at[0] + s + 1, c.line, c.value_at[0] + e + 1)
                       for c in calls for s, e, _ in template.placeholders(c.value))
     comments = tuple((Span(n, line.index("#") + 1, n, len(line) + 1), line[line.index("#"):])
@@ -512,5 +556,6 @@ def config_from_calls(path: str, lines: list[str], calls, settings=()) -> Client
     return ClientConfig(path=path, lines=own, problems=(), form="brace",
                         sections=tuple(o.freeze() for o in sections.values()),
                         comments=comments, template_spans=templates,
-                        template_syntaxes=("shell/envsubst",) if templates else (),
+                        template_syntaxes=tuple(dict.fromkeys(
+                            name for c in calls for _, _, name in template.placeholders(c.value))),
                         partial=True)
