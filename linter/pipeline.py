@@ -43,6 +43,10 @@ class Options:
     stdin_path: str = "-"
     audit: bool = False  # build the link stage and collect audit facts (html, markdown)
     cache: bool = True  # reuse per-file results of unchanged files (lunalint.cache)
+    # The project root as the front-end found it (None: no project), when ``project_given``;
+    # else it is the folder of the settings file, or the git work tree of ``cwd``.
+    project: str | None = None
+    project_given: bool = False
 
 
 @dataclass
@@ -95,7 +99,7 @@ def run(options: Options) -> Outcome:
             paths.append(options.stdin_path)
         if options.stdin_path != "-":  # the project of the file it stands for
             start = os.path.dirname(os.path.join(options.cwd or os.getcwd(), options.stdin_path))
-    root = confine.project_root(cfg.source, start)
+    root = options.project if options.project_given else confine.project_root(cfg.source, start)
     filtered = bool(cfg.include or cfg.exclude)
     kinds = bool(cfg.config_globs or cfg.export_globs)
     cache = None
@@ -117,7 +121,7 @@ def run(options: Options) -> Outcome:
         suppress.apply_levels(result.findings, cfg.levels), flatten(result.documents), cfg,
         known=options.known_rules, selected={r.id for r in options.rules},
         inline=options.inline_suppressions,
-        settings_path=suppress.display(cfg.source) if cfg.source else "")
+        settings_path=suppress.display(cfg.source, options.cwd) if cfg.source else "")
     exact = suppress.apply_levels(findings, cfg.levels)
     findings = redactor.findings(exact)
     fixes = {fix_key(shown): raw.fix for raw, shown in zip(exact, findings)
@@ -200,7 +204,7 @@ def _baseline(options: Options, outcome: Outcome, root: str) -> None:
     if options.write_baseline:
         try:
             outcome.baseline_written = baseline.write(options.write_baseline, outcome.findings,
-                                                      root)
+                                                      root, options.cwd)
         except OSError as error:
             raise PipelineError(f"cannot write {options.write_baseline}: "
                                 f"{error.strerror or error}") from None
@@ -212,5 +216,6 @@ def _baseline(options: Options, outcome: Outcome, root: str) -> None:
     except baseline.BaselineError as error:
         raise PipelineError(str(error)) from None
     outcome.findings, outcome.fixed = baseline.apply(
-        outcome.findings, known, root, source, [doc.path for doc in outcome.documents])
+        outcome.findings, known, root, source, [doc.path for doc in outcome.documents],
+        options.cwd)
     outcome.fixed = [outcome.redactor.text(f) for f in outcome.fixed]
