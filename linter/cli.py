@@ -291,7 +291,7 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError("--fix and --diff edit files on disk; standard input (`-`) cannot be "
                          "fixed")
     found, root, base = _where(paths, stdin)
-    cfg = _settings(args, registry, found, base)
+    cfg = _settings(args, registry, stdin, (found, base))
     # Named paths are absolute from here on, and every path shown is relative to ``base``
     # (the project root, else the folder named), so no report depends on the working directory.
     typed = {os.path.abspath(p): p for p in paths if p != "-"}
@@ -381,7 +381,7 @@ def _run(args: argparse.Namespace) -> int:
         # The report went to a file (or is not text): say on stderr what it holds, so a
         # failing hook says why.
         _say("", summary_line(report))
-    if not args.quiet:
+    if not args.quiet and args.format == "text" and not args.output:
         _hint_fixable(outcome, fixed is not None, args.unsafe_fixes)
     if outcome.missing or (fixed is not None and fixed.errors):
         return EXIT_USAGE
@@ -479,38 +479,45 @@ def _refuse_input(output: str, inputs: list[str]) -> None:
 
 def _where(paths: list[str], stdin) -> tuple[str | None, str | None, str]:
     """The configuration file found, the project root and the folder paths are shown
-    relative to, all from what was named (the first path, or ``--stdin-filename``), never
-    from the working directory alone: the project root is the folder of the
-    ``.lunalint.yaml`` (or ``pyproject.toml`` with ``[tool.lunalint]``) found from there, else
-    its git work tree; with neither, paths are shown relative to the folder named (the
-    common folder of what was named). ``--config`` does not take part: it chooses settings,
-    not the project."""
+    relative to, all from what was named (the first path that lies in a project, or
+    ``--stdin-filename``; the working directory only when nothing is named): the project root
+    is the folder of the ``.lunalint.yaml`` (or ``pyproject.toml`` with ``[tool.lunalint]``)
+    found from there, else its git work tree. With neither, paths under folders named are
+    shown relative to those folders (their common folder), and files named alone as they
+    were named. ``--config`` does not take part: it chooses settings, not the project."""
     from lunalint import confine, settings
 
     named = [os.path.abspath(p) for p in paths if p != "-"]
+    folders = [p if os.path.isdir(p) else os.path.dirname(p) for p in named]
     if stdin is not None and stdin[1] != "-":
-        start = os.path.dirname(os.path.abspath(stdin[1]))
-    elif named:
-        start = named[0] if os.path.isdir(named[0]) else os.path.dirname(named[0])
+        starts = [os.path.dirname(os.path.abspath(stdin[1]))]
     else:
-        start = os.path.abspath(os.getcwd())
-    found = settings.find_config(start)
-    root = confine.project_root(found, start)
-    if root is not None:
-        return found, root, root
-    folders = [p if os.path.isdir(p) else os.path.dirname(p) for p in named] or [start]
+        starts = list(dict.fromkeys(folders)) or [os.path.abspath(os.getcwd())]
+    for start in starts:  # the first path that lies in a project names it
+        found = settings.find_config(start)
+        root = confine.project_root(found, start)
+        if root is not None:
+            return found, root, root
+    here = os.path.abspath(os.getcwd())
+    if not named or stdin is not None or any(not os.path.isdir(p) for p in named):
+        return None, None, here  # files named outside any project: shown as named
     try:
-        base = os.path.commonpath(folders)
+        return None, None, os.path.commonpath(named)
     except ValueError:  # different drives (Windows)
-        base = start
-    return found, None, base
+        return None, None, here
 
 
-def _settings(args: argparse.Namespace, registry, found: str | None, base: str):
+def _settings(args: argparse.Namespace, registry, stdin=None,
+              where: tuple[str | None, str] | None = None):
     """The configuration file's settings (``--config``, else the one found from what was
-    named)."""
+    named); ``where`` is the file found and the folder paths are shown from (see
+    :func:`_where`)."""
     from lunalint import settings, suppress
 
+    if where is None:
+        found, _root, base = _where(list(args.paths) or ["."], stdin)
+    else:
+        found, base = where
     path = args.config or found
     if path is None:
         return settings.Settings()
