@@ -360,6 +360,7 @@ def _run(args: argparse.Namespace) -> int:
     for path in outcome.skipped:
         _say("warning", f"{path}: not recognised as a Luna client configuration or "
                         "capture; skipped")
+    fail_on = "never" if args.exit_zero else args.fail_on or cfg.fail_on or "warning"
     read = inputs + [doc.path for doc in outcome.documents] + [
         doc.path for ws in outcome.workspaces for doc in (*ws.configs, *ws.exports)]
     for output in outputs:  # every file read, context captures included
@@ -371,7 +372,8 @@ def _run(args: argparse.Namespace) -> int:
                     fixed=outcome.fixed, redactor=outcome.redactor,
                     paths=[doc.path for doc in outcome.documents], summary=not args.quiet,
                     facts=outcome.audit, include_suppressed=args.include_suppressed,
-                    fixes_applied=len(fixed.applied) if fixed is not None else None)
+                    fixes_applied=len(fixed.applied) if fixed is not None else None,
+                    fail_on=None if fail_on == "never" else Level.parse(fail_on))
     # Every report comes from this one outcome and goes through the same redacting renderer.
     for fmt, path in args.report:
         _write(renderer(fmt)(report), path)
@@ -385,7 +387,6 @@ def _run(args: argparse.Namespace) -> int:
         _hint_fixable(outcome, fixed is not None, args.unsafe_fixes)
     if outcome.missing or (fixed is not None and fixed.errors):
         return EXIT_USAGE
-    fail_on = "never" if args.exit_zero else args.fail_on or cfg.fail_on or "warning"
     if fail_on == "never":
         return EXIT_OK
     return EXIT_FINDINGS if outcome.failing(Level.parse(fail_on)) else EXIT_OK

@@ -95,6 +95,9 @@ class Report:
     # Audit facts (``lunalint.audit.AuditFacts``) for the formats in AUDIT_FORMATS, else None.
     facts: Any = None
     include_suppressed: bool = False  # whether suppressed findings were asked for
+    # The lowest level that fails the run (--fail-on; None: nothing does). JUnit marks a file
+    # failed only for findings at or above it.
+    fail_on: Level | None = Level.WARNING
 
     def counts(self, intentional: bool = False) -> dict[str, int]:
         """Findings per level, not suppressed; intentional ones (a design choice documented,
