@@ -12,6 +12,7 @@ import subprocess
 import sys
 import venv
 from pathlib import Path
+from tempfile import TemporaryDirectory
 
 import pytest
 
@@ -40,11 +41,13 @@ def places(tmp_path_factory):
 
 
 def outputs(args: list[str], cwd) -> dict[str, str]:
-    out = {}
-    for fmt in FORMATS:
-        proc = run_cli("--no-cache", "--fail-on", "never", "--format", fmt, *args, cwd=cwd)
+    """Every format of one run (text on stdout, the others through --report)."""
+    with TemporaryDirectory() as out_dir:
+        reports = [f"--report={fmt}:{os.path.join(out_dir, fmt)}" for fmt in FORMATS[1:]]
+        proc = run_cli("--no-cache", "--fail-on", "never", *reports, *args, cwd=cwd)
         assert proc.returncode == 0, proc.stderr
-        out[fmt] = proc.stdout
+        out = {fmt: Path(out_dir, fmt).read_text(encoding="utf-8") for fmt in FORMATS[1:]}
+    out["text"] = proc.stdout
     return out
 
 
