@@ -107,6 +107,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--statistics", action="store_true",
                    help="print how many findings each rule reported (text or json), not the "
                         "findings")
+    p.add_argument("--skip-unrecognised", action="store_true",
+                   help="list named files that are not Luna files as skipped (one line on "
+                        "stderr) instead of failing when nothing else was named; what the "
+                        "pre-commit hooks use, as they name every file walking would read")
     p.add_argument("--quiet", "-q", action="store_true",
                    help="print only the findings, no summary")
     p.add_argument("--include-suppressed", action="store_true",
@@ -351,6 +355,15 @@ def _run(args: argparse.Namespace) -> int:
         _say("error", f"no such file or directory: {missing}")
     for notice in outcome.notices:
         _say("warning", notice)
+    passed_over = list(outcome.unused)
+    if args.skip_unrecognised:
+        passed_over += outcome.skipped
+        outcome.skipped = []
+    if passed_over:  # one line, even with --quiet: a named file is never dropped silently
+        n = len(passed_over)
+        _say("", f"skipped {n} named file{'s' if n != 1 else ''} with no Luna client "
+                 f"configuration or capture in {'them' if n != 1 else 'it'}: "
+                 + ", ".join(passed_over))
     if outcome.skipped and not outcome.documents and not outcome.missing:
         # Nothing else was linted: "No problems found in 0 files" would be a false all-clear.
         raise UsageError(f"{', '.join(outcome.skipped)}: not recognised as a Luna client "

@@ -73,6 +73,9 @@ class Result:
     skipped: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)  # paths that do not exist (missing_ok)
+    # Named hosts (scripts, Dockerfiles, runbooks, YAML) with no Luna content: not ours, and
+    # not an error, but the user is told (the pre-commit hook names every such file).
+    unused: list[str] = field(default_factory=list)
     secrets: set[str] = field(default_factory=set)  # secret values met in every file read
     workspaces: list = field(default_factory=list)  # the linked workspace of each scope
 
@@ -561,6 +564,7 @@ def lint(paths: list[str], rules: list[Rule], *, facts: dict[str, Any] | None = 
         total.findings.extend(part.findings)
         total.documents.extend(part.documents)
         total.skipped.extend(part.skipped)
+        total.unused.extend(part.unused)
         total.notices.extend(part.notices)
         total.secrets |= part.secrets
         total.workspaces.extend(part.workspaces)
@@ -593,6 +597,7 @@ def _lint_scope(paths: list[str], root: str | None, rules: list[Rule],
     jobs = max(1, jobs)
     documents: list[Document] = []
     skipped: list[str] = []
+    unused: list[str] = []
     findings: list[Finding] = []
     secrets: set[str] = set()
     # The link stage is fed as results stream in (named files first, then context, in
@@ -621,8 +626,8 @@ def _lint_scope(paths: list[str], root: str | None, rules: list[Rule],
         if doc is None:
             # A named script, runbook or YAML file without Luna content is simply not one of
             # ours (the hook names every chart template); any other named file is reported.
-            if target.explicit and not discover.embeds(target.path, None):
-                skipped.append(shown)
+            if target.explicit:
+                (unused if discover.embeds(target.path, None) else skipped).append(shown)
             continue
         documents.append(doc)
     notices = [f"{display_path(path, cwd)}: {why}; skipped" for path, why in walked.skipped]
@@ -642,7 +647,7 @@ def _lint_scope(paths: list[str], root: str | None, rules: list[Rule],
     notices += [f"{display_path(given, cwd)}: no Luna client configuration or capture found in "
                 "this directory" for given in _empty_dirs(paths, documents, items)]
     return Result(findings, documents, skipped, notices=notices, secrets=secrets,
-                  workspaces=workspaces)
+                  workspaces=workspaces, unused=unused)
 
 
 def _context_items(root: str | None, targets: list[confine.Target],

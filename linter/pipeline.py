@@ -59,6 +59,7 @@ class Outcome:
     notices: list[str] = field(default_factory=list)  # already redacted
     skipped: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
+    unused: list[str] = field(default_factory=list)  # named hosts without Luna content
     fixed: list[str] = field(default_factory=list)  # baseline entries no longer found
     baseline_written: int | None = None
     workspaces: list = field(default_factory=list)  # link-stage workspaces (one per scope)
@@ -129,6 +130,7 @@ def run(options: Options) -> Outcome:
     outcome = Outcome(findings, result.documents, len(result.documents), redactor, root,
                       notices=[redactor.text(n) for n in result.notices],
                       skipped=[redactor.text(s) for s in result.skipped],
+                      unused=[redactor.text(s) for s in result.unused],
                       missing=list(result.missing), workspaces=result.workspaces, fixes=fixes)
     _baseline(options, outcome, root or (options.cwd or os.getcwd()))
     # A finding may sit in a file that was not linted itself: a capture linked in as context
