@@ -75,6 +75,7 @@ def test_lunalint_fix_hook_fixes_and_fails_then_passes(tmp_path, home, hook_repo
     assert conf.read_text() == TABBED.replace("\tVirtualToken00Label", "   VirtualToken00Label")
     assert "etc/luna/Chrystoki.conf:8:4: warning HA101" in out
     assert "1 fixed, 1 remaining." in out
+    assert "lunalint: 1 fixable with --unsafe-fixes" in out  # as ruff says (issue 22)
     assert (repo / "notes.txt").read_text() == "\tnot a Luna file\n"
 
     git(repo, "add", ".")

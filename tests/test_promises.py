@@ -10,13 +10,12 @@ import os
 import shutil
 import subprocess
 import sys
-import venv
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
 import pytest
 
-from .conftest import SAMPLES, run_cli, run_json
+from .conftest import SAMPLES, fresh_venv, run_cli, run_json
 
 REPO = Path(__file__).resolve().parent.parent
 FORMATS = ["text", "json", "sarif", "gitlab", "junit", "github"]
@@ -106,8 +105,7 @@ def bare_python(tmp_path_factory):
     shutil.copytree(REPO / "linter", src, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(REPO / "rules", src / "rules", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(REPO / "grammar", src / "grammar")
-    venv.EnvBuilder(with_pip=False).create(top / "venv")
-    return top / "venv" / "bin" / "python", top / "src"
+    return fresh_venv(top / "venv", parent_site=False), top / "src"
 
 
 def test_missing_lark_is_one_line_and_exit_2_before_any_file_is_read(bare_python, tmp_path):

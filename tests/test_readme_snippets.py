@@ -13,7 +13,6 @@ import re
 import shutil
 import subprocess
 import sys
-import venv
 from pathlib import Path
 
 import jsonschema
@@ -23,6 +22,7 @@ import yaml
 from lunalint import __version__
 from lunalint.rules.base import REPOSITORY
 
+from .conftest import child_venv
 from .test_action import ACTION, Runner
 from .test_precommit_integration import BAD_CONF, git, hook_repo, home, new_repo, pre_commit
 
@@ -148,8 +148,9 @@ def user_venv(tmp_path_factory) -> Path:
     src = tmp / "lunalint-src"
     shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(
         ".git", "node", "build", "*.egg-info", "__pycache__", ".pytest_cache", ".hypothesis"))
-    venv.EnvBuilder(system_site_packages=True, with_pip=True).create(tmp / "venv")
-    bin_dir = tmp / "venv" / "bin"
+    # A fresh venv that sees the test run's own dependencies through an explicit .pth (the
+    # one helper every venv-making test uses); never the base interpreter's site-packages.
+    bin_dir = child_venv(tmp / "venv").parent
     proc = subprocess.run([str(bin_dir / "python"), "-m", "pip", "install", "--quiet",
                            "--no-deps", "--disable-pip-version-check", str(src)],
                           capture_output=True, text=True, timeout=900)
