@@ -35,6 +35,10 @@ MARKER = re.compile(r"<!-- snippet: ([\w-]+) -->\n```(\w+)\n(.*?)^```", re.DOTAL
 
 __all__ = ["hook_repo", "home"]  # fixtures shared with the pre-commit integration tests
 
+# No release exists yet (issue 22): the snippets name what works today, the main branch; the
+# README says releases will be tagged v<version> (.github/workflows/release.yml builds them).
+UNRELEASED_REV = "main"
+
 
 def integrations() -> str:
     start = README.index("\n## Integrations\n")
@@ -69,7 +73,7 @@ def local_hook(config: dict, hook_repo) -> dict:
     """The README's config with the published repository replaced by the local snapshot."""
     (entry,) = config["repos"]
     assert entry["repo"] == REPOSITORY
-    assert entry["rev"] == f"v{__version__}"
+    assert entry["rev"] == UNRELEASED_REV
     entry["repo"], entry["rev"] = str(hook_repo[0]), hook_repo[1]
     return config
 
@@ -118,7 +122,7 @@ def test_gitlab_ci_snippet(tmp_path, user_venv):
     the job fails on the examples' findings and leaves both reports GitLab collects."""
     job = yaml.safe_load(snippet("gitlab-ci", "yaml"))["lunalint"]
     install, *commands = job["script"]
-    assert install == "python -m pip install lunalint"
+    assert install == f'python -m pip install "git+{REPOSITORY}@{UNRELEASED_REV}"'
     ws = workspace(tmp_path)
     proc = bash("\n".join(commands), ws, user_venv)
     assert proc.returncode == 1, proc.stderr
@@ -133,6 +137,22 @@ def test_gitlab_ci_snippet(tmp_path, user_venv):
     junit = (ws / reports["junit"]).read_text(encoding="utf-8")
     xmlschema.XMLSchema(str(Path(__file__).parent / "schemas" / "junit-10.xsd")).validate(junit)
     assert re.search(r'<failure type="[A-Z0-9,]*POL301', junit)
+
+
+def test_readme_installs_what_exists_and_names_the_release_tags():
+    """Until the first release, no line may promise a PyPI package or a tag that does not
+    exist; the README names the tag format the release workflow builds on."""
+    blocks = re.findall(r"^```\w*\n(.*?)^```", README, re.DOTALL | re.MULTILINE)
+    for line in "\n".join(blocks).splitlines():
+        code = line.split("#")[0].strip()
+        assert not re.search(r"(pip|pipx) install lunalint$", code), line
+        assert not re.match(r"rev: v\d", code), line
+        assert not re.search(r"lunalint/lunalint@v\d", code), line
+    assert f"`v{__version__}`" in README and "`vMAJOR.MINOR.PATCH`" in README
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "release.yml").read_text())
+    assert workflow.get("on", workflow.get(True))["push"]["tags"] == ["v*"]
+    # what "install from a checkout" says is what the README's own first command does
+    assert "python -m pip install .    # into the active environment" in README
 
 
 def test_plugin_entry_point_snippet_matches_the_example():
@@ -178,7 +198,7 @@ def test_github_workflow_snippet(tmp_path, user_venv):
     assert uses[0].startswith("actions/checkout@")
     (ours,) = [s for s in job["steps"] if s["uses"].split("@")[0] == "lunalint/lunalint"]
     assert REPOSITORY.endswith("/" + ours["uses"].split("@")[0])
-    assert ours["uses"].split("@")[1] == f"v{__version__}"
+    assert ours["uses"].split("@")[1] == UNRELEASED_REV
     assert set(ours["with"]) <= set(ACTION["inputs"]), "the README uses an unknown input"
 
     # The action's steps with the README's inputs, on a checkout holding examples/.
