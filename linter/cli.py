@@ -295,11 +295,11 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError("--fix and --diff edit files on disk; standard input (`-`) cannot be "
                          "fixed")
     found, root, base = _where(paths, stdin)
-    cfg = _settings(args, registry, stdin, (found, base))
+    cfg = dataclasses.replace(_settings(args, registry, stdin, (found, base)), shown_from=base)
     # Named paths are absolute from here on, and every path shown is relative to ``base``
     # (the project root, else the folder named), so no report depends on the working directory.
-    typed = {os.path.abspath(p): p for p in paths if p != "-"}
-    paths = [p if p == "-" else os.path.abspath(p) for p in paths]
+    typed = {_absolute(p): p for p in paths if p != "-"}
+    paths = [p if p == "-" else _absolute(p) for p in paths]
     if stdin is not None and stdin[1] != "-":
         stdin = (stdin[0], os.path.abspath(stdin[1]))
     cli_select = [w for ws in args.select for w in ws]
@@ -491,6 +491,14 @@ def _refuse_input(output: str, inputs: list[str]) -> None:
                              "written over it: write it somewhere else")
 
 
+def _absolute(path: str) -> str:
+    """``path`` made absolute, keeping a trailing ``/`` (a folder named as one)."""
+    full = os.path.abspath(path)
+    if path.endswith(("/", os.sep)) and not full.endswith(os.sep):
+        full += os.sep
+    return full
+
+
 def _where(paths: list[str], stdin) -> tuple[str | None, str | None, str]:
     """The configuration file found, the project root and the folder paths are shown
     relative to, all from what was named (the first path that lies in a project, or
@@ -507,12 +515,14 @@ def _where(paths: list[str], stdin) -> tuple[str | None, str | None, str]:
         starts = [os.path.dirname(os.path.abspath(stdin[1]))]
     else:
         starts = list(dict.fromkeys(folders)) or [os.path.abspath(os.getcwd())]
-    for start in starts:  # the first path that lies in a project names it
+    here = os.path.abspath(os.getcwd())
+    # The first path that lies in a project names it; when none does, the working directory's
+    # project (or its .lunalint.yaml) still applies, as it always has.
+    for start in [*starts, here]:
         found = settings.find_config(start)
         root = confine.project_root(found, start)
         if root is not None:
             return found, root, root
-    here = os.path.abspath(os.getcwd())
     if not named or stdin is not None or any(not os.path.isdir(p) for p in named):
         return None, None, here  # files named outside any project: shown as named
     try:

@@ -149,7 +149,13 @@ def _audit(options: Options, outcome: Outcome):
     from lunalint import audit
 
     try:
-        return audit.collect(outcome, paths=options.paths, settings=options.settings).redacted(
+        from lunalint.engine import display_path
+
+        # What was named, as paths are shown (from the project root; a folder keeps its `/`)
+        shown = [p if p == "-" else display_path(p, options.cwd)
+                 + ("/" if p.endswith(("/", os.sep)) and p.rstrip("/" + os.sep) else "")
+                 for p in options.paths]
+        return audit.collect(outcome, paths=shown, settings=options.settings).redacted(
             outcome.redactor.text)
     except Exception as error:  # a bug here must not cost the user the findings
         outcome.notices.append(outcome.redactor.text(
