@@ -27,13 +27,18 @@ _SECTIONS = (r"Chrystoki2|Luna|CardReader|Misc|LunaSA Client|Secure Trusted Chan
              r"|HASynchronize|HAConfiguration|HARecovery|CkLog2")
 _CONFIG_CONTENT = re.compile(
     rf"(?im)^[ \t\ufeff]*(?:(?:{_SECTIONS})[ \t]*=[ \t]*\{{|\[(?:{_SECTIONS})\])")
-# A capture may start lines with terminal colour codes (ANSI escape sequences).
+# A capture may start lines with terminal colour codes (ANSI escape sequences). Blanks are
+# `[^\S\n]` (any blank but a line break), never `\s`: in multi-line mode `^\s*` crossed
+# lines, so in a file of blank lines each line start rescanned every blank line after it
+# (a walked 64 KB `notes.txt` took minutes).
 _LEAD = r"(?:[ \t\r\ufeff]|\x1b\[[0-9;?]*[A-Za-z])*"
+_BL = r"[^\S\n]"
 _EXPORT_CONTENT = re.compile(
-    rf"(?im)(?:^{_LEAD}(?:\[[^\]\n]*\][ \t]*)?luna(?:cm|sh):>|LunaCM\s*(?:\(64-bit\)\s*)?v\d|"
-    rf"^{_LEAD}Command Result\s*:|^\s*Partition (?:Capabilities|Policies)\s*$|"
-    r"^\s*HSM (?:Capabilities|Policies)\s*$|^\s*Description\s+Value\s+Code|"
-    r"^\s*HA Group Label\s*:|^\s*Slot Id\s*->)")
+    rf"(?im)(?:^{_LEAD}(?:\[[^\]\n]*\][ \t]*)?luna(?:cm|sh):>|"
+    rf"LunaCM{_BL}*(?:\(64-bit\){_BL}*)?v\d|^{_LEAD}Command Result{_BL}*:|"
+    rf"^{_BL}*Partition (?:Capabilities|Policies){_BL}*$|"
+    rf"^{_BL}*HSM (?:Capabilities|Policies){_BL}*$|^{_BL}*Description{_BL}+Value{_BL}+Code|"
+    rf"^{_BL}*HA Group Label{_BL}*:|^{_BL}*Slot Id{_BL}*->)")
 
 
 def classify(path: str, text: str, hint: str | None = None) -> tuple[str | None, str | None]:

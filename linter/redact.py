@@ -66,7 +66,10 @@ def secret_option(word: str) -> bool:
 _OPTION = re.compile(r"(?<![\w-])-([A-Za-z][A-Za-z0-9_]*)(?:[ \t]+|=|:)"
                      r"(\"[^\"\n]*\"?|'[^'\n]*'?|(?!-[A-Za-z])[^\s]+)")
 # `key=value` / `key: value` pairs in free text (an unparsed config line, a LunaSH prompt echo).
-_PAIR = re.compile(r"([A-Za-z][\w.-]*)[ \t]*[=:][ \t]*(\"[^\"\n]*\"?|'[^'\n]*'?|[^\s;,]+)")
+# The key is the word before `=`/`:` from its first letter; a match is tried only where a
+# word starts, else each letter of one long word rescanned the rest of it (quadratic).
+_PAIR = re.compile(r"(?<![\w.-])[\d_.-]*([A-Za-z][\w.-]*)[ \t]*[=:][ \t]*"
+                   r"(\"[^\"\n]*\"?|'[^'\n]*'?|[^\s;,]+)")
 
 
 @dataclass(frozen=True, slots=True)

@@ -221,7 +221,10 @@ def template_aware(check: Check, default: Level = Level.WARNING) -> Check:
             yield from check(subject, ctx)
             return
         if subject.partial:  # one entry per call: only what one entry decides is reported
-            entries = [e.span for s in subject.sections for e in s.entries]
+            entries: dict[int, list[Span]] = {}  # by line, so each problem looks at its own
+            for span in (e.span for s in subject.sections for e in s.entries):
+                for line in range(span.line, span.end_line + 1):
+                    entries.setdefault(line, []).append(span)
             headers = {s.header_span for s in subject.sections}
         holes = {}
         for span in subject.template_spans:
@@ -230,7 +233,8 @@ def template_aware(check: Check, default: Level = Level.WARNING) -> Check:
             if problem.path is None and _holds(problem.span, holes):
                 continue
             if subject.partial and problem.path is None:
-                if problem.span in headers or not any(_within(problem.span, e) for e in entries):
+                if problem.span in headers or not any(
+                        _within(problem.span, e) for e in entries.get(problem.span.line, ())):
                     continue
                 yield problem
                 continue

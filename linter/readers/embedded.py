@@ -30,12 +30,14 @@ _CHEAP = ("chrystoki", "crystoki", "lunacm", "lunash", "configurator", "virtualt
 _TARGET = re.compile(r"(?i)(?:^|[/\\\s\"'=>])((?:chrystoki|crystoki)[\w.-]*\.(?:conf|ini))\b")
 _HEREDOC = re.compile(r"<<(?P<dash>-)?[ \t]*(?P<q>[\"']?)(?P<tag>[A-Za-z_][\w.-]*)(?P=q)")
 _FENCE = re.compile(r"^(?P<indent>[ \t]{0,3})(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^`\n]*)$")
-_BLOCK_KEY = re.compile(r"^(?P<indent>[ \t]*)(?:-[ \t]+)?(?P<key>[\"']?[^:#\n]+?[\"']?)[ \t]*:"
-                        r"[ \t]*[|>][+-]?\d*[ \t]*(?:#.*)?$")
+# What follows the key of a YAML block scalar: `: |`, `: >-`, `: |2 # comment`.
+_BLOCK_TAIL = re.compile(r"[ \t]*[|>][+-]?\d*[ \t]*(?:#.*)?$")
 _DEFINE = re.compile(r"^[ \t]*\{\{-?\s*define\s+\"[^\"]*\"\s*-?\}\}")
 _END = re.compile(r"^[ \t]*\{\{-?\s*end\s*-?\}\}")
 _GO_OPEN = re.compile(r"\{\{-?\s*(?:if|range|with|define|block)\b")
-_MD_DIRECTIVE = re.compile(r"^(?P<lead>[ \t]*)<!--[ \t]*(?P<body>lunalint\s*:.*?)[ \t]*-->[ \t]*$")
+# The body ends on a non-blank, so the blanks before `-->` are scanned once, not from each.
+_MD_DIRECTIVE = re.compile(r"^(?P<lead>[ \t]*)<!--[ \t]*(?P<body>lunalint\s*:(?:.*?[^ \t])?)"
+                           r"[ \t]*-->[ \t]*$")
 
 SHELL_EXT = frozenset({".sh", ".bash", ".ksh", ".zsh", ".dockerfile", ".containerfile"})
 YAML_EXT = frozenset({".yaml", ".yml", ".tpl", ".tmpl", ".j2"})
@@ -106,13 +108,19 @@ def _blank(count: int, keep: dict[int, str]) -> str:
 
 def _config_part(lines: list[str], keep: dict[int, str], origin: str,
                  name_hint: str = "") -> Part | None:
+    kind, form = _kind_of(keep, name_hint)
+    if kind is None:
+        return None
+    return Part(kind, form, _blank(len(lines), keep), origin)
+
+
+def _kind_of(keep: dict[int, str], name_hint: str = "") -> tuple[str | None, str | None]:
+    """What the lines ``keep`` hold: ``discover.classify`` of their text."""
     body = "\n".join(keep[i] for i in sorted(keep))
     kind, form = discover.classify(name_hint or "embedded.txt", body)
     if kind is None and name_hint:
         kind, form = discover.classify("embedded.txt", body)
-    if kind is None:
-        return None
-    return Part(kind, form, _blank(len(lines), keep), origin)
+    return kind, form
 
 
 def _heredocs(lines: list[str]) -> list[Part]:
@@ -163,7 +171,7 @@ def _fenced(lines: list[str]) -> list[Part]:
 
     `<!-- lunalint: ignore[...] reason -->` comments in the Markdown carry inline
     suppressions for a block: the directive is given to the part as a `#` comment."""
-    blocks: dict[tuple[str, str | None], dict[int, str]] = {}  # config blocks, per form
+    blocks: dict[tuple[str, str | None], dict[int, str]] = {}  # per kind and form
     parts: list[Part] = []
     i = 0
     while i < len(lines):
@@ -180,8 +188,8 @@ def _fenced(lines: list[str]) -> list[Part]:
                 break
             body[j] = lines[j]
             j += 1
-        part = _config_part(lines, body, f"fenced block on line {i + 1}") if body else None
-        if part is not None:
+        kind, form = _kind_of(body) if body else (None, None)
+        if kind is not None:
             # Directives just above the fence carry over: the nearest on the fence line itself
             # (so it covers the block's first line), earlier ones where they stand.
             k, target = i - 1, i
@@ -189,13 +197,12 @@ def _fenced(lines: list[str]) -> list[Part]:
                 d = _MD_DIRECTIVE.match(lines[k])
                 body[target] = f"# {d.group('body')}"
                 target, k = k, k - 1
-            if part.kind == "config":  # a runbook shows one file in pieces: join them
-                blocks.setdefault(("config", part.form), {}).update(body)
-            else:
-                parts.append(Part(part.kind, part.form, _blank(len(lines), body), part.origin))
+            # A runbook shows one file, or one session, in pieces: join them (one part per
+            # kind and form, so a runbook of many blocks is read once, not once per block).
+            blocks.setdefault((kind, form), {}).update(body)
         i = j + 1
-    for (kind, form), body in blocks.items():
-        parts.insert(0, Part(kind, form, _blank(len(lines), body), "fenced blocks"))
+    for (kind, form), body in sorted(blocks.items(), key=lambda item: item[0][0] != "config"):
+        parts.append(Part(kind, form, _blank(len(lines), body), "fenced blocks"))
     return parts
 
 
@@ -204,12 +211,12 @@ def _yaml_blocks(lines: list[str]) -> list[Part]:
     parts = []
     i = 0
     while i < len(lines):
-        m = _BLOCK_KEY.match(lines[i])
+        m = _block_key(lines[i])
         if m is None:
             i += 1
             continue
-        indent = len(m.group("indent").expandtabs())
-        key = m.group("key").strip("\"' ")
+        indent = len(m[0].expandtabs())
+        key = m[1].strip("\"' ")
         body: dict[int, str] = {}
         j = i + 1
         while j < len(lines):
@@ -226,6 +233,27 @@ def _yaml_blocks(lines: list[str]) -> list[Part]:
                 parts.append(part)
         i = j if j > i + 1 else i + 1
     return parts
+
+
+def _block_key(line: str) -> tuple[str, str] | None:
+    """``(indent, key)`` of a `key: |` line (`- key: >-` in a list), or None.
+
+    Scanned by hand, not with one expression: the indent, the key and the blanks before `:`
+    all match blanks, and a pattern holding the three took cubic time on a long blank line."""
+    colon = line.find(":")
+    if colon < 0 or "#" in line[:colon] or _BLOCK_TAIL.match(line, colon + 1) is None:
+        return None
+    head = line[:colon]
+    rest = head.lstrip(" \t")
+    indent = head[:len(head) - len(rest)]
+    if rest[:1] == "-" and rest[1:2] in (" ", "\t") and rest[1:].strip(" \t"):
+        rest = rest[1:].lstrip(" \t")
+    key = rest.rstrip(" \t")
+    if not key:  # only blanks before `:`: the key is the last of them
+        if not indent:
+            return None
+        indent, key = indent[:-1], indent[-1]
+    return indent, key
 
 
 def _defines(lines: list[str]) -> list[Part]:

@@ -36,12 +36,15 @@ _SYNTAXES = (
 _PLACEHOLDER = re.compile("|".join(f"(?P<s{i}>{p})" for i, (_, p) in enumerate(_SYNTAXES)))
 _CHEAP = ("{{", "{%", "{#", "<%", "$", "#{", "@@")
 
-# Control lines: the whole line is one directive.
+# Control lines: the whole line is one directive. No two neighbouring parts of a pattern may
+# match the same blanks (`\s*(?P<body>.*?)\s*` was cubic in a run of blanks): the ERB body
+# keeps its blanks and is stripped where it is used; a Go comment ends at its first `*/`.
 _JINJA_CTL = re.compile(r"^[ \t]*\{%-?\s*(?P<w>\w+)\b.*?-?%\}[ \t\r]*$")
-_GO_CTL = re.compile(r"^[ \t]*\{\{-?\s*(?:/\*.*?\*/\s*)?(?P<w>if|else|end|range|with|define|"
+_GO_CTL = re.compile(r"^[ \t]*\{\{-?\s*(?:/\*(?:[^*]|\*(?!/))*\*/\s*)?"
+                     r"(?P<w>if|else|end|range|with|define|"
                      r"template|block|include|/\*)\b.*?-?\}\}[ \t\r]*$|"
                      r"^[ \t]*\{\{-?\s*/\*.*\*/\s*-?\}\}[ \t\r]*$|^[ \t]*\{#.*#\}[ \t\r]*$")
-_ERB_CTL = re.compile(r"^[ \t]*<%(?![=#])-?\s*(?P<body>.*?)\s*-?%>[ \t\r]*$|^[ \t]*<%#.*%>[ \t\r]*$")
+_ERB_CTL = re.compile(r"^[ \t]*<%(?![=#])-?(?P<body>.*?)-?%>[ \t\r]*$|^[ \t]*<%#.*%>[ \t\r]*$")
 _ALONE = re.compile(r"^[ \t]*(?:\{\{.*\}\}|<%=.*%>|\$\{[^}]*\}|\$[A-Za-z_]\w*)[ \t\r]*$")
 
 _LOOP_OPEN_JINJA = {"for"}
@@ -106,17 +109,63 @@ def alone(line: str) -> bool:
     return bool(_ALONE.match(line)) and control(line) is None
 
 
+# Where a placeholder may start, and the delimited ones: opener -> (closer, syntax index).
+_OPENER = re.compile(r"[{<$#@]")
+_DELIMITED = {"{{": ("}}", 0), "{%": ("%}", 0), "{#": ("#}", 0), "<%": ("%>", 1),
+              "${": ("}", 2), "$(": (")", 2), "#{": ("}", 3)}
+_WORD_AT = re.compile(r"\$[A-Za-z_][A-Za-z0-9_]*|@@[A-Za-z0-9_.-]+@@")
+
+
 def placeholders(line: str) -> list[tuple[int, int, str]]:
-    """``(start, end, syntax)`` of every placeholder on ``line`` (0-based, end exclusive)."""
+    """``(start, end, syntax)`` of every placeholder on ``line`` (0-based, end exclusive).
+
+    The same placeholders as ``_PLACEHOLDER.finditer`` finds (the leftmost at each position,
+    the shortest for the delimited ones), in one pass: each closer is looked for once from
+    where it was last looked for, so a line of thousands of `{{` with no `}}` is not
+    rescanned from each of them."""
     if not has_template_syntax(line):
         return []
-    out = []
-    for m in _PLACEHOLDER.finditer(line):
-        index = int(m.lastgroup[1:])  # type: ignore[index]
-        if index == 3 and _comment_hash(line, m.start()):
-            continue
-        out.append((m.start(), m.end(), _SYNTAXES[index][0]))
+    out: list[tuple[int, int, str]] = []
+    base = 0
+    for segment in line.split("\n"):  # `.` and `[^}\n]` never cross a line break
+        _scan(segment, base, line, out)
+        base += len(segment) + 1
     return out
+
+
+def _scan(line: str, base: int, whole: str, out: list[tuple[int, int, str]]) -> None:
+    found: dict[str, tuple[int, int]] = {}  # closer -> (looked from, found at or -1)
+
+    def closer_at(closer: str, start: int) -> int:
+        seen = found.get(closer)
+        if seen is not None and seen[0] <= start and (seen[1] < 0 or seen[1] >= start):
+            return seen[1]
+        at = line.find(closer, start)
+        found[closer] = (start, at)
+        return at
+
+    i = 0
+    while True:
+        m = _OPENER.search(line, i)
+        if m is None:
+            return
+        p = m.start()
+        end, index = -1, -1
+        delimited = _DELIMITED.get(line[p:p + 2])
+        if delimited is not None:
+            at = closer_at(delimited[0], p + 2)
+            if at >= 0:
+                end, index = at + len(delimited[0]), delimited[1]
+        if end < 0 and line[p] in "$@":
+            word = _WORD_AT.match(line, p)
+            if word is not None:
+                end, index = word.end(), 2 if line[p] == "$" else 4
+        if end < 0:
+            i = p + 1
+            continue
+        if not (index == 3 and _comment_hash(whole, base + p)):
+            out.append((base + p, base + end, _SYNTAXES[index][0]))
+        i = end
 
 
 def _comment_hash(line: str, at: int) -> bool:
