@@ -44,8 +44,9 @@ class BaselineWriteError(OSError):
     """The baseline cannot be written where asked; ``strerror`` says why in a few words."""
 
 
-def _rel(path: str, root: str) -> str:
-    full = os.path.abspath(path)
+def _rel(path: str, root: str, base: str | None = None) -> str:
+    """``path`` (as shown: relative to ``base``, default the cwd) relative to ``root``."""
+    full = os.path.abspath(os.path.join(base, path) if base else path)
     try:
         rel = os.path.relpath(full, os.path.abspath(root))
     except ValueError:
@@ -53,8 +54,8 @@ def _rel(path: str, root: str) -> str:
     return (full if rel.startswith(os.pardir) else rel).replace(os.sep, "/")
 
 
-def key(finding: Finding, root: str) -> tuple[str, str, str]:
-    return (finding.rule, _rel(finding.path, root), finding.anchor or finding.message)
+def key(finding: Finding, root: str, base: str | None = None) -> tuple[str, str, str]:
+    return (finding.rule, _rel(finding.path, root, base), finding.anchor or finding.message)
 
 
 # --------------------------------------------------------------------------- writing
@@ -63,7 +64,8 @@ _LONE = re.compile("[\ud800-\udfff]")
 
 
 def write(path: str, findings: list[Finding], root: str,
-          guard: list[str] | None = None, inputs: set | frozenset = frozenset()) -> int:
+          guard: list[str] | None = None, inputs: set | frozenset = frozenset(),
+          base: str | None = None) -> int:
     """Write the unsuppressed ``findings`` to ``path`` through :mod:`lunalint.writeout`
     (atomic; never through a link, over something that is not a regular file, or over a file
     of ``inputs``); returns how many were recorded.
@@ -73,7 +75,7 @@ def write(path: str, findings: list[Finding], root: str,
     """
     from lunalint import writeout
 
-    counts = Counter(key(f, root) for f in findings if f.suppression is None)
+    counts = Counter(key(f, root, base) for f in findings if f.suppression is None)
     entries = [{"rule": r, "path": p, "anchor": a, "count": n}
                for (r, p, a), n in sorted(counts.items())]
     doc = {"lunalint_baseline": FORMAT, "version": __version__, "findings": entries}
@@ -168,18 +170,19 @@ def _first_line(error: Exception) -> str:
 # --------------------------------------------------------------------------- applying
 
 def apply(findings: list[Finding], known: Counter, root: str, baseline_path: str,
-          linted: list[str] | None = None) -> tuple[list[Finding], list[str]]:
+          linted: list[str] | None = None, base: str | None = None,
+          ) -> tuple[list[Finding], list[str]]:
     """Mark findings recorded in the baseline as suppressed (kind external).
 
     Returns the findings and the baseline entries of the ``linted`` files (all files when
     None) that matched nothing, now fixed, as ``RULE path anchor`` strings (one per entry,
     with `` (N times)`` when more than one of its findings is gone).
     """
-    scope = None if linted is None else {_rel(p, root) for p in linted}
+    scope = None if linted is None else {_rel(p, root, base) for p in linted}
     left = Counter(known)
     out = []
     for f in findings:
-        k = key(f, root)
+        k = key(f, root, base)
         if f.suppression is None and left[k] > 0:
             left[k] -= 1
             f = replace(f, suppression=Suppression(

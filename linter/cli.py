@@ -65,10 +65,12 @@ class _Parser(argparse.ArgumentParser):
         return self.formatter_class(prog=self.prog, width=_terminal_columns() - 2)
 
     def error(self, message: str):  # argparse echoes what was typed: neutralise it
+        # One line saying what is wrong, and where to read more (as ruff does), not the
+        # whole usage block.
         from lunalint.reporters import neutralise
 
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {neutralise(message)}\n")
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {neutralise(message)}\n"
+                              f"For more information, try '--help'.\n")
 
 
 def _csv(value: str) -> list[str]:
@@ -115,7 +117,7 @@ def _target_firmware(value: str) -> tuple[str, str]:
 
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
-        prog="lunalint",
+        prog="lunalint", allow_abbrev=False,
         description="Lint Thales Luna HSM client configurations (Chrystoki.conf, crystoki.ini) "
                     "and LunaCM/LunaSH captures for HA and key-policy mistakes.",
         epilog="Exit status: 0 clean, 1 findings at or above --fail-on, 2 usage or "
@@ -134,7 +136,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report", action="append", type=_report, default=[], metavar="FORMAT:FILE",
                    help="also write a report in FORMAT to FILE, from the same run; repeatable "
                         "(e.g. --report sarif:lunalint.sarif)")
-    p.add_argument("--config", metavar="FILE", help="configuration file (.lunalint.yaml)")
+    p.add_argument("--config", metavar="FILE",
+                   help="configuration file to use (.lunalint.yaml or pyproject.toml) instead of "
+                        "the one found; it chooses the settings only, never the project root "
+                        "(that stays the folder of the .lunalint.yaml found from the paths, else "
+                        "their git work tree)")
     p.add_argument("--select", action="append", type=_csv, default=[], metavar="RULES",
                    help="only these rules or prefixes, comma-separated (e.g. HA,SYN001)")
     p.add_argument("--ignore", action="append", type=_csv, default=[], metavar="RULES",
@@ -146,6 +152,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--statistics", action="store_true",
                    help="print how many findings each rule reported (text or json), not the "
                         "findings")
+    p.add_argument("--skip-unrecognised", action="store_true",
+                   help="list named files that are not Luna files as skipped (one line on "
+                        "stderr) instead of failing when nothing else was named; what the "
+                        "pre-commit hooks use, as they name every file walking would read")
     p.add_argument("--quiet", "-q", action="store_true",
                    help="print only the findings, no summary")
     p.add_argument("--include-suppressed", action="store_true",
@@ -157,7 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--category", default="", metavar="NAME",
                    help="SARIF automationDetails.id suffix (lunalint/NAME)")
     p.add_argument("--color", choices=("auto", "always", "never"), default="auto",
-                   help="colour in text output (auto: only on a terminal, never with NO_COLOR)")
+                   help="colour in text output (auto: on a terminal unless TERM=dumb; never "
+                        "with NO_COLOR; always with FORCE_COLOR)")
     p.add_argument("--no-color", dest="color", action="store_const", const="never",
                    help="no colour (same as --color never)")
     p.add_argument("--list-rules", action="store_true",
@@ -230,6 +241,10 @@ def _main(argv: list[str] | None) -> int:
     except BrokenPipeError:  # --help or --version into a closed pipe
         _stdout_gone()
         return EXIT_USAGE
+    broken = missing_dependency()
+    if broken is not None:  # before any file is read: a broken install is not a finding
+        _say("error", broken)
+        return EXIT_USAGE
     try:
         return _run(args)
     except UsageError as error:
@@ -251,6 +266,38 @@ def _server(argv: list[str]) -> int:
     from lunalint.server import main as serve
 
     return serve(argv)
+
+
+# The run-time dependencies: (module, distribution to install, a file of the real package).
+DEPENDENCIES = (("lark", "lark", "lark.py"), ("yaml", "PyYAML", "loader.py"))
+
+
+def missing_dependency() -> str | None:
+    """One line naming a run-time dependency that is missing or is not the real package (a
+    stray ``yaml.py`` on PYTHONPATH), and how to install it; None when both are there.
+
+    Only looks (``find_spec`` and one ``stat``): a normal run imports neither module unless
+    it needs it (cold start), and a shadowing module must not run before this check."""
+    import importlib.util
+
+    for module, dist, marker in DEPENDENCIES:
+        try:
+            spec = importlib.util.find_spec(module)
+        except (ImportError, ValueError) as error:
+            spec, why = None, f"it cannot be found ({type(error).__name__}: {error})"
+        else:
+            why = "it is not installed"
+        if spec is not None:
+            places = list(spec.submodule_search_locations or [])
+            if places and any(os.path.isfile(os.path.join(d, marker)) for d in places):
+                continue
+            where = spec.origin or (places[0] if places else "?")
+            why = f"the module found at {where} is not the {dist} package (broken or shadowed)"
+        return (f"lunalint needs the Python module '{module}' ({dist}), but {why}; install it "
+                f"with `{os.path.basename(sys.executable) or 'python'} -m pip install "
+                f"'{dist}'` in the environment lunalint runs from ({sys.prefix}), or reinstall "
+                "lunalint with its dependencies")
+    return None
 
 
 def _tolerant_streams() -> None:
@@ -281,13 +328,30 @@ def select_rules(registry, select: list[str], ignore: list[str]) -> list:
     ids = [r.id for r in registry.sorted()]
     for word in select + ignore:
         if word.upper() != "ALL" and not any(i.startswith(word.upper()) for i in ids):
-            raise UsageError(f"unknown rule or rule prefix {word!r} (see --list-rules)")
+            raise UsageError(f"unknown rule or rule prefix {word!r}{_did_you_mean(word, ids)} "
+                             "(see --list-rules)")
 
     def matches(rule_id: str, patterns: list[str]) -> bool:
         return any(p.upper() == "ALL" or rule_id.startswith(p.upper()) for p in patterns)
 
     chosen = [r for r in registry.sorted() if not select or matches(r.id, select)]
     return [r for r in chosen if not matches(r.id, ignore)]
+
+
+def _did_you_mean(word: str, ids: list[str]) -> str:
+    """``; did you mean 'HA101'?`` for a mistyped rule id or prefix (``HA1O1``, ``ha101``,
+    ``SYN01``), else nothing."""
+    import difflib
+
+    prefixes = sorted({i.rstrip("0123456789") for i in ids} | {i.split("-")[0] for i in ids})
+    typed = word.upper()
+    # Letters typed for the digits they look like (HA1O1, SYNOO1, HAl01) first.
+    digits = typed[:2] + typed[2:].translate(str.maketrans("OIL", "011"))
+    if digits != typed and (digits in ids or digits in prefixes):
+        return f"; did you mean {digits!r}?"
+    close = difflib.get_close_matches(typed, ids, n=1, cutoff=0.6) \
+        or difflib.get_close_matches(typed, prefixes, n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -311,7 +375,9 @@ def _run(args: argparse.Namespace) -> int:
     if args.explain:
         rule = registry.get(args.explain)
         if rule is None:
-            raise UsageError(f"unknown rule {args.explain!r} (see --list-rules)")
+            ids = [r.id for r in registry.sorted()]
+            raise UsageError(f"unknown rule {args.explain!r}{_did_you_mean(args.explain, ids)} "
+                             "(see --list-rules)")
         _write(rule.help_markdown, args.output)
         return EXIT_OK
     if args.statistics and args.format not in ("text", "json"):
@@ -330,10 +396,17 @@ def _run(args: argparse.Namespace) -> int:
     if (args.fix or args.diff) and stdin is not None:
         raise UsageError("--fix and --diff edit files on disk; standard input (`-`) cannot be "
                          "fixed")
-    cfg = _settings(args, registry, stdin)
+    found, root, base = _where(paths, stdin)
+    cfg = records.replace(_settings(args, registry, stdin, (found, base)), shown_from=base)
     registry.add_policies(cfg.policies)
     for problem in cfg.policy_errors:  # the bad policy is dropped; everything else runs
         _say("error", problem)
+    # Named paths are absolute from here on, and every path shown is relative to ``base``
+    # (the project root, else the folder named), so no report depends on the working directory.
+    typed = {_absolute(p): p for p in paths if p != "-"}
+    paths = [p if p == "-" else _absolute(p) for p in paths]
+    if stdin is not None and stdin[1] != "-":
+        stdin = (stdin[0], os.path.abspath(stdin[1]))
     cli_select = [w for ws in args.select for w in ws]
     # --select on the command line replaces the file's select and ignore; --ignore adds.
     rules = select_rules(registry, cli_select or list(cfg.select),
@@ -347,7 +420,7 @@ def _run(args: argparse.Namespace) -> int:
     outputs = [t for t in targets if t]
     from lunalint import confine, writeout
 
-    guard = [confine.project_root(cfg.source) or os.getcwd()]
+    guard = [root or confine.project_root(cfg.source) or os.getcwd()]
     # Refuse before anything runs, so nothing is written (no fix, no report) when one target
     # cannot be: a link, something not a regular file, a file read as input.
     for output in outputs:
@@ -362,7 +435,7 @@ def _run(args: argparse.Namespace) -> int:
         inline_suppressions=not args.no_inline_suppressions, baseline=args.baseline,
         write_baseline=args.write_baseline, cache=not args.no_cache,
         audit=any(f in AUDIT_FORMATS for f in [args.format, *(f for f, _ in args.report)]),
-        what_if=_what_if(args))
+        what_if=_what_if(args), cwd=base, project=root, project_given=True)
     if stdin is not None:
         options.stdin, options.stdin_path = stdin
     fixed = None
@@ -381,6 +454,8 @@ def _run(args: argparse.Namespace) -> int:
         if args.diff:
             _write(fixed.diff(), args.output, [outcome.root or os.getcwd()],
                    writeout.input_ids(inputs + pipeline.inputs_read(options, outcome)))
+            if not args.quiet:
+                _hint_fixable(fixed.outcome, True, args.unsafe_fixes, diff=True)
             if outcome.missing:
                 return EXIT_USAGE
             return EXIT_FINDINGS if fixed.changed and not args.exit_zero else EXIT_OK
@@ -390,7 +465,7 @@ def _run(args: argparse.Namespace) -> int:
                  f"{args.write_baseline}")
     # A missing path is a usage error (exit 2), but the paths that exist are still linted.
     if outcome.missing:
-        missing = ", ".join(outcome.missing)
+        missing = ", ".join(typed.get(m, m) for m in outcome.missing)
         if len(outcome.missing) == len(paths):
             raise UsageError(f"no such file or directory: {missing}")
         _say("error", f"no such file or directory: {missing}")
@@ -402,6 +477,15 @@ def _run(args: argparse.Namespace) -> int:
         for notice in unmatched_scopes(cfg.policies, paths,
                                        [d.path for d in outcome.documents]):
             _say("warning", notice)
+    passed_over = list(outcome.unused)
+    if args.skip_unrecognised:
+        passed_over += outcome.skipped
+        outcome.skipped = []
+    if passed_over:  # one line, even with --quiet: a named file is never dropped silently
+        n = len(passed_over)
+        _say("", f"skipped {n} named file{'s' if n != 1 else ''} with no Luna client "
+                 f"configuration or capture in {'them' if n != 1 else 'it'}: "
+                 + ", ".join(passed_over))
     if outcome.skipped and not outcome.documents and not outcome.missing:
         # Nothing else was linted: "No problems found in 0 files" would be a false all-clear.
         raise UsageError(f"{', '.join(outcome.skipped)}: not recognised as a Luna client "
@@ -411,6 +495,7 @@ def _run(args: argparse.Namespace) -> int:
     for path in outcome.skipped:
         _say("warning", f"{path}: not recognised as a Luna client configuration or "
                         "capture; skipped")
+    fail_on = "never" if args.exit_zero else args.fail_on or cfg.fail_on or "warning"
     read = inputs + pipeline.inputs_read(options, outcome)
     guard = [outcome.root or os.getcwd()]
     read_ids = writeout.input_ids(read)
@@ -420,12 +505,13 @@ def _run(args: argparse.Namespace) -> int:
     report = Report(outcome.shown(args.include_suppressed), outcome.files,
                     suppressed=outcome.suppressed, rules=rules,
                     notices=registry.notices + outcome.notices,
-                    srcroot=_srcroot(), category=args.category, color=False,
+                    srcroot=base, category=args.category, color=False,
                     fixed=outcome.fixed, redactor=outcome.redactor,
                     paths=[doc.path for doc in outcome.documents], summary=not args.quiet,
                     facts=outcome.audit, include_suppressed=args.include_suppressed,
                     fixes_applied=len(fixed.applied) if fixed is not None else None,
-                    what_if=options.what_if)
+                    what_if=options.what_if,
+                    fail_on=None if fail_on == "never" else Level.parse(fail_on))
     # Every report comes from this one outcome and goes through the same redacting renderer.
     for fmt, path in args.report:
         _write(streamer(fmt)(report), path, guard, read_ids)
@@ -435,9 +521,10 @@ def _run(args: argparse.Namespace) -> int:
         # The report went to a file (or is not text): say on stderr what it holds, so a
         # failing hook says why.
         _say("", summary_line(report))
+    if not args.quiet and args.format == "text" and not args.output:
+        _hint_fixable(outcome, fixed is not None, args.unsafe_fixes)
     if outcome.missing or (fixed is not None and fixed.errors) or cfg.policy_errors:
         return EXIT_USAGE
-    fail_on = "never" if args.exit_zero else args.fail_on or cfg.fail_on or "warning"
     if fail_on == "never":
         return EXIT_OK
     return EXIT_FINDINGS if outcome.failing(Level.parse(fail_on)) else EXIT_OK
@@ -453,6 +540,33 @@ def _what_if(args: argparse.Namespace) -> dict | None:
     if args.target_client:
         out["client"] = args.target_client
     return out
+
+
+def _hint_fixable(outcome, fixing: bool, unsafe: bool, diff: bool = False) -> None:
+    """On stderr, as ruff does: how many of the findings shown ``--fix`` could fix, and how
+    many more only with ``--unsafe-fixes``."""
+    safe = risky = 0
+    for f in outcome.findings:
+        if f.suppression is None and f.fix is not None and not f.proposed:
+            if f.fix.applicability == "unsafe":
+                risky += 1
+            else:
+                safe += 1
+    if fixing and unsafe:
+        return
+    if fixing:  # what is left after the safe fixes (or --diff's view of them)
+        if risky and not diff:
+            _say("", f"{risky} fixable with --unsafe-fixes (`lunalint --fix --unsafe-fixes`)")
+        elif risky:
+            _say("", f"{risky} more fixable with --unsafe-fixes (`lunalint --diff "
+                     "--unsafe-fixes`)")
+        return
+    if safe and risky:
+        _say("", f"{safe} fixable with --fix ({risky} more with --fix --unsafe-fixes)")
+    elif safe:
+        _say("", f"{safe} fixable with --fix")
+    elif risky:
+        _say("", f"{risky} fixable with --unsafe-fixes (`lunalint --fix --unsafe-fixes`)")
 
 
 def _tell_fixes(fixed, show: bool, verb: str) -> None:
@@ -514,20 +628,63 @@ def _refuse_input(output: str, inputs: list[str]) -> None:
                              "written over it: write it somewhere else")
 
 
-def _settings(args: argparse.Namespace, registry, stdin=None):
-    """The configuration file's settings (``--config``, else the one found from the cwd, or
-    from the folder of ``--stdin-filename``)."""
+def _absolute(path: str) -> str:
+    """``path`` made absolute, keeping a trailing ``/`` (a folder named as one)."""
+    full = os.path.abspath(path)
+    if path.endswith(("/", os.sep)) and not full.endswith(os.sep):
+        full += os.sep
+    return full
+
+
+def _where(paths: list[str], stdin) -> tuple[str | None, str | None, str]:
+    """The configuration file found, the project root and the folder paths are shown
+    relative to, all from what was named (the first path that lies in a project, or
+    ``--stdin-filename``; the working directory only when nothing is named): the project root
+    is the folder of the ``.lunalint.yaml`` (or ``pyproject.toml`` with ``[tool.lunalint]``)
+    found from there, else its git work tree. With neither, paths under folders named are
+    shown relative to those folders (their common folder), and files named alone as they
+    were named. ``--config`` does not take part: it chooses settings, not the project."""
+    from lunalint import confine, settings
+
+    named = [os.path.abspath(p) for p in paths if p != "-"]
+    folders = [p if os.path.isdir(p) else os.path.dirname(p) for p in named]
+    if stdin is not None and stdin[1] != "-":
+        starts = [os.path.dirname(os.path.abspath(stdin[1]))]
+    else:
+        starts = list(dict.fromkeys(folders)) or [os.path.abspath(os.getcwd())]
+    here = os.path.abspath(os.getcwd())
+    # The first path that lies in a project names it; when none does, the working directory's
+    # project (or its .lunalint.yaml) still applies, as it always has.
+    for start in [*starts, here]:
+        found = settings.find_config(start)
+        root = confine.project_root(found, start)
+        if root is not None:
+            return found, root, root
+    if not named or stdin is not None or any(not os.path.isdir(p) for p in named):
+        return None, None, here  # files named outside any project: shown as named
+    try:
+        return None, None, os.path.commonpath(named)
+    except ValueError:  # different drives (Windows)
+        return None, None, here
+
+
+def _settings(args: argparse.Namespace, registry, stdin=None,
+              where: tuple[str | None, str] | None = None):
+    """The configuration file's settings (``--config``, else the one found from what was
+    named); ``where`` is the file found and the folder paths are shown from (see
+    :func:`_where`)."""
     from lunalint import settings, suppress
 
-    start = None
-    if stdin is not None and stdin[1] != "-":
-        start = os.path.dirname(os.path.abspath(stdin[1]))
-    path = args.config or settings.find_config(start)
+    if where is None:
+        found, _root, base = _where(list(args.paths) or ["."], stdin)
+    else:
+        found, base = where
+    path = args.config or found
     if path is None:
         return settings.Settings()
     try:
         return settings.load(path, list(registry.rules), explicit=bool(args.config),
-                             display=suppress.display(path))
+                             display=suppress.display(path, base))
     except settings.ConfigError as error:
         raise UsageError(str(error)) from None
 
@@ -539,20 +696,11 @@ def _color(args: argparse.Namespace) -> bool:
         return True
     if args.color == "never" or os.environ.get("NO_COLOR"):
         return False
+    if os.environ.get("FORCE_COLOR"):  # https://force-color.org/ (NO_COLOR wins over it)
+        return True
+    if os.environ.get("TERM") == "dumb":  # a terminal that shows escape codes as text
+        return False
     return sys.stdout is not None and sys.stdout.isatty()
-
-
-def _srcroot() -> str:
-    """The directory SARIF URIs are relative to: the git work tree, else the current one."""
-    here = os.path.abspath(os.getcwd())
-    probe = here
-    while True:
-        if os.path.exists(os.path.join(probe, ".git")):
-            return probe
-        parent = os.path.dirname(probe)
-        if parent == probe:
-            return here
-        probe = parent
 
 
 def _rule_table(rules) -> str:

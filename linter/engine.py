@@ -11,14 +11,13 @@ sorted list of :class:`~lunalint.findings.Finding`.
 
 from __future__ import annotations
 
-
 import os
 from collections.abc import Callable, Iterable
-from lunalint import record as records
-from lunalint.record import opt, record
 from typing import Any
 
 from lunalint import confine, discover, redact, source
+from lunalint import record as records
+from lunalint.record import opt, record
 from lunalint.findings import (RELATED_SHOWN, Edit, Finding, Fix, Level, Location, Related,
                                thin_related)
 from lunalint.model.base import Document, Host, Span, SyntaxProblem, flatten
@@ -72,6 +71,9 @@ class Result:
     skipped: list[str] = opt(factory=list)
     notices: list[str] = opt(factory=list)
     missing: list[str] = opt(factory=list)  # paths that do not exist (missing_ok)
+    # Named hosts (scripts, Dockerfiles, runbooks, YAML) with no Luna content: not ours, and
+    # not an error, but the user is told (the pre-commit hook names every such file).
+    unused: list[str] = opt(factory=list)
     secrets: set[str] = opt(factory=set)  # secret values met in every file read
     workspaces: list = opt(factory=list)  # the linked workspace of each scope
 
@@ -156,7 +158,7 @@ def _host(path: str, shown: str, text: str) -> Document | None:
         if part.kind == "config":
             doc = read_config(shown, part.text, part.form, branch_of, fragment=part.partial)
             if part.partial:  # a fragment (`...` stands for left-out lines)
-                doc = dataclasses.replace(doc, partial=True)
+                doc = records.replace(doc, partial=True)
             parts.append(doc)
         else:
             from lunalint.readers.export import read_export
@@ -165,7 +167,7 @@ def _host(path: str, shown: str, text: str) -> Document | None:
             if host == "markdown":  # a runbook: later steps may change what it shows
                 steps = embedded.later_steps(lines)
                 if steps:
-                    capture = dataclasses.replace(capture, later_steps=steps)
+                    capture = records.replace(capture, later_steps=steps)
             parts.append(capture)
     if calls or script.settings:
         parts.append(config_from_calls(shown, lines, calls, script.settings, branch_of))
@@ -628,6 +630,7 @@ def lint(paths: list[str], rules: list[Rule], *, facts: dict[str, Any] | None = 
         total.findings.extend(part.findings)
         total.documents.extend(part.documents)
         total.skipped.extend(part.skipped)
+        total.unused.extend(part.unused)
         total.notices.extend(part.notices)
         total.secrets |= part.secrets
         total.workspaces.extend(part.workspaces)
@@ -662,6 +665,7 @@ def _lint_scope(paths: list[str], root: str | None, rules: list[Rule],
     jobs = max(1, jobs)
     documents: list[Document] = []
     skipped: list[str] = []
+    unused: list[str] = []
     findings: list[Finding] = []
     secrets: set[str] = set()
     # The link stage is fed as results stream in (named files first, then context, in
@@ -690,8 +694,8 @@ def _lint_scope(paths: list[str], root: str | None, rules: list[Rule],
         if doc is None:
             # A named script, runbook or YAML file without Luna content is simply not one of
             # ours (the hook names every chart template); any other named file is reported.
-            if target.explicit and not discover.embeds(target.path, None):
-                skipped.append(shown)
+            if target.explicit:
+                (unused if discover.embeds(target.path, None) else skipped).append(shown)
             continue
         documents.append(doc)
     notices = [f"{display_path(path, cwd)}: {why}; skipped" for path, why in walked.skipped]
@@ -711,7 +715,7 @@ def _lint_scope(paths: list[str], root: str | None, rules: list[Rule],
     notices += [f"{display_path(given, cwd)}: no Luna client configuration or capture found in "
                 "this directory" for given in _empty_dirs(paths, documents, items)]
     return Result(findings, documents, skipped, notices=notices, secrets=secrets,
-                  workspaces=workspaces)
+                  workspaces=workspaces, unused=unused)
 
 
 def _context_items(root: str | None, targets: list[confine.Target],

@@ -57,6 +57,10 @@ class Options:
     # the fix stage verifies edits), so the project joins them with the files on disk. Only
     # for files that exist; no result of such text is cached.
     overlay: dict[str, str | bytes] | None = None
+    # The project root as the front-end found it (None: no project), when ``project_given``;
+    # else it is the folder of the settings file, or the git work tree of ``cwd``.
+    project: str | None = None
+    project_given: bool = False
 
 
 @record(frozen=False)
@@ -69,6 +73,7 @@ class Outcome:
     notices: list[str] = opt(factory=list)  # already redacted
     skipped: list[str] = opt(factory=list)
     missing: list[str] = opt(factory=list)
+    unused: list[str] = opt(factory=list)  # named hosts without Luna content
     fixed: list[str] = opt(factory=list)  # baseline entries no longer found
     baseline_written: int | None = None
     workspaces: list = opt(factory=list)  # link-stage workspaces (one per scope)
@@ -118,7 +123,12 @@ def _run(options: Options) -> Outcome:
             paths.append(options.stdin_path)
         if options.stdin_path != "-":  # the project of the file it stands for
             start = os.path.dirname(os.path.join(options.cwd or os.getcwd(), options.stdin_path))
-    root = None if options.isolated else confine.project_root(cfg.source, start)
+    if options.isolated:
+        root = None
+    elif options.project_given:
+        root = options.project
+    else:
+        root = confine.project_root(cfg.source, start)
     filtered = bool(cfg.include or cfg.exclude)
     kinds = bool(cfg.config_globs or cfg.export_globs)
     cache = None
@@ -144,7 +154,7 @@ def _run(options: Options) -> Outcome:
         suppress.apply_levels(result.findings, cfg.levels), flatten(result.documents), cfg,
         known=options.known_rules, selected={r.id for r in options.rules},
         inline=options.inline_suppressions,
-        settings_path=suppress.display(cfg.source) if cfg.source else "")
+        settings_path=suppress.display(cfg.source, options.cwd) if cfg.source else "")
     exact = suppress.apply_levels(findings, cfg.levels)
     findings = redactor.findings(exact)
     fixes = {fix_key(shown): raw.fix for raw, shown in zip(exact, findings)
@@ -152,6 +162,7 @@ def _run(options: Options) -> Outcome:
     outcome = Outcome(findings, result.documents, len(result.documents), redactor, root,
                       notices=[redactor.text(n) for n in result.notices],
                       skipped=[redactor.text(s) for s in result.skipped],
+                      unused=[redactor.text(s) for s in result.unused],
                       missing=list(result.missing), workspaces=result.workspaces, fixes=fixes)
     _baseline(options, outcome, root or (options.cwd or os.getcwd()))
     # A finding may sit in a file that was not linted itself: a capture linked in as context
@@ -170,7 +181,13 @@ def _audit(options: Options, outcome: Outcome):
     from lunalint import audit
 
     try:
-        return audit.collect(outcome, paths=options.paths, settings=options.settings).redacted(
+        from lunalint.engine import display_path
+
+        # What was named, as paths are shown (from the project root; a folder keeps its `/`)
+        shown = [p if p == "-" else display_path(p, options.cwd)
+                 + ("/" if p.endswith(("/", os.sep)) and p.rstrip("/" + os.sep) else "")
+                 for p in options.paths]
+        return audit.collect(outcome, paths=shown, settings=options.settings).redacted(
             outcome.redactor.text)
     except Exception as error:  # a bug here must not cost the user the findings
         outcome.notices.append(outcome.redactor.text(
@@ -249,7 +266,7 @@ def _baseline(options: Options, outcome: Outcome, root: str) -> None:
             read = [p for p in inputs_read(options, outcome) if p != options.baseline]
             outcome.baseline_written = baseline.write(
                 options.write_baseline, outcome.findings, root, guard=[root],
-                inputs=writeout.input_ids(read))
+                inputs=writeout.input_ids(read), base=options.cwd)
         except OSError as error:
             raise PipelineError(f"cannot write {options.write_baseline}: "
                                 f"{error.strerror or error}") from None
@@ -261,5 +278,6 @@ def _baseline(options: Options, outcome: Outcome, root: str) -> None:
     except baseline.BaselineError as error:
         raise PipelineError(str(error)) from None
     outcome.findings, outcome.fixed = baseline.apply(
-        outcome.findings, known, root, source, [doc.path for doc in outcome.documents])
+        outcome.findings, known, root, source, [doc.path for doc in outcome.documents],
+        options.cwd)
     outcome.fixed = [outcome.redactor.text(f) for f in outcome.fixed]

@@ -215,10 +215,11 @@ def apply_levels(findings: Iterable[Finding], levels: dict[str, Level]) -> list[
             for f in findings]
 
 
-def display(path: str) -> str:
-    """A configuration file path as findings show paths: relative to the cwd when under it."""
+def display(path: str, base: str | None = None) -> str:
+    """A configuration file path as findings show paths: relative to ``base`` (the folder
+    paths are shown from; default: the cwd) when under it."""
     full = os.path.abspath(path)
-    rel = os.path.relpath(full, os.getcwd())
+    rel = os.path.relpath(full, base or os.getcwd())
     if rel == os.pardir or rel.startswith(os.pardir + os.sep):
         rel = full
     return rel.replace(os.sep, "/")

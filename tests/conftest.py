@@ -52,22 +52,28 @@ def parent_site_dirs() -> list[str]:
     return seen
 
 
-def child_venv(where: Path) -> Path:
-    """A fresh virtual environment that also imports, explicitly, from the site directories of
-    the interpreter running the tests; its python.
+def fresh_venv(where: Path, *, parent_site: bool = True, pip: bool = False) -> Path:
+    """The one way tests make a virtual environment; its python. Never with
+    ``--system-site-packages`` (the base interpreter need not have lark or PyYAML, and inside
+    a venv it has no lunalint, or an older one).
 
-    The lunalint under test and its dependencies live wherever ``pip install -e '.[test]'`` put
-    them: the system site-packages, a venv, a venv made inside a venv. ``--system-site-packages``
-    would only add the *base* interpreter's, which inside a venv has no lunalint (or an older
-    one). Instead a ``.pth`` file in the child runs ``site.addsitedir`` on each parent directory,
-    after the child's own site-packages, so what is installed into the child comes first and
-    editable installs (``.pth`` finders) of the parent still work. pip comes from the parent too
-    when it has one, which spares an ``ensurepip`` per venv.
+    ``parent_site`` (default): the venv also imports, explicitly, from the site directories of
+    the interpreter running the tests. The lunalint under test and its dependencies live
+    wherever ``pip install -e '.[test]'`` put them: the system site-packages, a venv, a venv
+    made inside a venv. A ``.pth`` file in the child runs ``site.addsitedir`` on each parent
+    directory, after the child's own site-packages, so what is installed into the child comes
+    first and editable installs (``.pth`` finders) of the parent still work. pip comes from the
+    parent too when it has one, which spares an ``ensurepip`` per venv.
+
+    Without ``parent_site`` the venv has nothing but the standard library (and pip with
+    ``pip``): what a user's fresh venv has before ``pip install`` brings the dependencies.
     """
     have_pip = importlib.util.find_spec("pip") is not None
-    venv.EnvBuilder(with_pip=not have_pip).create(where)
+    venv.EnvBuilder(with_pip=pip or (parent_site and not have_pip)).create(where)
     python = where / ("Scripts" if os.name == "nt" else "bin") / "python"
     assert python.exists()
+    if not parent_site:
+        return python
     purelib = subprocess.run(
         [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
         capture_output=True, text=True, check=True).stdout.strip()
@@ -75,3 +81,8 @@ def child_venv(where: Path) -> Path:
     lines = "; ".join(f"site.addsitedir({d!r})" for d in parent_site_dirs())
     (Path(purelib) / "_lunalint_tests_parent_site.pth").write_text(f"import site; {lines}\n")
     return python
+
+
+def child_venv(where: Path) -> Path:
+    """A fresh venv that sees the test run's own packages (see :func:`fresh_venv`)."""
+    return fresh_venv(where)

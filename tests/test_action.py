@@ -14,12 +14,13 @@ import os
 import re
 import shutil
 import subprocess
-import venv
 from pathlib import Path
 
 import jsonschema
 import pytest
 import yaml
+
+from .conftest import child_venv
 
 ROOT = Path(__file__).resolve().parent.parent
 ACTION = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
@@ -126,7 +127,7 @@ def runner_env(tmp_path_factory):
     shutil.copytree(ROOT, action_path, ignore=shutil.ignore_patterns(
         ".git", "node", "build", "*.egg-info", "__pycache__", ".pytest_cache", ".hypothesis"))
     env_dir = tmp / "venv"
-    venv.EnvBuilder(system_site_packages=True, with_pip=True).create(env_dir)
+    child_venv(env_dir)  # sees the test run's dependencies through an explicit .pth only
     workspace = tmp / "workspace"
     shutil.copytree(ROOT / "examples", workspace / "examples",
                     ignore=shutil.ignore_patterns("plugin"))

@@ -242,6 +242,7 @@ def test_path_with_spaces_and_non_ascii(tmp_path):
     folder.mkdir(parents=True)
     (folder / "Chrystoki.conf").write_text(CONTROL, encoding="utf-8")
     shown = "HSM configs/Zürich Ünïcødé 東京/Chrystoki.conf"
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)  # paths from its root
     _, doc = lint(tmp_path, "HSM configs")
     assert ("HA101", 7) in [(f["rule"], f["line"]) for f in findings_for(doc, shown)]
     proc = run_cli("--format", "sarif", "--fail-on", "never", "HSM configs", cwd=tmp_path)

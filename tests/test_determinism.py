@@ -62,7 +62,8 @@ def test_worker_processes_do_not_change_the_output(estate, fmt):
 def test_json_depends_on_cwd_only_through_relative_paths(estate):
     inside = report("json", ".", cwd=estate).decode()
     above = report("json", "estate", cwd=estate.parent).decode()
-    assert above == inside.replace('"path": "site-', '"path": "estate/site-')
+    # no project: paths are relative to the folder named, wherever lunalint runs (issue 22)
+    assert above == inside
     # (a folder without captures: captures found around the cwd give workspace rules context)
     inner = estate / "site-01"
     single = [f for f in json.loads(report("json", "crystoki.ini", cwd=inner))["findings"]

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lunalint import __version__
 from lunalint.rules.base import REPOSITORY
 
 from .test_precommit_integration import git, hook_repo, home, new_repo, pre_commit
@@ -47,7 +46,7 @@ def readme_fix_snippet() -> dict:
     assert m, "README.md's Fixing section has no pre-commit-fix snippet"
     config = yaml.safe_load(m.group(1))
     (entry,) = config["repos"]
-    assert entry["repo"] == REPOSITORY and entry["rev"] == f"v{__version__}"
+    assert entry["repo"] == REPOSITORY and entry["rev"] == "main"  # no release yet (issue 22)
     assert entry["hooks"] == [{"id": "lunalint-fix"}]
     return config
 
@@ -75,6 +74,7 @@ def test_lunalint_fix_hook_fixes_and_fails_then_passes(tmp_path, home, hook_repo
     assert conf.read_text() == TABBED.replace("\tVirtualToken00Label", "   VirtualToken00Label")
     assert "etc/luna/Chrystoki.conf:8:4: warning HA101" in out
     assert "1 fixed, 1 remaining." in out
+    assert "lunalint: 1 fixable with --unsafe-fixes" in out  # as ruff says (issue 22)
     assert (repo / "notes.txt").read_text() == "\tnot a Luna file\n"
 
     git(repo, "add", ".")

@@ -126,8 +126,12 @@ def test_a_nested_configs_and_exports(tmp_path, home, hook_repo):
     assert proc.returncode == 1, out
     assert "sites/eu/prod/app01/Chrystoki.conf:10:4: warning HA101" in out
     assert "sites/us/win/host7/crystoki.ini:32:1: warning HA101" in out
-    assert "Chrystoki.conf.bak" not in out and "notes.txt" not in out
-    assert "skipped" not in out, "an export was passed but not recognised"
+    assert "Chrystoki.conf.bak" not in out
+    # notes.txt is given to the hook (walking would sniff it too) and listed as skipped, alone:
+    # no export was passed but not recognised
+    skipped = [line for line in out.splitlines() if "skipped" in line]
+    assert skipped == ["lunalint: skipped 1 named file with no Luna client configuration or "
+                       "capture in it: docs/notes.txt"], out
     # Both configs and both exports reached lunalint, nothing else did.
     assert summary(out)[1] == 4, out
 
@@ -179,6 +183,54 @@ def test_c_only_staged_luna_files_are_checked(tmp_path, home, hook_repo):
     assert proc.returncode == 1, out
     assert "b/Chrystoki.conf:10:4: warning HA101" in out
     assert summary(out) == (1, 1), out
+
+
+DOCKERFILE_HA = """\
+FROM debian:12
+RUN mkdir -p /etc && cat > /etc/Chrystoki.conf <<'EOF'
+VirtualToken = {
+   VirtualToken00Label = payments;
+   VirtualToken00SN = 11541234567001;
+   VirtualToken00Members = 1541234567001, 1541234567002;
+}
+HASynchronize = {
+   payments = 1;
+}
+HAConfiguration = {
+   reconnAtt = -1;
+   HAOnly = 0;
+}
+EOF
+"""
+
+
+def test_e_the_hook_sees_what_the_cli_sees(tmp_path, home, hook_repo):
+    """Issue 22: a Dockerfile heredoc with `HAOnly = 0` fails the hook as it fails
+    `lunalint .`; an unrelated Dockerfile passes, and is listed on stderr as skipped."""
+    repo = new_repo(tmp_path / "ops", {"images/hsm-client/Dockerfile": DOCKERFILE_HA,
+                                       "images/web/Dockerfile": "FROM nginx:1\nEXPOSE 80\n"})
+    proc = try_repo(repo, home, hook_repo, "--all-files")
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1, out
+    assert "images/hsm-client/Dockerfile:13:4: warning HA101" in out
+    cli = subprocess.run([sys.executable, "-m", "lunalint", "."], cwd=repo,
+                         capture_output=True, text=True, timeout=120)
+    assert cli.returncode == 1 and "images/hsm-client/Dockerfile:13:4: warning HA101" \
+        in cli.stdout
+    proc = try_repo(repo, home, hook_repo, "--files", "images/web/Dockerfile")
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out
+    assert "(no files to check)" not in out
+    assert ("lunalint: skipped 1 named file with no Luna client configuration or capture in "
+            "it: images/web/Dockerfile") in out
+    # the line is there with --quiet too, and on stderr
+    quiet = subprocess.run([sys.executable, "-m", "lunalint", "--quiet",
+                            "--skip-unrecognised", "images/web/Dockerfile"], cwd=repo,
+                           capture_output=True, text=True, timeout=120)
+    assert quiet.returncode == 0 and quiet.stdout == ""
+    assert quiet.stderr.splitlines() == [
+        "lunalint: skipped 1 named file with no Luna client configuration or capture in it: "
+        "images/web/Dockerfile"]
 
 
 def _config_file_available() -> bool:

@@ -74,7 +74,8 @@ def validate_junit(text: str) -> None:
 # ---------------------------------------------------------------- junit
 
 
-def test_junit_one_testcase_per_file_one_failure_per_finding(estate_with_clean_file):
+def test_junit_one_testcase_per_file_failed_by_findings_at_or_above_fail_on(
+        estate_with_clean_file):
     root = estate_with_clean_file
     code, doc = run_json(".", cwd=root)
     proc, xml = junit_doc(".", cwd=root)
@@ -90,19 +91,51 @@ def test_junit_one_testcase_per_file_one_failure_per_finding(estate_with_clean_f
     assert doc["summary"]["files"] == len(cases)
     clean = cases[1]
     assert list(clean) == []
-    failures = suite.findall("testcase/failure")
-    assert len(failures) == len(doc["findings"]) > 1
+    # at most one failure per testcase; the counts are of testcases, not of findings
+    failing = {f["path"] for f in doc["findings"] if f["level"] in ("warning", "error")}
+    failed = [c for c in cases if c.find("failure") is not None]
+    assert [c.get("name") for c in failed] == sorted(failing)
+    assert all(len(c.findall("failure")) <= 1 for c in cases)
     for element in (xml, suite):
         assert element.get("tests") == str(len(cases))
-        assert element.get("failures") == str(len(failures))
+        assert element.get("failures") == str(len(failed))
         assert element.get("errors") == "0"
-    # each failure is one finding: the rule as type, the finding line as message, its help
-    expected = [(f["rule"], f"{f['path']}:{f['line']}:{f['column']}: {f['level']} {f['rule']} "
-                            f"{f['message']}") for f in doc["findings"]]
-    got = [(f.get("type"), f.get("message")) for f in failures]
-    assert got == expected
-    first = cases[0].find("failure")
-    assert f"help: {doc['findings'][0]['help_uri']}" in first.text
+    # the failure names the rules as type; its text lists each finding line and its help
+    for case in failed:
+        mine = [f for f in doc["findings"] if f["path"] == case.get("name")
+                and f["level"] in ("warning", "error")]
+        failure = case.find("failure")
+        assert failure.get("type") == ",".join(sorted({f["rule"] for f in mine}))
+        for f in mine:
+            assert (f"{f['path']}:{f['line']}:{f['column']}: {f['level']} {f['rule']} "
+                    f"{f['message']}") in failure.text
+            assert f"help: {f['help_uri']}" in failure.text
+        assert failure.get("message").startswith(f"{len(mine)} finding")
+
+
+def test_junit_findings_below_fail_on_are_system_out_not_failures(estate_with_clean_file):
+    """A run that exits 0 must not show red in Jenkins or GitLab: with --fail-on error, the
+    warnings are listed in system-out; with --exit-zero nothing fails."""
+    root = estate_with_clean_file
+    code, doc = run_json("--fail-on", "error", ".", cwd=root)
+    proc, xml = junit_doc("--fail-on", "error", ".", cwd=root)
+    validate_junit(proc.stdout)
+    errors = {f["path"] for f in doc["findings"] if f["level"] == "error"}
+    assert proc.returncode == code == (1 if errors else 0)
+    failed = [c.get("name") for c in xml.iter("testcase") if c.find("failure") is not None]
+    assert failed == sorted(errors)
+    assert xml.get("failures") == str(len(failed))
+    outs = "\n".join(c.find("system-out").text for c in xml.iter("testcase")
+                     if c.find("system-out") is not None)
+    for f in doc["findings"]:
+        if f["level"] != "error":
+            assert f"{f['path']}:{f['line']}:{f['column']}: {f['level']} {f['rule']}" in outs
+    assert "[below --fail-on]" in outs
+    proc, xml = junit_doc("--exit-zero", ".", cwd=root)
+    assert proc.returncode == 0
+    validate_junit(proc.stdout)
+    assert xml.get("failures") == "0" and list(xml.iter("failure")) == []
+    assert int(xml.get("tests")) == len(list(xml.iter("testcase"))) == 3
 
 
 def test_junit_intentional_findings_are_not_failures():
@@ -135,9 +168,9 @@ def test_junit_stays_valid_xml_whatever_the_files_hold(tmp_path):
     git_repo(tmp_path)
     (tmp_path / "Chrystoki.conf").write_bytes(
         b'Bad<&]]>"\'\x01\x1b[31m = {\n   key = 1;\n}\nHAConfiguration = {\n   HAOnly = 1;\n}\n')
-    proc, xml = junit_doc("--fail-on", "never", ".", cwd=tmp_path)
+    proc, xml = junit_doc("--fail-on", "note", ".", cwd=tmp_path)
     validate_junit(proc.stdout)
-    messages = [f.get("message") for f in xml.iter("failure")]
+    messages = [f.get("message") + f.text for f in xml.iter("failure")]
     assert any("Bad<&]]>" in m for m in messages), messages
     assert "\x01" not in proc.stdout and "\x1b" not in proc.stdout
 
@@ -236,7 +269,9 @@ def test_report_writes_sarif_and_json_while_text_goes_to_the_log(estate_with_cle
             for r in sarif["runs"][0]["results"]} == findings
     junit = (root / "out" / "junit.xml").read_text(encoding="utf-8")
     validate_junit(junit)
-    assert len(ET.fromstring(junit).findall(".//failure")) == len(findings)
+    # one failure per file with a finding at or above --fail-on (warning)
+    failing = {f["path"] for f in doc["findings"] if f["level"] in ("warning", "error")}
+    assert len(ET.fromstring(junit).findall(".//failure")) == len(failing)
     issues = json.loads((root / "out" / "gl.json").read_text(encoding="utf-8"))
     assert {(i["check_name"], i["location"]["path"], i["location"]["lines"]["begin"])
             for i in issues} == findings

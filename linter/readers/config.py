@@ -21,6 +21,7 @@ from typing import Any
 
 from lunalint import grammars
 from lunalint import record as records
+from lunalint.record import opt, record
 from lunalint.model.base import Span, SyntaxProblem
 from lunalint.model.config import _SECRET_KEY, ClientConfig, Entry, Section
 from lunalint.readers import branches as branching

@@ -101,6 +101,9 @@ class Report:
     include_suppressed: bool = False  # whether suppressed findings were asked for
     # A what-if run (--target-firmware, --target-client): the versions assumed, else None.
     what_if: dict | None = None
+    # The lowest level that fails the run (--fail-on; None: nothing does). JUnit marks a file
+    # failed only for findings at or above it.
+    fail_on: Level | None = Level.WARNING
 
     def counts(self, intentional: bool = False) -> dict[str, int]:
         """Findings per level, not suppressed; intentional ones (a design choice documented,

@@ -31,7 +31,7 @@ SEVERITY = {"note": "info", "warning": "major", "error": "critical"}
 
 
 def _path(path: str, srcroot: str) -> str:
-    full = os.path.abspath(path)
+    full = os.path.abspath(os.path.join(srcroot, path))  # shown paths are relative to it
     try:
         rel = os.path.relpath(full, os.path.abspath(srcroot))
     except ValueError:  # another drive

@@ -2,12 +2,16 @@
 Results, format JUnit) read it.
 
 One ``<testsuite name="lunalint">`` inside ``<testsuites>``; one ``<testcase>`` per linted file
-(its path as the name, so a clean file is a passing test); one ``<failure>`` per finding, its
-``type`` the rule id and its ``message`` the ``path:line:column: level RULE message`` line.
-``tests`` counts testcases and ``failures`` counts ``<failure>`` elements. Intentional findings
-(reported by design, never failing a run) and suppressed ones (``--include-suppressed``) are not
-failures: they are listed in the testcase's ``<system-out>``. Times are ``0`` (lunalint does not
-time files), which keeps the report byte-identical across runs.
+(its path as the name, so a clean file is a passing test). A file fails (one ``<failure>``)
+only when it has a finding at or above ``--fail-on`` (default ``warning``), so the report is
+red exactly when the run's exit status is 1: the ``<failure>``'s ``type`` is the rule ids of
+those findings (comma-separated, sorted), its ``message`` says how many there are and gives the
+first one's ``path:line:column: level RULE message`` line, and its text lists each with its
+related locations. Everything else about the file (findings below ``--fail-on``, intentional
+findings, suppressed ones with ``--include-suppressed``) is listed in the testcase's
+``<system-out>``, one line each. ``tests`` counts testcases and ``failures`` the failed ones.
+Times are ``0`` (lunalint does not time files), which keeps the report byte-identical across
+runs.
 
 Text from linted files can hold characters XML 1.0 cannot carry at all (NUL, most C0 controls,
 lone surrogates): each becomes ``?`` so the document always parses.
@@ -44,8 +48,10 @@ def _details(f: Finding) -> str:
 
 
 def _aside(f: Finding) -> str:
-    """An intentional or suppressed finding, as one line of ``<system-out>``."""
+    """A finding that does not fail the file, as one line of ``<system-out>``."""
     tags = []
+    if f.suppression is None and not f.intentional:
+        tags.append("below --fail-on")
     if f.intentional:
         tags.append("intentional")
     if f.suppression is not None:
@@ -57,22 +63,27 @@ def render(report: Report) -> str:
     by_path: dict[str, list[Finding]] = {path: [] for path in report.paths}
     for f in report.findings:
         by_path.setdefault(f.path, []).append(f)
-    failures = sum(1 for f in report.findings if f.suppression is None and not f.intentional)
-    counts = {"tests": str(len(by_path)), "failures": str(failures), "errors": "0"}
+
+    def fails(f: Finding) -> bool:
+        return (f.suppression is None and not f.intentional and report.fail_on is not None
+                and f.level >= report.fail_on)
+
+    failed = sum(1 for path in by_path if any(fails(f) for f in by_path[path]))
+    counts = {"tests": str(len(by_path)), "failures": str(failed), "errors": "0"}
     root = ET.Element("testsuites", {"name": "lunalint", **counts, "time": "0"})
     suite = ET.SubElement(root, "testsuite",
                           {"name": "lunalint", **counts, "skipped": "0", "time": "0"})
     for path in sorted(by_path):
         case = ET.SubElement(suite, "testcase",
                              {"name": _x(path), "classname": "lunalint", "time": "0"})
-        asides = []
-        for f in by_path[path]:
-            if f.suppression is not None or f.intentional:
-                asides.append(_x(_aside(f)))
-                continue
-            failure = ET.SubElement(case, "failure",
-                                    {"type": _x(f.rule), "message": _x(_headline(f))})
-            failure.text = _x(_details(f))
+        failing = [f for f in by_path[path] if fails(f)]
+        asides = [_x(_aside(f)) for f in by_path[path] if not fails(f)]
+        if failing:
+            n = len(failing)
+            failure = ET.SubElement(case, "failure", {
+                "type": _x(",".join(sorted({f.rule for f in failing}))),
+                "message": _x(f"{n} finding{'s' if n != 1 else ''}: {_headline(failing[0])}")})
+            failure.text = _x("\n".join(_details(f) for f in failing))
         if asides:
             ET.SubElement(case, "system-out").text = "\n".join(asides)
     ET.indent(root, space="  ")

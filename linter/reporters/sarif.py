@@ -30,7 +30,7 @@ _URIS: dict[tuple[str, str], str] = {}
 
 
 def _uri_of(path: str, srcroot: str) -> str:
-    full = os.path.abspath(path)
+    full = os.path.abspath(os.path.join(srcroot, path))  # shown paths are relative to it
     root = os.path.abspath(srcroot)
     try:
         rel = os.path.relpath(full, root)

@@ -70,10 +70,15 @@ class Settings:
     # Organisation policies (settings.policies.Policy), and one line per bad one (dropped).
     policies: tuple = ()
     policy_errors: tuple[str, ...] = ()
+    # The folder the paths of findings are relative to (the CLI shows them from the project
+    # root, whatever the working directory); None: the working directory.
+    shown_from: str | None = None
 
     def relative(self, path: str) -> str:
-        """``path`` relative to the configuration's directory, with ``/``."""
-        rel = os.path.relpath(os.path.abspath(path), self.root)
+        """``path`` (absolute, or as findings show it) relative to the configuration's
+        directory, with ``/``."""
+        full = os.path.join(self.shown_from, path) if self.shown_from else path
+        rel = os.path.relpath(os.path.abspath(full), self.root)
         return rel.replace(os.sep, "/")
 
     def accepts(self, path: str) -> bool:
