@@ -629,11 +629,27 @@ def _refuse_input(output: str, inputs: list[str]) -> None:
 
 
 def _absolute(path: str) -> str:
-    """``path`` made absolute, keeping a trailing ``/`` (a folder named as one)."""
+    """``path`` made absolute, keeping a trailing ``/`` (a folder named as one). A path with
+    ``..`` is only joined to the working directory, not tidied: after a link
+    (``outlink/../x``) the operating system goes to the link target's parent, and confinement
+    (:mod:`lunalint.confine`) must see the link to refuse what lies outside the project."""
+    if ".." in path.replace(os.sep, "/").split("/"):
+        return os.path.join(os.getcwd(), path)
     full = os.path.abspath(path)
     if path.endswith(("/", os.sep)) and not full.endswith(os.sep):
         full += os.sep
     return full
+
+
+def _resolved(path: str) -> str:
+    """Where ``path`` leads, as the operating system resolves it: the folders up to its last
+    ``..`` are resolved (links followed), the rest only tidied."""
+    parts = path.replace(os.sep, "/").split("/")
+    if ".." not in parts:
+        return os.path.abspath(path)
+    last = len(parts) - 1 - parts[::-1].index("..")
+    head = os.path.realpath("/".join(parts[:last + 1]) or "/")
+    return os.path.normpath(os.path.join(head, *[p for p in parts[last + 1:] if p]))
 
 
 def _where(paths: list[str], stdin) -> tuple[str | None, str | None, str]:
@@ -646,7 +662,7 @@ def _where(paths: list[str], stdin) -> tuple[str | None, str | None, str]:
     were named. ``--config`` does not take part: it chooses settings, not the project."""
     from lunalint import confine, settings
 
-    named = [os.path.abspath(p) for p in paths if p != "-"]
+    named = [_resolved(p) for p in paths if p != "-"]
     folders = [p if os.path.isdir(p) else os.path.dirname(p) for p in named]
     if stdin is not None and stdin[1] != "-":
         starts = [os.path.dirname(os.path.abspath(stdin[1]))]

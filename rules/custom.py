@@ -21,6 +21,7 @@ from typing import Any
 from lunalint.findings import Level
 from lunalint.model.base import Span
 from lunalint.model.config import ClientConfig, ha_groups
+from lunalint.record import opt, record
 from lunalint.model.policy_names import HSM_POLICIES, PARTITION_POLICIES
 from lunalint.rules import sources
 from lunalint.rules.base import Context, Problem, Rule
@@ -418,11 +419,11 @@ class PolicyCheck:
                                   related=e.related)
 
 
-@dataclass(frozen=True)
+@record
 class PolicyRule(Rule):
     """A rule written as data by the team running lunalint (``origin`` names the file)."""
 
-    policy: Policy | None = field(default=None, compare=False)
+    policy: Policy | None = opt(default=None, compare=False)
     portable: bool = True  # engine: send this rule itself to spawned workers
 
     @property

@@ -101,7 +101,8 @@ def test_hook_files_are_what_walking_reads():
     names += ["crystoki-prod.ini.in", "Dockerfile", "dockerfile.dev", "Containerfile",
               "entrypoint", "docker-entrypoint.sh", "run-entrypoint", "a.lunacm.log",
               "Makefile", "x.py", "x.json", "x.toml", "x.xml", "x.conf.bak", "x.png", "README",
-              "LICENSE", "x.ini~", "x.lunacm", "x.yaml.bak"]
+              "LICENSE", "x.ini~", "x.lunacm", "x.yaml.bak", "x.rb", "x.nix", "x.mk", ".bashrc",
+              "GNUmakefile", "install", "x.erb"]
     hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
     for hook in hooks:
         assert hook["entry"].split()[0] == "lunalint" and "--skip-unrecognised" in hook["entry"]

@@ -24,7 +24,6 @@ from lunalint import record as records
 from lunalint.record import opt, record
 from lunalint.model.base import Span, SyntaxProblem
 from lunalint.model.config import _SECRET_KEY, ClientConfig, Entry, Section
-from lunalint.readers import branches as branching
 from lunalint.readers import template
 
 BRACE_GRAMMAR = "chrystoki.lark"
@@ -280,8 +279,11 @@ def read_config(path: str, text: str, form: str | None = None,
     parser = _parser(form)
     lines = split_lines(text)
     if branch_of is None:
-        branch_of = (branching.template_paths(lines) if template.has_template_syntax(text)
-                     else [])
+        branch_of = []
+        if template.has_template_syntax(text):  # (the branch tracker is not needed otherwise)
+            from lunalint.readers import branches as branching
+
+            branch_of = branching.template_paths(lines)
     sections: list[Section] = []
     problems: list[SyntaxProblem] = []
     comments: list[tuple[Span, str]] = []

@@ -4,7 +4,6 @@ aliases, a line for every key, duplicate keys refused. What it says is checked i
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 from functools import lru_cache
@@ -90,7 +89,9 @@ def load(path: str | None, known_rules: list[str], *, explicit: bool = False,
                                         lambda glob: _policy_files(root, glob), dropped)
     known = list(known_rules) + [p.id for p in found] + sorted(dropped - set(known_rules))
     checked = _Checker(shown, lines, known).settings(data, os.path.abspath(path), root)
-    return dataclasses.replace(checked, policies=found, policy_errors=errors)
+    from lunalint import record
+
+    return record.replace(checked, policies=found, policy_errors=errors)
 
 
 def _policy_files(root: str, glob: str) -> list[tuple[str, Any, Any, str]]:
