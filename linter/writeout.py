@@ -385,6 +385,11 @@ def open_private_root(path: str, create: bool) -> int | None:
         fd = os.open(path, _DIR | _NOFOLLOW)
     except OSError:
         return None
+    return _kept_if_private(fd)
+
+
+def _kept_if_private(fd: int) -> int | None:
+    """``fd`` when the folder it opens is private (see :func:`private`), else closed: None."""
     try:
         if private(os.fstat(fd)):
             return fd
@@ -404,13 +409,8 @@ def open_private_dir(parent: int, name: str, create: bool) -> int | None:
         fd = None
     except OSError:
         fd = -1  # a link, or not a folder
-    if fd is not None and fd >= 0:
-        try:
-            if private(os.fstat(fd)):
-                return fd
-        except OSError:
-            pass
-        os.close(fd)
+    if fd is not None and fd >= 0 and _kept_if_private(fd) is not None:
+        return fd
     if not create:
         return None
     try:
@@ -425,13 +425,7 @@ def open_private_dir(parent: int, name: str, create: bool) -> int | None:
         fd = os.open(name, _DIR | _NOFOLLOW, dir_fd=parent)
     except OSError:
         return None
-    try:
-        if private(os.fstat(fd)):
-            return fd
-    except OSError:
-        pass
-    os.close(fd)
-    return None
+    return _kept_if_private(fd)
 
 
 def discard(parent: int, name: str) -> None:

@@ -186,7 +186,7 @@ def _cpu_of_run(tmp: Path, files: dict[str, str], name: str) -> float:
 
 @pytest.mark.parametrize("shape, n, small", [
     (brace_flood, 6000, 10),
-    (repeated_sections, 6000, 10),
+    (repeated_sections, 20000, 10),
     (repeated_sessions, 250, 1),
     (many_groups, 2000, 4),
     (blank_runs, 3000, 10),

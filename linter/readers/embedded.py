@@ -182,11 +182,17 @@ def _heredocs(lines: list[str], appends: dict[str, dict[int, str]] | None = None
                 order.append(key)
             by_target[key].update(body)
         i = j + 1
+    return _joined_parts(lines, by_target, order, "heredoc")
+
+
+def _joined_parts(lines: list[str], by_target: dict, order: list[str], what: str) -> list:
+    """One configuration part per target file (or per unnamed heredoc/string), in the order
+    first met: the fragments written to one file are read together."""
     parts = []
     for key in order:
         named = key.endswith((".conf", ".ini"))
         part = _config_part(lines, by_target[key],
-                            f"heredoc written to {key}" if named else key, key if named else "")
+                            f"{what} written to {key}" if named else key, key if named else "")
         if part is not None:
             parts.append(part)
     return parts
@@ -257,14 +263,7 @@ def _strings(lines: list[str]) -> list[Part]:
             order.append(key)
         by_target[key].update(body)
         i = j + 1
-    parts = []
-    for key in order:
-        named = key.endswith((".conf", ".ini"))
-        part = _config_part(lines, by_target[key],
-                            f"string written to {key}" if named else key, key if named else "")
-        if part is not None:
-            parts.append(part)
-    return parts
+    return _joined_parts(lines, by_target, order, "string")
 
 
 def _fenced(lines: list[str]) -> tuple[list[Part], list[SetValue]]:
