@@ -220,10 +220,8 @@ class _Lexer:
             c = s[i]
             two = s[i:i + 2]
             if two in _OPEN:
-                j = self._closer(two, i)
-                parts.append(s[i:j])
-                self._advance_over(i, j)
-                literal, template, i = False, True, j
+                i = self._placeholder(two, i, parts)
+                literal, template = False, True
                 continue
             if c in " \t\r\n;&|()<>":
                 break
@@ -285,10 +283,8 @@ class _Lexer:
             c = s[i]
             two = s[i:i + 2]
             if two in _OPEN:
-                j = self._closer(two, i)
-                parts.append(s[i:j])
-                self._advance_over(i, j)
-                literal, template, i = False, True, j
+                i = self._placeholder(two, i, parts)
+                literal, template = False, True
                 continue
             if c == '"':
                 return i + 1, literal, template, escaped
@@ -309,6 +305,14 @@ class _Lexer:
             parts.append(c)
             i += 1
         return i, literal, template, escaped
+
+    def _placeholder(self, opener: str, i: int, parts: list[str]) -> int:
+        """A template placeholder (`{{ … }}`, `<%= … %>`, …) from its ``opener`` at ``i``, kept
+        whole as one opaque piece of the word; the index after it."""
+        j = self._closer(opener, i)
+        parts.append(self.s[i:j])
+        self._advance_over(i, j)
+        return j
 
     def _expansion(self, i: int, parts: list[str]) -> int:
         """`$name`, `${…}`, `$(…)`, `$((…))` or a backquoted command, kept as written."""
