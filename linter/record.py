@@ -85,6 +85,8 @@ def _build(cls, order: bool, eq: bool, frozen: bool):
     extra = body.pop("__slots__", ())
     if isinstance(extra, str):
         extra = (extra,)
+    for name in extra:  # the member descriptors the decorated class made for them
+        body.pop(name, None)
     body.pop("__dict__", None)
     body.pop("__weakref__", None)
     body["__slots__"] = tuple(names_own) + tuple(extra)

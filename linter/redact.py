@@ -94,9 +94,10 @@ def secrets_of(doc: Document) -> Secrets:
     if isinstance(doc, ClientConfig):
         for section in doc.sections:
             for entry in section.entries:
+                if not _secret_key(entry.key):
+                    continue
                 span = entry.value_span
-                if _secret_key(entry.key) and span.end_column > span.column \
-                        and span.end_line == span.line:
+                if span.end_column > span.column and span.end_line == span.line:
                     ranges.setdefault(span.line, []).append((span.column - 1, span.end_column - 1))
         for number in _lines_matching(SECRET_KEY, doc.lines):
             if number not in ranges:

@@ -134,14 +134,16 @@ def syn002(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
     no meaning: indentation, around `=`, before and inside comments. A TAB inside a value is
     part of the value, so a line with one gets no fix."""
     starts = None
-    values: dict[int, list[Span]] = {}
-    for section in config.sections:
-        for entry in section.entries:
-            values.setdefault(entry.value_span.line, []).append(entry.value_span)
+    values: dict[int, list[Span]] | None = None  # (only for a file with a TAB at all)
     for number, line in enumerate(config.lines, start=1):
         if "\t" not in line:
             continue
         starts = starts or _section_starts(config)
+        if values is None:
+            values = {}
+            for section in config.sections:
+                for entry in section.entries:
+                    values.setdefault(entry.value_span.line, []).append(entry.value_span)
         first, last, count = line.index("\t"), line.rindex("\t"), line.count("\t")
         what = "a TAB character" if count == 1 else f"{count} TAB characters"
         yield Problem(Span(number, first + 1, number, last + 2),
@@ -250,12 +252,12 @@ def syn005(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
     a zero-width space, a bidi control or a byte-order mark inside a section name or key makes a
     name that looks right in an editor and is not, in every section."""
     for section in config.sections:
-        hidden = _hidden(section.name, section.name_span, "section name", section.name)
+        hidden = _hidden(section.name, section, "section name", section.name)
         if hidden is not None:
             yield hidden
             continue
         for entry in section.entries:
-            hidden = _hidden(entry.key, entry.key_span, "key", section.name)
+            hidden = _hidden(entry.key, entry, "key", section.name)
             if hidden is not None:
                 yield hidden
         canonical = catalog.canonical_section(section.name)
@@ -278,11 +280,13 @@ def syn005(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
                           anchor=_anchor(section.name, entry.key))
 
 
-def _hidden(name: str, span: Span, what: str, section: str) -> Problem | None:
-    """A problem at the first invisible character of a section name or key, or None."""
+def _hidden(name: str, owner: Section | Entry, what: str, section: str) -> Problem | None:
+    """A problem at the first invisible character of a section name or key (of ``owner``),
+    or None. The span is read only then (an entry makes its spans when first read)."""
     found = invisible_chars(name)
     if not found:
         return None
+    span = owner.name_span if what == "section name" else owner.key_span
     offset, ch = found[0]
     shown = show_invisible(name)
     column = span.column + offset

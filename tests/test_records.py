@@ -63,3 +63,34 @@ def test_thinned_related_locations_keep_every_possible_choice_and_the_count():
     assert pickle.loads(pickle.dumps(thin)).total == 100
     assert thin_related(items[:20]) is not None and not isinstance(thin_related(items[:20]),
                                                                     Related)
+
+
+def test_an_entry_the_reader_builds_makes_its_spans_when_read_and_equals_a_built_one():
+    """The configuration reader keeps an entry's positions as numbers and makes its spans on
+    first access (issue 21): it compares, hashes, prints, pickles and copies as the entry
+    built with those spans, in either order of access."""
+    from lunalint.model.config import entry_at
+    from lunalint.readers.config import read_config
+
+    built = Entry("HAOnly", "1", Span(3, 4, 3, 10), Span(3, 13, 3, 14), Span(3, 4, 3, 15),
+                  branch=((1, 0),))
+    for first in ("span", "key_span", "value_span", "==", "pickle", "replace"):
+        lazy = entry_at("HAOnly", "1", (3, 4, 10, 13, 14, 15), ((1, 0),))
+        if first == "==":
+            assert lazy == built and built == lazy and hash(lazy) == hash(built)
+        elif first == "pickle":
+            assert pickle.loads(pickle.dumps(lazy)) == built
+        elif first == "replace":
+            assert replace(lazy, value="0") == replace(built, value="0")
+            assert dataclasses.replace(lazy, value="0") == replace(built, value="0")
+        else:
+            assert getattr(lazy, first) == getattr(built, first)
+        assert repr(lazy) == repr(built) and lazy == built
+    lazy = entry_at("HAOnly", "1", (3, 4, 10, 13, 14, 15))
+    assert not hasattr(lazy, "nothing") and not hasattr(built, "nothing")
+    config = read_config("c.conf", "HAConfiguration = {\n\n   HAOnly = 1;\n}\n", "brace")
+    assert config.get("HAConfiguration", "haonly") == replace(built, branch=())
+    ini = read_config("c.ini", "[HAConfiguration]\nHAOnly=\n", "ini")
+    entry = ini.get("HAConfiguration", "HAOnly")
+    assert (entry.span, entry.key_span, entry.value_span) == (
+        Span(2, 1, 2, 8), Span(2, 1, 2, 7), Span(2, 8, 2, 8))

@@ -28,6 +28,22 @@ class Entry:
     # Which branch of which template or shell conditional the entry is in
     # (:mod:`lunalint.readers.branches`); entries in exclusive branches are alternatives.
     branch: tuple[tuple[int, int], ...] = ()
+    # An entry the configuration reader built (:func:`entry_at`) keeps its positions as
+    # ``(line, key column, key end, value column, value end, end column)`` and makes its three
+    # spans on first access: most entries of a run are never pointed at (issue 21).
+    __slots__ = ("_at",)
+
+    def __getattr__(self, name: str):  # only reached for a slot not set yet
+        if name not in _LAZY_SPANS:
+            raise AttributeError(f"'Entry' object has no attribute '{name}'")
+        try:
+            line, kcol, kend, vcol, vend, end = self._at
+        except AttributeError:
+            raise AttributeError(f"'Entry' object has no attribute '{name}'") from None
+        self.key_span = Span(line, kcol, line, kend)
+        self.value_span = Span(line, vcol, line, vend)
+        self.span = Span(line, kcol, line, end)
+        return getattr(self, name)
 
     @property
     def templated(self) -> bool:
@@ -42,6 +58,24 @@ class Entry:
     def secret(self) -> bool:
         """True when the key may hold a password or PIN: its value must never be echoed."""
         return bool(_SECRET_KEY.search(self.key))
+
+
+_LAZY_SPANS = frozenset({"key_span", "value_span", "span"})
+_new = object.__new__
+
+
+def entry_at(key: str, value: str, at: tuple[int, int, int, int, int, int],
+             branch: tuple[tuple[int, int], ...] = ()) -> Entry:
+    """An :class:`Entry` on one line whose spans are made when first read: ``at`` is
+    ``(line, key column, key end column, value column, value end column, end column)``
+    (1-based, ends one past the last character). Equal to the entry built with those spans."""
+    entry = _new(Entry)
+    entry.key = key
+    entry.value = value
+    entry.templated_key = entry.templated_value = entry.repeated = False
+    entry.branch = branch
+    entry._at = at
+    return entry
 
 
 @record

@@ -23,7 +23,7 @@ from lunalint import grammars
 from lunalint import record as records
 from lunalint.record import opt, record
 from lunalint.model.base import Span, SyntaxProblem
-from lunalint.model.config import _SECRET_KEY, ClientConfig, Entry, Section
+from lunalint.model.config import _SECRET_KEY, ClientConfig, Entry, Section, entry_at
 from lunalint.readers import template
 
 BRACE_GRAMMAR = "chrystoki.lark"
@@ -159,41 +159,57 @@ class _LineParser:
             self._lark = grammars.load(self.grammar, transformer=self.transformer)
         return self._lark
 
-    def fast(self, text: str, line: int) -> list[_Statement] | None:
-        """Statements of a line of a common shape, or None to let lark decide."""
+    def scan(self, text: str) -> tuple | None:
+        """The parts of a line of a common shape, or None to let lark decide: a tuple
+        ``(kind, comment column, comment, ...)`` with 1-based columns (ends one past the last
+        character), the comment's column 0 when there is none, and after them for an entry
+        (kind 1) ``key, key column, key end, value, value column, value end, end``, for a
+        section header (kind 2) ``name, column, end, name column, name end``, for a `}`
+        (kind 3) ``column, end``; kind 0 is a blank or comment-only line. The reader builds its
+        records from these numbers directly (issue 21); :meth:`fast` makes statements of them.
+        """
         m = self.simple.match(text)
         if m is None:
             return None
-        out: list[_Statement] = []
-        if m["k"] is not None:
-            start = m.start("k")
+        c = m["c"]
+        ccol = m.start("c") + 1 if c is not None else 0
+        key = m["k"]
+        if key is not None:
+            start, kend = m.start("k"), m.end("k")
             if self.opener is not None and self.opener.match(text, start):
                 return None  # `K = {x};` opens a section in the grammar: let lark say so
-            key_span = Span(line, start + 1, line, m.end("k") + 1)
-            if m["v"] is not None:
-                value = m["v"].rstrip()
-                vstart = m.start("v")
-                value_span = Span(line, vstart + 1, line, vstart + 1 + len(value))
-                end = value_span.end_column
+            value = m["v"]
+            if value is not None:
+                value = value.rstrip()
+                vcol = m.start("v") + 1
+                end = vend = vcol + len(value)
             else:
                 value = ""
-                eq = text.index("=", m.end("k"))
-                value_span = Span(line, eq + 2, line, eq + 2)
-                end = eq + 2
-            if self.form == "brace":
-                end = text.index(";", m.end("v") if m["v"] is not None else m.end("k")) + 2
-            out.append(_Statement("entry", Span(line, start + 1, line, end), name=m["k"],
-                                  name_span=key_span, value=value, value_span=value_span))
-        elif m["o"] is not None:
-            t = self.transformer
-            t.line = line
-            out.append(_open_from_fast(self.form, m["o"], m.start("o"), line))
-        elif self.form == "brace" and m["r"] is not None:
-            out.append(_Statement("close", Span(line, m.start("r") + 1, line, m.end("r") + 1)))
-        if m["c"] is not None:
-            out.append(_Statement("comment", Span(line, m.start("c") + 1, line, m.end("c") + 1),
-                                  value=m["c"]))
-        return out
+                vcol = vend = end = text.index("=", kend) + 2
+            if self.opener is not None:  # brace form: the entry ends at its `;`
+                end = text.index(";", m.end("v") if m["v"] is not None else kend) + 2
+            return (1, ccol, c, key, start + 1, kend + 1, value, vcol, vend, end)
+        token = m["o"]
+        if token is not None:
+            start = m.start("o")
+            if self.opener is not None:
+                name = token[: token.rindex("=")].rstrip()
+                col = start + 1
+            else:
+                inner = token[1:-1]
+                name = inner.strip()
+                col = start + 2 + len(inner) - len(inner.lstrip())
+            return (2, ccol, c, name, start + 1, start + 1 + len(token), col, col + len(name))
+        if self.opener is not None and m["r"] is not None:
+            return (3, ccol, c, m.start("r") + 1, m.end("r") + 1)
+        return (0, ccol, c)
+
+    def fast(self, text: str, line: int) -> list[_Statement] | None:
+        """Statements of a line of a common shape, or None to let lark decide."""
+        shape = self.scan(text)
+        if shape is None:
+            return None
+        return _statements(shape, line)
 
     def parse(self, text: str, line: int) -> list[_Statement]:
         """Statements of one line; raises lark's UnexpectedInput when it does not parse."""
@@ -204,17 +220,25 @@ class _LineParser:
         return self.lark.parse(text)
 
 
-def _open_from_fast(form: str, token: str, start: int, line: int) -> _Statement:
-    span = Span(line, start + 1, line, start + 1 + len(token))
-    if form == "brace":
-        name = token[: token.rindex("=")].rstrip()
-        return _Statement("open", span, name=name,
-                          name_span=Span(line, start + 1, line, start + 1 + len(name)))
-    inner = token[1:-1]
-    lead = len(inner) - len(inner.lstrip())
-    name = inner.strip()
-    col = start + 2 + lead
-    return _Statement("open", span, name=name, name_span=Span(line, col, line, col + len(name)))
+def _statements(shape: tuple, line: int) -> list[_Statement]:
+    """The statements of a line :meth:`_LineParser.scan` read."""
+    out: list[_Statement] = []
+    kind, ccol, comment = shape[0], shape[1], shape[2]
+    if kind == 1:
+        key, kcol, kend, value, vcol, vend, end = shape[3:]
+        out.append(_Statement("entry", Span(line, kcol, line, end), name=key,
+                              name_span=Span(line, kcol, line, kend), value=value,
+                              value_span=Span(line, vcol, line, vend)))
+    elif kind == 2:
+        name, col, end, ncol, nend = shape[3:]
+        out.append(_Statement("open", Span(line, col, line, end), name=name,
+                              name_span=Span(line, ncol, line, nend)))
+    elif kind == 3:
+        out.append(_Statement("close", Span(line, shape[3], line, shape[4])))
+    if comment is not None:
+        out.append(_Statement("comment", Span(line, ccol, line, ccol + len(comment)),
+                              value=comment))
+    return out
 
 
 @cache
@@ -312,7 +336,64 @@ def read_config(path: str, text: str, form: str | None = None,
     # directive, so the per-line template checks are skipped (one search of the whole text).
     templated = template.has_template_syntax(text) or "[%" in text
     code_until: str | None = None  # inside a template tag spanning lines: its closer
+    nb = len(branch_of)
+    scan = parser.scan
+
+    def place(statements: list[_Statement], number: int, in_loop: bool) -> None:
+        nonlocal current, region
+        for st in statements:
+            if st.kind == "comment":
+                comments.append((st.span, st.value))
+            elif st.kind == "open":
+                if current is not None and form == "brace" and not fragment:
+                    problems.append(SyntaxProblem(st.span, (
+                        f"expected `}}` to close section `{current.name}` (opened on line "
+                        f"{current.header_span.line}) before section `{st.name}` starts")))
+                close()
+                assert st.name_span is not None
+                current = _Open(st.name, st.span, st.name_span,
+                                branch=branch_of[number - 1] if number <= nb else ())
+                region += 1
+            elif st.kind == "close":
+                if current is None and not fragment:
+                    problem(SyntaxProblem(st.span, "unexpected `}`: no section is open here"),
+                            follows=True)
+                    region += 1  # the `}` ends the broken stretch; what follows is another
+                close()
+            else:
+                assert st.name_span is not None and st.value_span is not None
+                entry = Entry(st.name, st.value, st.name_span, st.value_span, st.span,
+                              st.templated_key, st.templated_value, in_loop,
+                              branch_of[number - 1] if number <= nb else ())
+                if current is None and fragment:
+                    pass  # its section header is among the lines left out
+                elif current is None:
+                    where = "`Name = { ... }`" if form == "brace" else "a `[Name]` section"
+                    problem(SyntaxProblem(st.name_span, (
+                        f"entry `{st.name}` is outside any section; expected it inside {where}"
+                    )), follows=True)
+                else:
+                    current.entries.append(entry)
+
     for number, line in enumerate(lines, start=1):
+        if not templated:
+            # The common shapes, read by one match: entries are built from its numbers (their
+            # spans made only when read); only other lines take the general way below.
+            shape = scan(line)
+            if shape is not None:
+                kind, ccol, comment = shape[0], shape[1], shape[2]
+                if kind == 1 and (current is not None or fragment):
+                    if current is not None:
+                        current.entries.append(entry_at(
+                            shape[3], shape[6],
+                            (number, shape[4], shape[5], shape[7], shape[8], shape[9]),
+                            branch_of[number - 1] if number <= nb else ()))
+                elif kind:
+                    place(_statements(shape, number), number, False)
+                    continue
+                if comment is not None:
+                    comments.append((Span(number, ccol, number, ccol + len(comment)), comment))
+                continue
         if code_until is not None:  # template code (`<%` … `%>` over lines), not entries
             templates.append(Span(number, 1, number, len(line) + 1))
             if code_until in line:
@@ -369,40 +450,7 @@ def read_config(path: str, text: str, form: str | None = None,
             problem(broken, follows=form == "brace" and line.strip() == "{")
         if found:
             statements = [_restore(st, line, found) for st in statements]
-        in_loop = any(action == "loop" for action, _ in blocks)
-        for st in statements:
-            if st.kind == "comment":
-                comments.append((st.span, st.value))
-            elif st.kind == "open":
-                if current is not None and form == "brace" and not fragment:
-                    problems.append(SyntaxProblem(st.span, (
-                        f"expected `}}` to close section `{current.name}` (opened on line "
-                        f"{current.header_span.line}) before section `{st.name}` starts")))
-                close()
-                assert st.name_span is not None
-                current = _Open(st.name, st.span, st.name_span,
-                                branch=branch_of[number - 1] if number <= len(branch_of) else ())
-                region += 1
-            elif st.kind == "close":
-                if current is None and not fragment:
-                    problem(SyntaxProblem(st.span, "unexpected `}`: no section is open here"),
-                            follows=True)
-                    region += 1  # the `}` ends the broken stretch; what follows is another
-                close()
-            else:
-                assert st.name_span is not None and st.value_span is not None
-                entry = Entry(st.name, st.value, st.name_span, st.value_span, st.span,
-                              st.templated_key, st.templated_value, in_loop,
-                              branch_of[number - 1] if number <= len(branch_of) else ())
-                if current is None and fragment:
-                    pass  # its section header is among the lines left out
-                elif current is None:
-                    where = "`Name = { ... }`" if form == "brace" else "a `[Name]` section"
-                    problem(SyntaxProblem(st.name_span, (
-                        f"entry `{st.name}` is outside any section; expected it inside {where}"
-                    )), follows=True)
-                else:
-                    current.entries.append(entry)
+        place(statements, number, any(action == "loop" for action, _ in blocks))
     if current is not None and form == "brace" and not fragment:
         last = len(lines)
         end = len(lines[-1]) + 1 if lines else 1
