@@ -616,13 +616,22 @@ def _refuse_input(output: str, inputs: list[str]) -> None:
         out_stat = os.stat(output)
     except OSError:
         out_stat = None
-    real = os.path.realpath(output)
+    real = None
     for path in inputs:
+        # An input that exists is the output exactly when it is the same file (then both
+        # resolve to one path, or are hard links); one that does not exist is when it resolves
+        # to where the output is. So a path is resolved only when it cannot be looked up: a
+        # run's thousands of inputs cost a stat each, not a realpath (issue 21).
         try:
-            same = os.path.realpath(path) == real or (
-                out_stat is not None and os.path.samestat(out_stat, os.stat(path)))
+            info = os.stat(path)
         except OSError:
-            same = False
+            try:
+                real = os.path.realpath(output) if real is None else real
+                same = os.path.realpath(path) == real
+            except OSError:
+                same = False
+        else:
+            same = out_stat is not None and os.path.samestat(out_stat, info)
         if same:
             raise UsageError(f"{output} is an input file ({path}); the report was not "
                              "written over it: write it somewhere else")

@@ -87,20 +87,42 @@ def project_root(settings_source: str | None, cwd: str | None = None) -> str | N
 def inside(path: str, root: str, resolve: bool = True) -> bool:
     """True when ``path`` (resolved; with ``resolve=False`` only its folder is) is ``root``
     or under it."""
-    if resolve:
-        real = os.path.realpath(path)
-    else:
-        full = os.path.abspath(path)  # `.` and `dir/` have their real last part
-        real = os.path.join(os.path.realpath(os.path.dirname(full)), os.path.basename(full))
     base = _REAL_ROOTS.get(root)
     if base is None:  # the project root is resolved once per run, not once per file
         base = os.path.realpath(root)
         if len(_REAL_ROOTS) < 64:
             _REAL_ROOTS[root] = base
+    if resolve:
+        real = _below(path, root, base) or os.path.realpath(path)
+    else:
+        full = os.path.abspath(path)  # `.` and `dir/` have their real last part
+        real = os.path.join(os.path.realpath(os.path.dirname(full)), os.path.basename(full))
     return real == base or real.startswith(os.path.join(base, ""))
 
 
 _REAL_ROOTS: dict[str, str] = {}
+
+
+def _below(path: str, root: str, base: str) -> str | None:
+    """``os.path.realpath(path)`` for a ``path`` written under ``root`` (resolved: ``base``)
+    with no `..` and no link among its parts below ``root`` (each looked at now, with lstat),
+    else None. A walked file is checked so at the cost of its own parts, not of resolving
+    every folder above the root again (issue 21)."""
+    if ".." in path.replace(os.sep, "/").split("/"):
+        return None  # after a link, `..` goes where the system says: realpath decides
+    full, top = os.path.abspath(path), os.path.abspath(root)
+    if not full.startswith(os.path.join(top, "")):
+        return None
+    rest = full[len(top):].strip(os.sep)
+    here = top
+    for part in rest.split(os.sep):
+        here = os.path.join(here, part)
+        try:
+            if stat.S_ISLNK(os.lstat(here).st_mode):
+                return None
+        except (OSError, ValueError):
+            return None
+    return os.path.join(base, rest)
 
 
 def scopes(paths: list[str], root: str | None) -> list[Scope]:

@@ -151,3 +151,23 @@ def test_capture_command_lines_are_masked(text, masked):
     secrets = redact.secrets_of(engine.Linted("x", (text,), (), of_kind="export"))
     assert secrets.mask_line(1, text) == masked
 
+
+
+def test_secret_lines_are_found_as_the_pattern_finds_them_line_by_line():
+    """The lines that name a secret are found from the lowered text with one `find` per word
+    (issue 21); that gives exactly the lines SECRET_KEY matches one by one, `VirtualToken`
+    (no secret) and upper case included."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    words = ["pass", "PIN", "Secret", "challenge", "token", "VirtualToken", "virtual",
+             "domain", "pwd", "credential", "x", " ", "=", ";", "\n", "tok", "en", "é"]
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(st.sampled_from(words), max_size=25))
+    def check(parts):
+        lines = "".join(parts).split("\n")
+        want = [n for n, line in enumerate(lines, start=1) if redact.SECRET_KEY.search(line)]
+        assert redact._lines_matching(redact.SECRET_KEY, lines) == want
+
+    check()
