@@ -315,6 +315,29 @@ def _finding(rule: Rule, problem: Problem, path: str) -> Finding:
                    help_uri=rule.help_uri, fix=fix)
 
 
+_FILE_RULES: dict[tuple, tuple[tuple[Rule, ...], dict]] = {}
+
+
+def _file_rules(rules: list[Rule], kind: str, proposing: bool = False) -> list[Rule]:
+    """The rules of ``rules`` that check one document of ``kind`` in the per-file stage (or,
+    ``proposing``, the linking rules that propose fixes for it), chosen once per rule list
+    and kind rather than for every file (issue 21)."""
+    key = tuple(map(id, rules))
+    held = _FILE_RULES.get(key)
+    if held is None:
+        if len(_FILE_RULES) >= 8:
+            _FILE_RULES.clear()
+        held = _FILE_RULES[key] = (tuple(rules), {})  # (kept: the ids stay theirs)
+    chosen = held[1].get((kind, proposing))
+    if chosen is None:
+        applies = [r for r in rules if r.scope == "document" or r.scope == kind]
+        chosen = held[1][(kind, proposing)] = [
+            r for r in applies if r.needs_workspace and r.fixer is not None
+            and r.fix_class != "none"] if proposing else [
+            r for r in applies if not r.needs_workspace]
+    return chosen
+
+
 def _proposals(rules: Iterable[Rule], doc: Document, ctx: Context) -> list[Finding]:
     """Fixes that linking rules' ``fixer`` functions propose for ``doc`` in the per-file
     stage (where the whole model is at hand), joined to their findings after linking."""
@@ -508,11 +531,10 @@ def _compute(loaded: source.Loaded, target: confine.Target, shown: str, rules: l
     if doc is None:
         return None, [], frozenset(), ()
     parts = doc.parts if isinstance(doc, Host) else (doc,)
-    findings = [f for part in parts
-                for rule in rules if not rule.needs_workspace and _applies(rule, part)
+    findings = [f for part in parts for rule in _file_rules(rules, part.kind)
                 for f in _run_one(rule, part, part.path, ctx)]
     if not isinstance(doc, Host):
-        findings += _proposals(rules, doc, ctx)
+        findings += _proposals(_file_rules(rules, doc.kind, True), doc, ctx)
     findings = _fixable(doc, findings)
     lines, secrets = _excerpt_source([doc])
     count = len(lines)

@@ -178,6 +178,8 @@ def syn003(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
     """Which of two entries with the same key takes effect is not documented by the vendor.
     lunalint's other rules read the last one; the library may read the first."""
     for section in config.sections:
+        if not section.repeats_keys:
+            continue
         seen: dict[str, list[Entry]] = {}
         for entry in section.entries:
             folded = entry.key.casefold()
@@ -257,7 +259,10 @@ def syn005(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
             yield hidden
             continue
         for entry in section.entries:
-            hidden = _hidden(entry.key, entry, "key", section.name)
+            key = entry.key
+            if key.isascii() and key.isprintable():
+                continue  # (what invisible_chars says first, without the call per key)
+            hidden = _hidden(key, entry, "key", section.name)
             if hidden is not None:
                 yield hidden
         canonical = catalog.canonical_section(section.name)

@@ -106,6 +106,11 @@ class Section:
     def __contains__(self, key: str) -> bool:
         return key.casefold() in self._index
 
+    @property
+    def repeats_keys(self) -> bool:
+        """True when some key (case-insensitively) has more than one entry here."""
+        return len(self._index) < len(self.entries)
+
 
 @record
 class ClientConfig(Document):

@@ -248,7 +248,8 @@ def _parser(form: str) -> _LineParser:
 
 def split_lines(text: str) -> list[str]:
     """Physical lines, whatever the line ending (LF, CRLF or a lone CR)."""
-    lines = re.split(r"\r\n|\r|\n", text)
+    # (without a CR, the one ending is LF: str.split is several times cheaper than re.split)
+    lines = text.split("\n") if "\r" not in text else re.split(r"\r\n|\r|\n", text)
     if lines and lines[-1] == "":
         lines.pop()
     return lines
@@ -302,9 +303,10 @@ def read_config(path: str, text: str, form: str | None = None,
     form = form or sniff_form(text) or "brace"
     parser = _parser(form)
     lines = split_lines(text)
+    has_template = template.has_template_syntax(text)
     if branch_of is None:
         branch_of = []
-        if template.has_template_syntax(text):  # (the branch tracker is not needed otherwise)
+        if has_template:  # (the branch tracker is not needed otherwise)
             from lunalint.readers import branches as branching
 
             branch_of = branching.template_paths(lines)
@@ -334,7 +336,7 @@ def read_config(path: str, text: str, form: str | None = None,
 
     # No template token anywhere (the common case): no line has a placeholder or a template
     # directive, so the per-line template checks are skipped (one search of the whole text).
-    templated = template.has_template_syntax(text) or "[%" in text
+    templated = has_template or "[%" in text
     code_until: str | None = None  # inside a template tag spanning lines: its closer
     nb = len(branch_of)
     scan = parser.scan

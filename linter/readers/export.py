@@ -821,7 +821,7 @@ def _result_code(text: str) -> tuple[int | None, str | None]:
 
 
 def _split_lines(text: str) -> list[str]:
-    lines = re.split(r"\r\n|\r|\n", text)
+    lines = text.split("\n") if "\r" not in text else re.split(r"\r\n|\r|\n", text)
     if lines and lines[-1] == "":
         lines.pop()
     return lines
