@@ -63,6 +63,21 @@ def canonical_key(section: str, key: str) -> str | None:
 
 # Keys repeat across files (every config has the same few dozen): looked up once each.
 _CANONICAL: dict[tuple[str, str], str | None] = {}
+
+
+def canonical_keys(section: str, keys: tuple[str, ...]) -> tuple[str | None, ...]:
+    """:func:`canonical_key` of each of ``keys``: a section's keys are mostly the same list
+    from file to file, so the answer for the whole list is kept (issue 21)."""
+    found = _CANONICAL_LISTS.get((section, keys))
+    if found is None:
+        found = tuple(canonical_key(section, key) for key in keys)
+        if len(_CANONICAL_LISTS) >= 1024:  # (bounded, as above)
+            _CANONICAL_LISTS.clear()
+        _CANONICAL_LISTS[(section, keys)] = found
+    return found
+
+
+_CANONICAL_LISTS: dict[tuple[str, tuple[str, ...]], tuple[str | None, ...]] = {}
 _UNSEEN = object()
 
 

@@ -567,6 +567,22 @@ def ha110(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
 _SERVER_KEY = re.compile(r"^Server(Name|Port|Htl)([0-9]+)$", re.IGNORECASE)
 
 
+def _server_key(key: str) -> tuple[str, str] | None:
+    """``("Name"|"Port"|"Htl", index)`` of a ``ServerNameNN``-style key, else None; kept per
+    key (every file has the same few)."""
+    try:
+        return _SERVER_KEYS[key]
+    except KeyError:
+        m = _SERVER_KEY.match(key)
+        found = _SERVER_KEYS[key] = (m.group(1).capitalize(), m.group(2)) if m else None
+        if len(_SERVER_KEYS) > 4096:
+            _SERVER_KEYS.clear()
+        return found
+
+
+_SERVER_KEYS: dict[str, tuple[str, str] | None] = {}
+
+
 @rule("HA111", "server-set-incomplete", Level.WARNING,
       summary="ServerNameNN, ServerPortNN and ServerHtlNN do not come in complete sets",
       reference="The vendor's configuration file summary lists `ServerNameNN`, `ServerPortNN` "
@@ -594,9 +610,9 @@ def ha111(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
         return  # needs the whole file: what a partial configuration lacks is unknown
     by_index: dict[str, dict[str, Entry]] = {}
     for entry in config.entries("LunaSA Client"):
-        m = _SERVER_KEY.match(entry.key)
-        if m:
-            by_index.setdefault(m.group(2), {}).setdefault(m.group(1).capitalize(), entry)
+        found = _server_key(entry.key)
+        if found is not None:
+            by_index.setdefault(found[1], {}).setdefault(found[0], entry)
     for index, parts in by_index.items():
         missing = [p for p in ("Name", "Port", "Htl") if p not in parts]
         if not missing:

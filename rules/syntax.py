@@ -133,6 +133,8 @@ def syn002(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
     The fix replaces each TAB with three spaces (the vendor's indentation) where blanks carry
     no meaning: indentation, around `=`, before and inside comments. A TAB inside a value is
     part of the value, so a line with one gets no fix."""
+    if not any("\t" in line for line in config.lines):
+        return
     starts = None
     values: dict[int, list[Span]] | None = None  # (only for a file with a TAB at all)
     for number, line in enumerate(config.lines, start=1):
@@ -211,6 +213,8 @@ def syn003(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
 def syn004(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
     """Configurations assembled from fragments often repeat a section. Whether the library
     merges the repeats or reads only one of them is undocumented."""
+    if not config.repeats_sections:
+        return
     # folded name → (earlier sections kept, repeats so far)
     seen: dict[str, tuple[list[Section], int]] = {}
     for section in config.sections:
@@ -258,13 +262,12 @@ def syn005(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
         if hidden is not None:
             yield hidden
             continue
-        for entry in section.entries:
-            key = entry.key
-            if key.isascii() and key.isprintable():
-                continue  # (what invisible_chars says first, without the call per key)
-            hidden = _hidden(key, entry, "key", section.name)
-            if hidden is not None:
-                yield hidden
+        joined = "".join(section.keys)
+        if not (joined.isascii() and joined.isprintable()):  # (else no key holds one)
+            for entry in section.entries:
+                hidden = _hidden(entry.key, entry, "key", section.name)
+                if hidden is not None:
+                    yield hidden
         canonical = catalog.canonical_section(section.name)
         if canonical is None:
             guess = catalog.closest(section.name, catalog.ALL_SECTIONS)
@@ -274,9 +277,12 @@ def syn005(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
             continue
         if canonical not in catalog.SECTIONS:
             continue
-        for entry in section.entries:
-            if catalog.canonical_key(canonical, entry.key) is not None \
-                    or invisible_chars(entry.key):
+        entries = section.entries
+        known = catalog.canonical_keys(canonical, section.keys)
+        if None not in known:
+            continue
+        for entry, spelled in zip(entries, known):
+            if spelled is not None or invisible_chars(entry.key):
                 continue
             guess = catalog.suggest_key(canonical, entry.key)
             hint = f"; did you mean `{guess}`?" if guess else ""
@@ -326,8 +332,11 @@ def syn006(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
         canonical = catalog.canonical_section(section.name)
         if canonical is None:
             continue
-        for entry in section.entries:
-            known = catalog.canonical_key(canonical, entry.key)
+        entries, keys = section.entries, section.keys
+        spellings = catalog.canonical_keys(canonical, keys)
+        if spellings == keys:
+            continue  # (every key catalogued and spelled as the vendor does)
+        for entry, known in zip(entries, spellings):
             if known is not None and known != entry.key:
                 yield Problem(entry.key_span,
                               f"`{entry.key}` is spelled `{known}` by the vendor; the library "
@@ -390,7 +399,10 @@ def syn008(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
     is not the label `payments`). Whether an empty value is valid is undocumented."""
     for section in config.sections:
         for entry in section.entries:
-            if not entry.value:
+            value = entry.value
+            if value and not (len(value) >= 2 and value[0] == value[-1] and value[0] in "'\""):
+                continue  # (neither empty nor quoted: Entry.quoted, without the call)
+            if not value:
                 yield Problem(entry.span, f"`{entry.key}` has an empty value",
                               anchor=_anchor(section.name, entry.key))
             elif entry.quoted:

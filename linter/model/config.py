@@ -87,12 +87,18 @@ class Section:
     branch: tuple[tuple[int, int], ...] = ()  # of its header, as for an entry
     _index: dict[str, tuple[Entry, ...]] = opt(factory=dict, init=False, repr=False,
                                                  compare=False)
+    # The entries' keys as written, in order (rules compare whole lists with the catalog).
+    keys: tuple[str, ...] = opt((), init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         index: dict[str, list[Entry]] = {}
+        keys = []
         for entry in self.entries:
-            index.setdefault(entry.key.casefold(), []).append(entry)
+            key = entry.key
+            keys.append(key)
+            index.setdefault(key.casefold(), []).append(entry)
         self._index.update({k: tuple(v) for k, v in index.items()})
+        self.keys = tuple(keys)
 
     def all(self, key: str) -> tuple[Entry, ...]:
         """Every entry whose key matches ``key`` case-insensitively, in file order."""
@@ -165,6 +171,11 @@ class ClientConfig(Document):
     @property
     def kind(self) -> str:
         return "config"
+
+    @property
+    def repeats_sections(self) -> bool:
+        """True when some section name (case-insensitively) is given more than once."""
+        return len(self._by_name) < len(self.sections)
 
     def sections_named(self, name: str) -> tuple[Section, ...]:
         return self._by_name.get(name.casefold(), ())
