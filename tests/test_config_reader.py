@@ -198,3 +198,21 @@ def test_reader_never_raises_and_spans_stay_in_the_file(lines, form):
     for problem in cfg.problems:
         assert 1 <= problem.span.line <= max(count, 1)
         assert problem.message
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("Ab1 \t=;{}#/[]\x0c.")), max_size=24),
+       st.sampled_from([reader.BRACE_GRAMMAR, reader.INI_GRAMMAR]))
+def test_the_fast_path_key_pattern_matches_what_the_grammar_key_matches(text, grammar):
+    """The fast path writes the grammar's lazy KEY terminal greedily (issue 21): at every
+    start, both forms match the same text or both fail."""
+    import re
+
+    from lunalint import grammars
+
+    lazy = grammars.terminals(grammar)["KEY"]
+    greedy = reader._greedy_key(lazy)
+    assert greedy != lazy
+    for start in range(len(text) + 1):
+        a, b = re.compile(lazy).match(text, start), re.compile(greedy).match(text, start)
+        assert (a and a.group()) == (b and b.group()), (text, start)

@@ -137,7 +137,8 @@ class _LineParser:
         self.grammar = grammar
         self._lark: Any = None  # loaded on the first line the fast path refuses
         self.form = "brace" if grammar == BRACE_GRAMMAR else "ini"
-        term = grammars.terminals(grammar)
+        term = dict(grammars.terminals(grammar))
+        term["KEY"] = _greedy_key(term["KEY"])
         ws = r"[ \t\r\ufeff]*"
         comment = rf"(?P<c>{term['COMMENT']})?"
         if self.form == "brace":
@@ -152,6 +153,9 @@ class _LineParser:
                 rf"{ws}(?:(?P<k>{term['KEY']}){ws}={ws}(?P<v>{term['VALUE']})?"
                 rf"|(?P<o>{term['HEADER']}))?{ws}{comment}{ws}\Z"
             )
+        index = self.simple.groupindex
+        self.k, self.v, self.o, self.c = index["k"], index["v"], index["o"], index["c"]
+        self.r = index.get("r", 0)
 
     @property
     def lark(self) -> Any:
@@ -171,27 +175,29 @@ class _LineParser:
         m = self.simple.match(text)
         if m is None:
             return None
-        c = m["c"]
-        ccol = m.start("c") + 1 if c is not None else 0
-        key = m["k"]
-        if key is not None:
-            start, kend = m.start("k"), m.end("k")
+        regs = m.regs  # every group's (start, end) at once: cheaper than a call per group
+        at, upto = regs[self.c]
+        comment = text[at:upto] if at >= 0 else None
+        ccol = at + 1 if at >= 0 else 0
+        start, kend = regs[self.k]
+        if start >= 0:
             if self.opener is not None and self.opener.match(text, start):
                 return None  # `K = {x};` opens a section in the grammar: let lark say so
-            value = m["v"]
-            if value is not None:
-                value = value.rstrip()
-                vcol = m.start("v") + 1
+            vstart, vupto = regs[self.v]
+            if vstart >= 0:
+                value = text[vstart:vupto].rstrip()
+                vcol = vstart + 1
                 end = vend = vcol + len(value)
             else:
                 value = ""
                 vcol = vend = end = text.index("=", kend) + 2
             if self.opener is not None:  # brace form: the entry ends at its `;`
-                end = text.index(";", m.end("v") if m["v"] is not None else kend) + 2
-            return (1, ccol, c, key, start + 1, kend + 1, value, vcol, vend, end)
-        token = m["o"]
-        if token is not None:
-            start = m.start("o")
+                end = text.index(";", vupto if vstart >= 0 else kend) + 2
+            return (1, ccol, comment, text[start:kend], start + 1, kend + 1, value, vcol, vend,
+                    end)
+        start, upto = regs[self.o]
+        if start >= 0:
+            token = text[start:upto]
             if self.opener is not None:
                 name = token[: token.rindex("=")].rstrip()
                 col = start + 1
@@ -199,10 +205,10 @@ class _LineParser:
                 inner = token[1:-1]
                 name = inner.strip()
                 col = start + 2 + len(inner) - len(inner.lstrip())
-            return (2, ccol, c, name, start + 1, start + 1 + len(token), col, col + len(name))
-        if self.opener is not None and m["r"] is not None:
-            return (3, ccol, c, m.start("r") + 1, m.end("r") + 1)
-        return (0, ccol, c)
+            return (2, ccol, comment, name, start + 1, upto + 1, col, col + len(name))
+        if self.opener is not None and regs[self.r][0] >= 0:
+            return (3, ccol, comment, regs[self.r][0] + 1, regs[self.r][1] + 1)
+        return (0, ccol, comment)
 
     def fast(self, text: str, line: int) -> list[_Statement] | None:
         """Statements of a line of a common shape, or None to let lark decide."""
@@ -241,6 +247,26 @@ def _statements(shape: tuple, line: int) -> list[_Statement]:
     return out
 
 
+def _greedy_key(pattern: str) -> str:
+    r"""The grammar's KEY terminal, ``F[^S]*?(?<![ \t])(?=[ \t]*=)`` (a first character, then the
+    shortest run of characters not in S that does not end in a blank and is followed by blanks
+    and `=`), written greedily as ``F(?:[^S]*[^S \t])?(?=[ \t]*=)`` for the fast path: with `=`
+    in S, only one end satisfies both conditions (where the blanks before the first stop
+    character begin, when that character is `=`), so both forms match the same text, and the
+    greedy one does not try the look-arounds at every character (a third of the line match's
+    cost). Any other shape of the terminal is used as it is."""
+    text = pattern.replace("\t", r"\t")
+    tail = r"*?(?<![ \t])(?=[ \t]*=)"
+    head = text[: -len(tail)]
+    at = head.rfind("[^")
+    if not text.endswith(tail) or at <= 0 or not head.endswith("]"):
+        return pattern
+    first, stop = head[:at], head[at + 2:-1]
+    if "=" not in stop or "]" in stop or "[" in stop:
+        return pattern
+    return rf"{first}(?:[^{stop}]*[^{stop} \t])?(?=[ \t]*=)"
+
+
 @cache
 def _parser(form: str) -> _LineParser:
     return _LineParser(BRACE_GRAMMAR if form == "brace" else INI_GRAMMAR)
@@ -267,7 +293,7 @@ def sniff_form(text: str) -> str | None:
             continue
         if line.startswith("[") and "]" in line:
             ini += 1
-        elif _OPENS.search(line) or line == "}":
+        elif ("{" in line and _OPENS.search(line)) or line == "}":
             brace += 1
         elif line.endswith(";"):
             brace += 1
