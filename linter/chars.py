@@ -27,6 +27,8 @@ def ascii_int(text: str, *, signed: bool = False, limit: int = MAX_DIGITS) -> in
     """The integer ``text`` spells in ASCII digits (an optional sign when ``signed``; blanks
     around it are ignored), or None: for other characters, other scripts' digits, or more than
     ``limit`` digits."""
+    if text.isdigit() and text.isascii():  # plain ASCII digits (the common case): no regex
+        return int(text) if len(text) <= limit else None
     text = text.strip(" \t\r")
     m = _ASCII_INT.fullmatch(text)
     if m is None or (m.group(1) and not signed) or len(m.group(2)) > limit:

@@ -140,14 +140,16 @@ class _Shape:
         self.regex = re.compile("".join(parts) + rf"{_WS}\Z")
         self.indexes = [(label, self.regex.groupindex[f"g{i}"])
                         for i, label in enumerate(self.groups)]
+        self.at = dict(self.indexes)  # label → group number
 
     def match(self, text: str) -> dict[str, tuple[str, int, int]] | None:
         m = self.regex.match(text)
         if m is None:
             return None
+        regs = m.regs  # every group's (start, end) at once
         out = {}
         for label, index in self.indexes:
-            start, end = m.span(index)
+            start, end = regs[index]
             if start >= 0:
                 out[label] = (text[start:end], start, end)
         return out
@@ -165,12 +167,13 @@ def shape(name: str) -> _Shape:
 class _Line:
     """One physical line: its text without colour codes, and how to map columns back."""
 
-    __slots__ = ("number", "raw", "text", "cols")
+    __slots__ = ("number", "raw", "text", "cols", "_whole")
 
     def __init__(self, number: int, raw: str) -> None:
         self.number = number
         self.raw = raw
         self.cols: list[int] | None = None
+        self._whole: Span | None = None
         if "\x1b" in raw:
             kept: list[int] = []
             pieces: list[str] = []
@@ -195,6 +198,9 @@ class _Line:
         return len(self.raw) + 1
 
     def span(self, start: int, end: int) -> Span:
+        if self.cols is None:  # no colour codes: columns are offsets + 1 (no call per end)
+            n = self.number
+            return Span(n, start + 1, n, (end if end > start else start) + 1)
         if end <= start:
             c = self.col(start)
             return Span(self.number, c, self.number, c)
@@ -207,10 +213,13 @@ class _Line:
         return self.span(start, end)
 
     def whole(self) -> Span:
-        """The line without its indentation and trailing blanks."""
-        text = self.text
-        start = len(text) - len(text.lstrip())
-        return self.span(start, len(text.rstrip()))
+        """The line without its indentation and trailing blanks (made once per line)."""
+        found = self._whole
+        if found is None:
+            text = self.text
+            start = len(text) - len(text.lstrip())
+            found = self._whole = self.span(start, len(text.rstrip()))
+        return found
 
 
 @dataclass
@@ -542,24 +551,36 @@ class _Reader:
 
     def policy_row(self, line: _Line, text: str) -> bool:
         """Read a policy line of the open list; False when the line is not one (list ends)."""
-        m = shape("policy_line").match(text)
-        if m is None:
+        policy = shape("policy_line")
+        m = policy.regex.match(text)
+        if m is not None:  # the common case: the tokens straight from the match (issue 21)
+            regs, at = m.regs, policy.at
+            a, b = regs[at["POLICY_NUMBER"]]
+            number_token = (text[a:b], a, b)
+            a, b = regs[at["POLICY_VALUE"]]
+            value_token = (text[a:b], a, b)
+            a, b = regs[at["POLICY_NAME"]]
+            name = text[a:b]
+            a, b = regs[at["POLICY_TRAIL"]]
+            trail = text[a:b] if a >= 0 else None
+        else:
             start = _POLICY_START.match(text)
             if start is None or not start.group(1).isdigit():
                 return False
-            m = self.fallback(line, "policy_line")
-            if m is None:
+            tokens = self.fallback(line, "policy_line")
+            if tokens is None:
                 return True
-        number = self.number(line, m["POLICY_NUMBER"], "policy number")
-        value_token = m["POLICY_VALUE"]
+            number_token, value_token = tokens["POLICY_NUMBER"], tokens["POLICY_VALUE"]
+            name = tokens["POLICY_NAME"][0]
+            trail = tokens["POLICY_TRAIL"][0] if "POLICY_TRAIL" in tokens else None
+        number = self.number(line, number_token, "policy number")
         policy_value = self.number(line, value_token, "policy value", signed=True)
         if number is None or policy_value is None:
             return True  # reported; the list goes on
-        trail = m.get("POLICY_TRAIL")
-        name = self.text(m["POLICY_NAME"][0].strip())
+        name = self.text(name.strip())
         span = line.whole()
         value = PolicyValue(number, name, policy_value, span,
-                            line.token_span(value_token), trail[0].strip() if trail else "")
+                            line.token_span(value_token), trail.strip() if trail else "")
         draft = self.output.policies[-1]
         (draft.capabilities if draft.section == "capabilities" else draft.policies).append(value)
         draft.last = span
