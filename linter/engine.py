@@ -86,10 +86,14 @@ def display_path(path: str, cwd: str | None = None) -> str:
         folder, name = os.path.split(path if os.path.isabs(path)
                                      else os.path.join(os.getcwd(), path))
         full = os.path.join(os.path.realpath(folder), name) if name else os.path.realpath(folder)
-    try:
-        rel = os.path.relpath(full, cwd)
-    except ValueError:  # another drive on Windows
-        rel = full
+    under = os.path.join(cwd, "")
+    if full.startswith(under) and len(full) > len(under):  # (what relpath gives, for less)
+        rel = full[len(under):]
+    else:
+        try:
+            rel = os.path.relpath(full, cwd)
+        except ValueError:  # another drive on Windows
+            rel = full
     if rel == os.pardir or rel.startswith(os.pardir + os.sep):
         rel = full
     return rel.replace(os.sep, "/")
