@@ -234,8 +234,10 @@ def template_aware(check: Check, default: Level = Level.WARNING) -> Check:
 
     def checked(subject: Any, ctx: Context) -> Iterable[Problem]:
         if not isinstance(subject, ClientConfig) or not (subject.is_template or subject.partial):
-            yield from check(subject, ctx)
-            return
+            return check(subject, ctx)  # (no generator around the check's own: issue 21)
+        return templated(subject, ctx)
+
+    def templated(subject: Any, ctx: Context) -> Iterable[Problem]:
         if subject.partial:  # one entry per call: only what one entry decides is reported
             entries: dict[int, list[Span]] = {}  # by line, so each problem looks at its own
             for span in (e.span for s in subject.sections for e in s.entries):
