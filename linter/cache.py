@@ -444,8 +444,8 @@ class Pack:
         magic = PACK_FORMAT.encode() + b" "
         if not data.startswith(magic):
             raise ValueError("not a lunalint pack")
-        head, _, body = data[len(magic):].partition(b"\n")
-        if not hmac.compare_digest(self.cache._mac(magic, body).encode(), head):
+        body, _, mac = data[len(magic):].rpartition(b"\n")
+        if not hmac.compare_digest(self.cache._mac(magic, body).encode(), mac):
             raise ValueError("not a pack of this cache")
         # (the digest is the body's first field: a pack of other files is not decoded)
         if not body.startswith(b'["' + digest.encode() + b'",'):
@@ -471,59 +471,89 @@ class Pack:
             secrets_of: dict[int, frozenset], text_of) -> None:
         """Keep a scope's outcome. ``secrets_of`` gives the secret values each file of the
         scope (by index) gave; ``text_of(i)`` that file's text as digested (or None). Nothing is
-        kept when a value cannot be found as such in its file (it would have to be stored)."""
+        kept when a value cannot be found as such in its file (it would have to be stored).
+
+        The entry is written as it is encoded, a batch of findings at a time, with its digest
+        at the end: the run never holds a second copy of its outcome."""
         root = self.cache._root()
         if root is None or self.cache.fresh_configs:
             return
-        try:
-            body = self._encode(digest, findings, documents, skipped, unused, secrets_of,
-                                text_of)
-        except Exception:  # something that has no plain, secret-free form: do not keep it
-            return
-        if body is None:
-            return
-        magic = PACK_FORMAT.encode() + b" "
-        head = magic + self.cache._mac(magic, body).encode() + b"\n"
-        if len(head) + len(body) > MAX_ENTRY_BYTES:
+        where = _positions(secrets_of, text_of)
+        if where is None:
             return
         sub = writeout.open_private_dir(root, PACK_FOLDER, create=True)
         if sub is None:
             return
-        try:  # (in two pieces: the body is not copied again)
-            writeout.write_private(sub, self.name, (head, body))
+        try:
+            writeout.write_private(sub, self.name, self._signed(
+                self._pieces(digest, where, findings, documents, skipped, unused)))
+        except Exception:  # something with no plain, secret-free form: nothing is kept
+            pass
         finally:
             os.close(sub)
 
-    def _encode(self, digest, findings, documents, skipped, unused, secrets_of,
-                text_of) -> bytes | None:
-        where: list[list[int]] = []
-        placed: dict[str, int] = {}
-        for index in sorted(secrets_of):
-            values = sorted(secrets_of[index] - placed.keys(), key=lambda v: (-len(v), v))
-            if not values:
-                continue
-            text = text_of(index)
-            if text is None:
+    def _signed(self, pieces):
+        """``pieces`` after the format's name, then the keyed digest of all of them."""
+        magic = PACK_FORMAT.encode() + b" "
+        h = hmac.new(self.cache.secret, magic + b"\0", hashlib.sha256)
+        size = 0
+        yield magic
+        for piece in pieces:
+            size += len(piece)
+            if size > MAX_ENTRY_BYTES:
+                raise OSError("too large to keep")
+            h.update(piece)
+            yield piece
+        h.update(b"\0")
+        yield b"\n" + h.hexdigest().encode()
+
+    def _pieces(self, digest, where, findings, documents, skipped, unused):
+        values, index, _where = where
+        pattern = (re.compile("|".join(re.escape(v) for v in
+                                       sorted(values, key=lambda v: (-len(v), v))))
+                   if values else None)
+        needles = [n for v in values if len(v) >= 4
+                   for n in (v.encode("utf-8", "surrogatepass"), json.dumps(v)[1:-1].encode())]
+
+        def dump(value) -> bytes:
+            if pattern is not None:
+                value = _hide(value, pattern, index)
+            out = json.dumps(value, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+            if any(n in out for n in needles):
+                raise ValueError("a secret value would be written")  # belt and braces
+            return out
+
+        yield dump([digest, self.slot, where[2]])[:-1] + b",[["
+        batch = 256
+        for start in range(0, len(findings), batch):
+            part = dump([_finding(f) for f in findings[start:start + batch]])[1:-1]
+            yield (b"," if start else b"") + part
+        yield b"],["
+        for start in range(0, len(documents), batch):
+            part = dump([_doc(d) for d in documents[start:start + batch]])[1:-1]
+            yield (b"," if start else b"") + part
+        yield b"]," + dump([list(skipped), list(unused)])[1:-1] + b"]]"
+
+
+def _positions(secrets_of: dict[int, frozenset], text_of):
+    """(values, {value: reference}, [[file, offset, length], …]) of a scope's secret values,
+    each found in the file that gave it; None when one is not there as such."""
+    where: list[list[int]] = []
+    placed: dict[str, int] = {}
+    for index in sorted(secrets_of):
+        values = sorted(secrets_of[index] - placed.keys(), key=lambda v: (-len(v), v))
+        if not values:
+            continue
+        text = text_of(index)
+        if text is None:
+            return None
+        for value in values:
+            at = text.find(value) if value else -1
+            if at < 0:
                 return None
-            for value in values:
-                at = text.find(value) if value else -1
-                if at < 0:
-                    return None
-                placed[value] = len(where)
-                where.append([index, at, len(value)])
-        plain: Any = [[_finding(f) for f in findings], [_doc(d) for d in documents],
-                      list(skipped), list(unused)]
-        if placed:
-            secrets = sorted(placed, key=lambda v: (-len(v), v))
-            pattern = re.compile("|".join(re.escape(v) for v in secrets))
-            plain = _hide(plain, pattern, placed)
-        body = json.dumps([digest, self.slot, where, plain], ensure_ascii=True,
-                          separators=(",", ":")).encode("ascii")
-        if placed and any(v.encode("utf-8", "surrogatepass") in body
-                          or json.dumps(v)[1:-1].encode() in body for v in placed
-                          if len(v) >= 4):
-            return None  # belt and braces: never write a secret value
-        return body
+            placed[value] = len(where)
+            where.append([index, at, len(value)])
+    return list(placed), placed, where
 
 
 def _hide(value: Any, pattern: re.Pattern, index: dict) -> Any:

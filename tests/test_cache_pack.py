@@ -57,12 +57,18 @@ def sign(body: bytes, key: bytes | None) -> bytes:
     return hmac.new(key, MAGIC + b"\0" + body + b"\0", hashlib.sha256).hexdigest().encode()
 
 
-def forge(path: Path, mutate, key: bytes | None, magic: bytes = MAGIC) -> None:
-    head, _, body = path.read_bytes().partition(b"\n")
-    doc = json.loads(body)
+def body_of(path: Path) -> bytes:
+    """A pack is its format's name, a JSON body, a line end and the body's keyed digest."""
+    data = path.read_bytes()
+    assert data.startswith(MAGIC)
+    return data[len(MAGIC):].rpartition(b"\n")[0]
+
+
+def forge(path: Path, mutate, key: bytes | None) -> None:
+    doc = json.loads(body_of(path))
     mutate(doc)
     new = json.dumps(doc, separators=(",", ":")).encode()
-    path.write_bytes(magic + sign(new, key) + b"\n" + new)
+    path.write_bytes(MAGIC + new + b"\n" + sign(new, key))
 
 
 def hide_findings(doc) -> None:
@@ -113,13 +119,12 @@ def test_damaged_or_stale_pack_is_not_used(project, damage):
     lint(project)
     pack = packs(project)[0]
     data = pack.read_bytes()
-    head, _, body = data.partition(b"\n")
     if damage == "garbage":
         pack.write_bytes(os.urandom(200))
     elif damage == "truncated":
         pack.write_bytes(data[: len(data) // 2])
     elif damage == "digest":  # a changed body under the old signature
-        pack.write_bytes(head + b"\n" + body.replace(b"HA101", b"HA100"))
+        pack.write_bytes(data.replace(b"HA101", b"HA100"))
     else:  # a good pack of this cache, but of other files: what the digest protects
         forge(pack, lambda doc: doc.__setitem__(0, "0" * 64), key_of(project))
     assert lint(project) == fresh
@@ -175,8 +180,7 @@ def test_secret_positions_are_checked_against_the_file(project):
     fresh = lint(project, "--no-cache")
     lint(project)
     pack = packs(project)[0]
-    _head, _, body = pack.read_bytes().partition(b"\n")
-    assert json.loads(body)[2], "the capture's password should be kept as a position"
+    assert json.loads(body_of(pack))[2], "the capture's password should be kept as a position"
     forge(pack, lambda doc: doc[2][0].__setitem__(1, 10**6), key_of(project))
     assert lint(project) == fresh
 
