@@ -13,7 +13,9 @@ function's code) and the settings rules read (``facts``, ``firmware``). The entr
 digest of the file's content; it is used only when the content read now has that digest. A
 changed file's result replaces the old one in the same slot, so the old entry is gone, not just
 unreachable; entries unused for :data:`MAX_AGE_DAYS` days are removed. The link stage and
-everything after it always rerun: they are cheap on facts.
+everything after it rerun, unless the whole project is unchanged: then the project's pack
+(:class:`Pack`, one per prefix and project) gives the outcome of the last run at once, under
+the same trust rules.
 
 Where: ``.lunalint_cache/`` at the project root (created private, with a ``.gitignore`` that
 ignores everything in it), or ``$LUNALINT_CACHE_DIR/results`` when that is set. No project root
@@ -64,7 +66,9 @@ from typing import Any
 
 from lunalint import __version__, writeout
 
-FORMAT = "lunalint-results/3"
+FORMAT = "lunalint-results/4"
+PACK_FORMAT = "lunalint-pack/1"
+PACK_FOLDER = "pk"  # (two letters, not hex: the daily sweep covers it, no slot folder has it)
 DIRNAME = ".lunalint_cache"
 KEY_NAME = "key"
 KEY_BYTES = 32
@@ -235,12 +239,17 @@ class Cache:
         return h.hexdigest()
 
     def key(self, shown: str, target: Any, loaded: Any, named: bool) -> Key:
-        enc = lambda s: s.encode("utf-8", "surrogatepass")  # noqa: E731
-        slot = self._mac(b"slot", enc(self.prefix), enc(shown), enc(str(bool(target.explicit))),
-                         enc(target.kind or ""), b"named" if named else b"context")
-        content = self._mac(b"content", enc(loaded.encoding or ""), enc(loaded.problem or ""),
-                            enc(loaded.text))
-        return Key(slot, content, loaded.text)
+        slot = self._mac(b"slot", _enc(self.prefix), _enc(shown),
+                         _enc(str(bool(target.explicit))), _enc(target.kind or ""),
+                         b"named" if named else b"context")
+        return Key(slot, self.content(loaded), loaded.text)
+
+    def content(self, loaded: Any) -> str:
+        """The keyed digest of what was read of a file (its text, or why it has none)."""
+        if loaded.text is None:
+            return self._mac(b"unread", _enc(loaded.encoding or ""), _enc(loaded.problem or ""))
+        return self._mac(b"content", _enc(loaded.encoding or ""), _enc(loaded.problem or ""),
+                         _enc(loaded.text))
 
     def _where(self, key: Key) -> tuple[str, str]:
         return key.slot[:2], key.slot[2:40] + ".json"
@@ -361,6 +370,192 @@ class Cache:
         return _decode([doc, findings, values, facts])
 
 
+class Pack:
+    """The whole outcome of one scope of a run, kept as one entry (issue 21): a fully warm run
+    decodes one entry and skips the link stage, instead of decoding an entry per file and
+    linking their facts again.
+
+    Its slot depends only on the run's settings (the cache prefix, the project and the
+    what-if versions), so a project has one pack per way of running lunalint on it, replaced
+    by each run; inside, it records a keyed digest (:meth:`digest`) over every file of the
+    scope (its path as shown, whether it was named, its kind, and the digest of what was read
+    of it), and it is used only when the files read now give that digest. The per-file
+    entries stay for runs where only some files changed.
+
+    The same trust rules hold as for a per-file entry: authenticated with the cache key, plain
+    JSON decoded into the expected shapes only, no secret value in it (each is kept as a file
+    of the scope and a position in it, and read back from that file, whose digest must still
+    match, on a hit), written through :mod:`lunalint.writeout`."""
+
+    def __init__(self, cache: Cache, scope: str) -> None:
+        self.cache = cache
+        self.slot = cache._mac(b"pack", _enc(cache.prefix), _enc(scope))
+        self.name = self.slot[:40] + ".json"
+
+    def digest(self, files: list[tuple[str, bool, str | None, bool, str]]) -> str:
+        """The digest of a scope's files: (shown path, explicit, kind, named, content)."""
+        h = hmac.new(self.cache.secret, b"files\0" + self.slot.encode(), hashlib.sha256)
+        for shown, explicit, kind, named, content in files:
+            h.update(b"\0".join((_enc(shown), b"1" if explicit else b"0", _enc(kind or ""),
+                                 b"1" if named else b"0", content.encode())) + b"\n")
+        return h.hexdigest()
+
+    def exists(self) -> bool:
+        root = self.cache._root()
+        if root is None:
+            return False
+        sub = writeout.open_private_dir(root, PACK_FOLDER, create=False)
+        if sub is None:
+            return False
+        try:
+            os.stat(self.name, dir_fd=sub, follow_symlinks=False)
+            return True
+        except OSError:
+            return False
+        finally:
+            os.close(sub)
+
+    def get(self, digest: str, text_of) -> tuple | None:
+        """(findings, documents, skipped, unused, secret values) of the scope whose files give
+        ``digest``, or None. ``text_of(i)`` is the text of the scope's ``i``-th file, read
+        again, or None when it no longer has the digest it had."""
+        root = self.cache._root()
+        if root is None or self.cache.fresh_configs:
+            return None
+        sub = writeout.open_private_dir(root, PACK_FOLDER, create=False)
+        if sub is None:
+            return None
+        try:
+            found = writeout.read_private(sub, self.name, MAX_ENTRY_BYTES)
+        finally:
+            os.close(sub)
+        if found is None:
+            return None
+        data, info = found
+        try:
+            result = self._decode(digest, data, text_of)
+        except Exception:  # corrupt, forged, truncated or from another format: not trusted
+            return None
+        if result is not None and time.time() - info.st_mtime > 86400:
+            self.cache._touch(PACK_FOLDER, self.name)
+        return result
+
+    def _decode(self, digest: str, data: bytes, text_of) -> tuple | None:
+        magic = PACK_FORMAT.encode() + b" "
+        if not data.startswith(magic):
+            raise ValueError("not a lunalint pack")
+        body, _, mac = data[len(magic):].rpartition(b"\n")
+        if not hmac.compare_digest(self.cache._mac(magic, body).encode(), mac):
+            raise ValueError("not a pack of this cache")
+        # (the digest is the body's first field: a pack of other files is not decoded)
+        if not body.startswith(b'["' + digest.encode() + b'",'):
+            return None
+        got, slot, where, plain = json.loads(body)
+        if got != digest or slot != self.slot:
+            return None
+        values = []
+        for index, at, size in where:
+            if not all(isinstance(n, int) for n in (index, at, size)) or at < 0 or size <= 0:
+                raise ValueError("bad secret position")
+            text = text_of(index)
+            if text is None or at + size > len(text):
+                return None  # that file changed since the digest was taken
+            values.append(text[at:at + size])
+        if values:
+            plain = _show(plain, values)
+        findings, documents, skipped, unused = plain
+        return (_findings_of(findings), [_doc_of(d) for d in documents],
+                [_text(s) for s in skipped], [_text(s) for s in unused], frozenset(values))
+
+    def put(self, digest: str, findings: list, documents: list, skipped: list, unused: list,
+            secrets_of: dict[int, frozenset], text_of) -> None:
+        """Keep a scope's outcome. ``secrets_of`` gives the secret values each file of the
+        scope (by index) gave; ``text_of(i)`` that file's text as digested (or None). Nothing is
+        kept when a value cannot be found as such in its file (it would have to be stored).
+
+        The entry is written as it is encoded, a batch of findings at a time, with its digest
+        at the end: the run never holds a second copy of its outcome."""
+        root = self.cache._root()
+        if root is None or self.cache.fresh_configs:
+            return
+        where = _positions(secrets_of, text_of)
+        if where is None:
+            return
+        sub = writeout.open_private_dir(root, PACK_FOLDER, create=True)
+        if sub is None:
+            return
+        try:
+            writeout.write_private(sub, self.name, self._signed(
+                self._pieces(digest, where, findings, documents, skipped, unused)))
+        except Exception:  # something with no plain, secret-free form: nothing is kept
+            pass
+        finally:
+            os.close(sub)
+
+    def _signed(self, pieces):
+        """``pieces`` after the format's name, then the keyed digest of all of them."""
+        magic = PACK_FORMAT.encode() + b" "
+        h = hmac.new(self.cache.secret, magic + b"\0", hashlib.sha256)
+        size = 0
+        yield magic
+        for piece in pieces:
+            size += len(piece)
+            if size > MAX_ENTRY_BYTES:
+                raise OSError("too large to keep")
+            h.update(piece)
+            yield piece
+        h.update(b"\0")
+        yield b"\n" + h.hexdigest().encode()
+
+    def _pieces(self, digest, where, findings, documents, skipped, unused):
+        values, index, _where = where
+        pattern = (re.compile("|".join(re.escape(v) for v in
+                                       sorted(values, key=lambda v: (-len(v), v))))
+                   if values else None)
+        needles = [n for v in values if len(v) >= 4
+                   for n in (v.encode("utf-8", "surrogatepass"), json.dumps(v)[1:-1].encode())]
+
+        def dump(value) -> bytes:
+            if pattern is not None:
+                value = _hide(value, pattern, index)
+            out = json.dumps(value, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+            if any(n in out for n in needles):
+                raise ValueError("a secret value would be written")  # belt and braces
+            return out
+
+        yield dump([digest, self.slot, where[2]])[:-1] + b",[["
+        batch = 256
+        for start in range(0, len(findings), batch):
+            part = dump([_finding(f) for f in findings[start:start + batch]])[1:-1]
+            yield (b"," if start else b"") + part
+        yield b"],["
+        for start in range(0, len(documents), batch):
+            part = dump([_doc(d) for d in documents[start:start + batch]])[1:-1]
+            yield (b"," if start else b"") + part
+        yield b"]," + dump([list(skipped), list(unused)])[1:-1] + b"]]"
+
+
+def _positions(secrets_of: dict[int, frozenset], text_of):
+    """(values, {value: reference}, [[file, offset, length], …]) of a scope's secret values,
+    each found in the file that gave it; None when one is not there as such."""
+    where: list[list[int]] = []
+    placed: dict[str, int] = {}
+    for index in sorted(secrets_of):
+        values = sorted(secrets_of[index] - placed.keys(), key=lambda v: (-len(v), v))
+        if not values:
+            continue
+        text = text_of(index)
+        if text is None:
+            return None
+        for value in values:
+            at = text.find(value) if value else -1
+            if at < 0:
+                return None
+            placed[value] = len(where)
+            where.append([index, at, len(value)])
+    return list(placed), placed, where
+
+
 def _hide(value: Any, pattern: re.Pattern, index: dict) -> Any:
     """``value`` with every string that contains a secret value stored as pieces."""
     if isinstance(value, str):
@@ -477,6 +672,10 @@ def _rules_fingerprint(rules: list) -> str:
 # --- plain forms --------------------------------------------------------------------------
 
 
+def _enc(text: str) -> bytes:
+    return text.encode("utf-8", "surrogatepass")
+
+
 def _sp(span) -> list:
     return [span.line, span.column, span.end_line, span.end_column]
 
@@ -489,6 +688,7 @@ def _encode(result) -> list:
 
 def _doc(doc) -> list | None:
     from lunalint.engine import Linted, Unreadable
+    from lunalint.model.base import Host
     from lunalint.model.config import ClientConfig
 
     if doc is None:
@@ -499,20 +699,26 @@ def _doc(doc) -> list | None:
             raise ValueError("only slim models are cached")
         return ["config", doc.path, list(doc.lines), problems, doc.form,
                 [[_sp(s), text] for s, text in doc.comments], list(doc.template_syntaxes),
-                list(doc.open_lines), list(doc.loop_lines), doc.partial]
+                list(doc.open_lines), list(doc.loop_lines), doc.partial, doc.newline,
+                [list(r) for r in doc.loop_regions]]
     if isinstance(doc, Unreadable):
         return ["unreadable", doc.path, problems]
     if isinstance(doc, Linted):
         return ["linted", doc.path, problems, doc.of_kind]
+    if type(doc) is Host and not doc.lines:
+        return ["host", doc.path, problems, [_doc(part) for part in doc.parts]]
     raise ValueError("only slim models are cached")
 
 
 def _finding(f) -> list:
     if f.suppression is not None:
         raise ValueError("suppressions are decided after the cache")
+    # (thinned related locations keep how many there were: the message the pipeline adds
+    # when it cuts them to the shown number counts them)
+    total = getattr(f.related, "total", None)
     return [f.rule, int(f.level), f.message, f.path, _sp(f.span), f.anchor,
             [[r.path, _sp(r.span), r.message] for r in f.related], f.intentional, f.help_uri,
-            f.excerpt, _fix(f.fix), f.proposed]
+            f.excerpt, _fix(f.fix), f.proposed, total]
 
 
 def _fix(fix) -> list | None:
@@ -522,64 +728,85 @@ def _fix(fix) -> list | None:
             [[_sp(e.span), e.replacement] for e in fix.edits]]
 
 
+def _text(value) -> str:
+    if not isinstance(value, str):
+        raise ValueError("expected text")
+    return value
+
+
+def _problems(items) -> tuple:
+    from lunalint.facts import span
+    from lunalint.model.base import SyntaxProblem
+
+    return tuple(SyntaxProblem(span(s), _text(m), None if r is None else int(r), bool(f))
+                 for s, m, r, f in items)
+
+
+def _fix_of(data):
+    from lunalint.facts import span
+    from lunalint.findings import Edit, Fix
+
+    if data is None:
+        return None
+    applicability, description, edits = data
+    return Fix(_text(applicability), tuple(Edit(span(s), _text(r)) for s, r in edits),
+               _text(description))
+
+
+def _findings_of(items) -> list:
+    from lunalint.facts import span
+    from lunalint.findings import Finding, Level, Location, Related
+
+    out = []
+    for rule, level, message, path, sp, anchor, related, intentional, help_uri, excerpt, \
+            fix, proposed, total in items:
+        where = tuple(Location(_text(p), span(s), _text(m)) for p, s, m in related)
+        if total is not None:
+            where = Related(where, int(total))
+        out.append(Finding(
+            _text(rule), Level(level), _text(message), _text(path), span(sp), _text(anchor),
+            where, bool(intentional), None, _text(help_uri),
+            None if excerpt is None else _text(excerpt), fix=_fix_of(fix),
+            proposed=bool(proposed)))
+    return out
+
+
 def _decode(plain: list):
     """A per-file result from its plain form (secret values already put back); raises on
     anything but the expected shapes."""
-    from lunalint.facts import FileFacts, span
-    from lunalint.findings import Finding, Level, Location
-    from lunalint.model.base import SyntaxProblem
+    from lunalint.facts import FileFacts
 
     doc, findings, secrets, plain_facts = plain
-
-    def text(value) -> str:
-        if not isinstance(value, str):
-            raise ValueError("expected text")
-        return value
-
-    def problems(items) -> tuple:
-        return tuple(SyntaxProblem(span(s), text(m), None if r is None else int(r), bool(f))
-                     for s, m, r, f in items)
-
-    out_findings = []
-    from lunalint.findings import Edit, Fix
-
-    def fix_of(data) -> Fix | None:
-        if data is None:
-            return None
-        applicability, description, edits = data
-        return Fix(text(applicability), tuple(Edit(span(s), text(r)) for s, r in edits),
-                   text(description))
-
-    for rule, level, message, path, sp, anchor, related, intentional, help_uri, excerpt, \
-            fix, proposed in findings:
-        out_findings.append(Finding(
-            text(rule), Level(level), text(message), text(path), span(sp), text(anchor),
-            tuple(Location(text(p), span(s), text(m)) for p, s, m in related),
-            bool(intentional), None, text(help_uri), None if excerpt is None else text(excerpt),
-            fix=fix_of(fix), proposed=bool(proposed)))
-    return (_doc_of(doc, text, problems), out_findings,
-            frozenset(text(s) for s in secrets),
+    return (_doc_of(doc), _findings_of(findings), frozenset(_text(s) for s in secrets),
             tuple(FileFacts.from_plain(f) for f in plain_facts))
 
 
-def _doc_of(doc, text, problems):
+def _doc_of(doc):
     from lunalint.engine import Linted, Unreadable
     from lunalint.facts import span
+    from lunalint.model.base import Host
     from lunalint.model.config import ClientConfig
 
     if doc is None:
         return None
     kind = doc[0]
     if kind == "config":
-        _, path, lines, probs, form, comments, syntaxes, open_lines, loop_lines, partial = doc
-        return ClientConfig(text(path), tuple(text(x) for x in lines), problems(probs),
-                            text(form), (), tuple((span(s), text(c)) for s, c in comments), (),
-                            tuple(text(x) for x in syntaxes), tuple(int(n) for n in open_lines),
-                            tuple(int(n) for n in loop_lines), bool(partial))
+        _, path, lines, probs, form, comments, syntaxes, open_lines, loop_lines, partial, \
+            newline, loop_regions = doc
+        return ClientConfig(_text(path), tuple(_text(x) for x in lines), _problems(probs),
+                            _text(form), (), tuple((span(s), _text(c)) for s, c in comments),
+                            (), tuple(_text(x) for x in syntaxes),
+                            tuple(int(n) for n in open_lines), tuple(int(n) for n in loop_lines),
+                            bool(partial), newline=_text(newline),
+                            loop_regions=tuple((int(a), int(b)) for a, b in loop_regions))
     if kind == "unreadable":
         _, path, probs = doc
-        return Unreadable(text(path), (), problems(probs))
+        return Unreadable(_text(path), (), _problems(probs))
     if kind == "linted":
         _, path, probs, of_kind = doc
-        return Linted(text(path), (), problems(probs), of_kind=text(of_kind))
+        return Linted(_text(path), (), _problems(probs), of_kind=_text(of_kind))
+    if kind == "host":
+        _, path, probs, parts = doc
+        return Host(_text(path), (), _problems(probs),
+                    parts=tuple(_doc_of(part) for part in parts))
     raise ValueError(f"unknown document kind {kind!r}")

@@ -76,6 +76,7 @@ class Result:
     unused: list[str] = opt(factory=list)
     secrets: set[str] = opt(factory=set)  # secret values met in every file read
     workspaces: list = opt(factory=list)  # the linked workspace of each scope
+    read: list[str] = opt(factory=list)  # files read only as context for linking (shown)
 
 
 def display_path(path: str, cwd: str | None = None) -> str:
@@ -492,8 +493,9 @@ def plan_for(rules: list[Rule], project: str | None = None, cache: Any = None) -
 
 
 # What the per-file step gives back for one file: its slim model (None when it is not a Luna
-# file), its findings (excerpts masked), its secret values, and its facts (None unless linking).
-PerFile = tuple  # (Document | None, list[Finding], frozenset[str], FileFacts | None)
+# file), its findings (excerpts masked), its secret values, its facts (None unless linking),
+# and the cache's digest of what was read (None without a cache).
+PerFile = tuple  # (Document | None, list[Finding], frozenset[str], FileFacts | None, str | None)
 
 
 def _lint_one(target: confine.Target, shown: str, rules: list[Rule], ctx: Context,
@@ -512,17 +514,20 @@ def _lint_one(target: confine.Target, shown: str, rules: list[Rule], ctx: Contex
     except Exception as error:  # never expected: confinement says why it refuses
         return Unreadable(shown, (), ()), [_internal(shown, "the reader", error)], \
             frozenset(), ()
+    # (the digest of what was read: the one-pack cache of the scope is keyed by those of
+    # every file, as read by the step that checked it)
+    content = plan.cache.content(loaded) if plan.cache is not None else None
     cache = plan.cache if loaded.text is not None and not plan.whole else None
     key = None
     if cache is not None:
         key = cache.key(shown, target, loaded, named)
         hit = cache.get(key)
         if hit is not None:
-            return hit
+            return (*hit, content)
     out = _compute(loaded, target, shown, rules if named else [], ctx, plan, named)
     if cache is not None and key is not None:
         cache.put(key, out)
-    return out
+    return (*out, content)
 
 
 def _compute(loaded: source.Loaded, target: confine.Target, shown: str, rules: list[Rule],
@@ -660,6 +665,7 @@ def lint(paths: list[str], rules: list[Rule], *, facts: dict[str, Any] | None = 
         total.notices.extend(part.notices)
         total.secrets |= part.secrets
         total.workspaces.extend(part.workspaces)
+        total.read.extend(part.read)
     total.findings.sort(key=lambda f: f.sort_key)
     return total
 
@@ -696,6 +702,23 @@ def _lint_scope(paths: list[str], root: str | None, rules: list[Rule],
     secrets: set[str] = set()
     # The link stage is fed as results stream in (named files first, then context, in
     # order); only each file's masked lines stay beside it, for excerpts.
+    everything = items + context
+    notices = [f"{display_path(path, cwd)}: {why}; skipped" for path, why in walked.skipped]
+    pack = packed = None
+    if cache is not None and not (plan.whole or link or given_content or cache.fresh_configs):
+        from lunalint.cache import Pack
+
+        pack = Pack(cache, repr((root, embedded, plan.link, plan.all_sections,
+                                 ctx.facts.get("what_if"))))
+        packed = _from_pack(pack, everything, plan)
+    if packed is not None:  # every file is as it was: the outcome of that run, linked and all
+        findings, documents, skipped, unused, secrets = packed
+        secrets = set(secrets)
+        notices += _empty_dirs_notices(paths, documents, items, cwd)
+        return Result(findings, documents, skipped, notices=notices, secrets=secrets,
+                      unused=unused, read=[shown for _t, shown, _n in context])
+    contents: list[str | None] = []
+    secrets_of: dict[int, frozenset] = {}
     linker = None
     link_error: Exception | None = None
     excerpts: dict[str, dict[int, str]] = {}
@@ -703,8 +726,11 @@ def _lint_scope(paths: list[str], root: str | None, rules: list[Rule],
         from lunalint.workspace import Linker
 
         linker = Linker(root or ".", ctx.facts)
-    for (target, shown, named), (doc, found, values, file_facts) in zip(
-            items + context, _lint_all(items + context, rules, ctx, jobs, plan)):
+    for (target, shown, named), (doc, found, values, file_facts, content) in zip(
+            everything, _lint_all(everything, rules, ctx, jobs, plan)):
+        if values:
+            secrets_of[len(contents)] = values
+        contents.append(content)
         secrets |= values
         if linker is not None:
             for part in file_facts:  # one per configuration or capture (several in a host)
@@ -724,7 +750,6 @@ def _lint_scope(paths: list[str], root: str | None, rules: list[Rule],
                 (unused if discover.embeds(target.path, None) else skipped).append(shown)
             continue
         documents.append(doc)
-    notices = [f"{display_path(path, cwd)}: {why}; skipped" for path, why in walked.skipped]
     linking = [r for r in rules if r.needs_workspace]
     workspaces: list = []
     if linking or link:
@@ -738,10 +763,49 @@ def _lint_scope(paths: list[str], root: str | None, rules: list[Rule],
             findings = [f for f in findings
                         if f.path in named or any(r.path in named for r in f.related)]
     findings = join_proposals(findings)
-    notices += [f"{display_path(given, cwd)}: no Luna client configuration or capture found in "
-                "this directory" for given in _empty_dirs(paths, documents, items)]
+    if pack is not None and None not in contents:
+        _to_pack(pack, everything, plan, contents, findings, documents, skipped, unused,
+                 secrets_of)
+    notices += _empty_dirs_notices(paths, documents, items, cwd)
     return Result(findings, documents, skipped, notices=notices, secrets=secrets,
-                  workspaces=workspaces, unused=unused)
+                  workspaces=workspaces, unused=unused, read=[shown for _t, shown, _n in context])
+
+
+def _from_pack(pack: Any, everything: list[tuple[confine.Target, str, bool]],
+               plan: Plan) -> tuple | None:
+    """The outcome of the scope from its pack when every file reads as it did then."""
+    if not pack.exists():
+        return None
+    contents = [pack.cache.content(confine.load(target, plan.project))
+                for target, _shown, _named in everything]
+    return pack.get(_pack_digest(pack, everything, contents),
+                    lambda i: _text_as(everything[i][0], plan, pack.cache, contents[i]))
+
+
+def _to_pack(pack: Any, everything: list[tuple[confine.Target, str, bool]], plan: Plan,
+             contents: list[str | None], findings: list[Finding], documents: list[Document],
+             skipped: list[str], unused: list[str], secrets_of: dict[int, frozenset]) -> None:
+    """Keep the scope's outcome, keyed by what each file's check read."""
+    pack.put(_pack_digest(pack, everything, contents), findings, documents, skipped, unused,
+             secrets_of, lambda i: _text_as(everything[i][0], plan, pack.cache, contents[i]))
+
+
+def _pack_digest(pack: Any, everything: list[tuple[confine.Target, str, bool]],
+                 contents: list) -> str:
+    return pack.digest([(shown, bool(target.explicit), target.kind, named, content)
+                        for (target, shown, named), content in zip(everything, contents)])
+
+
+def _text_as(target: confine.Target, plan: Plan, cache: Any, content: str | None) -> str | None:
+    """The text of ``target`` read again, when it still has the digest ``content``."""
+    loaded = confine.load(target, plan.project)
+    return loaded.text if cache.content(loaded) == content else None
+
+
+def _empty_dirs_notices(paths: list[str], documents: list[Document],
+                        items: list[tuple[confine.Target, str, bool]], cwd: str | None) -> list:
+    return [f"{display_path(given, cwd)}: no Luna client configuration or capture found in "
+            "this directory" for given in _empty_dirs(paths, documents, items)]
 
 
 def _context_items(root: str | None, targets: list[confine.Target],

@@ -77,6 +77,7 @@ class Outcome:
     fixed: list[str] = opt(factory=list)  # baseline entries no longer found
     baseline_written: int | None = None
     workspaces: list = opt(factory=list)  # link-stage workspaces (one per scope)
+    read: list[str] = opt(factory=list)  # files read only as context for linking
     audit: Any = None  # lunalint.audit.AuditFacts when Options.audit; redacted
     # The exact fixes (``Finding.fix`` is redacted like every outgoing string), by
     # :func:`fix_key` of the redacted finding: only the fix stage reads them, to edit files.
@@ -163,7 +164,8 @@ def _run(options: Options) -> Outcome:
                       notices=[redactor.text(n) for n in result.notices],
                       skipped=[redactor.text(s) for s in result.skipped],
                       unused=[redactor.text(s) for s in result.unused],
-                      missing=list(result.missing), workspaces=result.workspaces, fixes=fixes)
+                      missing=list(result.missing), workspaces=result.workspaces, fixes=fixes,
+                      read=list(result.read))
     _baseline(options, outcome, root or (options.cwd or os.getcwd()))
     # A finding may sit in a file that was not linted itself: a capture linked in as context
     # (kept because a related location is in a linted file), or the configuration file
@@ -245,7 +247,7 @@ def inputs_read(options: Options, outcome: Outcome) -> list[str]:
     written over one of them."""
     cfg = options.settings
     out = list(options.paths) + [p for p in (cfg.source, options.baseline) if p]
-    out += [doc.path for doc in outcome.documents]
+    out += [doc.path for doc in outcome.documents] + list(outcome.read)
     out += [doc.path for ws in outcome.workspaces
             for doc in (*getattr(ws, "configs", ()), *getattr(ws, "exports", ()))]
     if options.cwd:

@@ -469,7 +469,7 @@ def read_private(dir_fd: int, name: str, limit: int) -> tuple[bytes, os.stat_res
         os.close(fd)
 
 
-def write_private(dir_fd: int, name: str, data: bytes) -> bool:
+def write_private(dir_fd: int, name: str, data: bytes | Iterable[bytes]) -> bool:
     """Write ``name`` (mode 0600) in the private folder ``dir_fd`` atomically; False when it
     could not be written (a read-only or full disk must not stop linting)."""
     try:

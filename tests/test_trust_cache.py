@@ -18,7 +18,7 @@ import pytest
 
 from .conftest import SAMPLES, run_cli
 
-MAGIC = b"lunalint-results/3 "
+MAGIC = b"lunalint-results/4 "
 # SYN002 (tab indentation) has a safe fix; HA101 (HAOnly = 0) an unsafe one.
 CONFIG = ("VirtualToken = {\n   VirtualToken00Label = payments;\n"
           "   VirtualToken00SN = 1154438865287;\n"
@@ -57,7 +57,13 @@ def lint(root: Path, *extra: str, fmt: str = "json") -> str:
 
 
 def entries(root: Path) -> list[Path]:
-    return sorted(p for p in (root / ".lunalint_cache").rglob("*.json"))
+    """The per-file entries (not the scope's pack, in ``pk/``)."""
+    return sorted(p for p in (root / ".lunalint_cache").rglob("*.json") if p.parent.name != "pk")
+
+
+def drop_packs(root: Path) -> None:
+    """Remove the one-pack entries, so that the next run reads the per-file entries."""
+    shutil.rmtree(root / ".lunalint_cache" / "pk", ignore_errors=True)
 
 
 def forge(path: Path, mutate, key: bytes | None) -> None:
@@ -117,6 +123,7 @@ def test_forged_entry_cannot_hide_findings(project, tmp_path, signer):
         key = None
     for entry in entries(project):
         forge(entry, hide_findings, key)
+    drop_packs(project)
     assert lint(project) == fresh
     # ... and the forged entries were replaced by good ones
     assert lint(project) == fresh
@@ -132,6 +139,7 @@ def test_entry_copied_from_another_cache_is_rejected(project, tmp_path):
     mine, theirs = entries(project), entries(other)
     assert len(mine) == len(theirs) == 1
     mine[0].write_bytes(theirs[0].read_bytes())
+    drop_packs(project)
     assert lint(project) == fresh
 
 
@@ -142,6 +150,7 @@ def test_planted_fix_is_never_written(project):
     key = key_of(project)
     for entry in entries(project):
         forge(entry, plant_fix, key)
+    drop_packs(project)
     proc = run_cli("--fix", "--unsafe-fixes", "--format", "json", ".", cwd=project)
     assert "Traceback" not in proc.stderr
     text = (project / "Chrystoki.conf").read_text(encoding="utf-8")
@@ -156,6 +165,7 @@ def test_planted_entry_in_an_open_or_linked_subfolder_is_ignored_and_rewritten(p
     key = key_of(project)
     entry = entries(project)[0]
     forge(entry, hide_findings, key)  # what a writer of that folder could not do without it
+    drop_packs(project)
     sub = entry.parent
     os.chmod(sub, 0o777)
     assert lint(project) == fresh
@@ -167,6 +177,7 @@ def test_planted_entry_in_an_open_or_linked_subfolder_is_ignored_and_rewritten(p
     planted = (elsewhere / entry.name).read_bytes()
     shutil.rmtree(sub)
     sub.symlink_to(elsewhere, target_is_directory=True)
+    drop_packs(project)
     assert lint(project) == fresh
     assert not sub.is_symlink() and sub.is_dir(), "the linked folder was not replaced"
     assert (elsewhere / entry.name).read_bytes() == planted, "written through the link"
@@ -189,6 +200,7 @@ def test_open_cache_root_is_not_used(project):
     key = key_of(project)
     for entry in entries(project):
         forge(entry, hide_findings, key)
+    drop_packs(project)
     os.chmod(cache, 0o777)
     assert lint(project) == fresh
     os.chmod(cache, 0o700)
