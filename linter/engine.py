@@ -21,7 +21,7 @@ from lunalint.record import opt, record
 from lunalint.findings import (RELATED_SHOWN, Edit, Finding, Fix, Level, Location, Related,
                                thin_related)
 from lunalint.model.base import Document, Host, Span, SyntaxProblem, flatten
-from lunalint.model.config import ClientConfig
+from lunalint.model.config import ClientConfig, SlimConfig
 from lunalint.rules.base import Context, Problem, Rule
 
 INTERNAL_RULE = "LUNALINT-INTERNAL"
@@ -53,15 +53,54 @@ class Linted(Document):
 
 def slim(doc: Document) -> Document:
     """What the steps after the per-file rules need of ``doc`` (linking reads facts, never
-    models): a configuration keeps its lines and comments (inline suppressions), not its
-    sections; a capture only its path, kind and problems."""
+    models): a configuration keeps the comments that mention lunalint (inline suppressions),
+    not its sections or lines (:class:`~lunalint.model.config.SlimConfig`); a capture only its
+    path, kind and problems."""
+    shaped = _slim(doc)
+    held: list = []
+
+    def source():  # (worked out once, only for a file with directives)
+        if not held:
+            held.append(_excerpt_source(flatten([shaped])))
+        return held[0]
+
+    return _slim_configs(shaped, source)
+
+
+def _slim(doc: Document) -> Document:
     if isinstance(doc, ClientConfig):
         return records.replace(doc, sections=(), template_spans=())
     if isinstance(doc, Unreadable):
         return doc
     if isinstance(doc, Host):  # its parts, slim (inline suppressions live in their comments)
-        return records.replace(doc, lines=(), parts=tuple(slim(p) for p in doc.parts))
+        return records.replace(doc, lines=(), parts=tuple(_slim(p) for p in doc.parts))
     return Linted(doc.path, (), doc.problems, of_kind=doc.kind)
+
+
+def _slim_configs(doc: Document, source) -> Document:
+    """``doc`` with each configuration (the document or a part of a host) a
+    :class:`SlimConfig`. The excerpts it keeps are those :func:`attach_excerpts` would quote
+    from the file's slim parts (``source()``), so findings about directives read the same."""
+    from lunalint import suppress
+    from lunalint.model.config import lines_digest
+
+    if isinstance(doc, Host):
+        return records.replace(doc, parts=tuple(_slim_configs(p, source) for p in doc.parts))
+    if not isinstance(doc, ClientConfig):
+        return doc
+    kept = [(comment, target) for comment, target in zip(doc.comments,
+                                                          suppress.directive_targets(doc))
+            if target is not None]
+    excerpts: list[tuple[int, str]] = []
+    if kept:
+        lines, secrets = source()
+        for number in sorted({span.line for (span, _text), _t in kept}):
+            if 0 < number <= len(lines):
+                excerpts.append((number, secrets.mask_line(number, lines[number - 1])))
+    return SlimConfig(doc.path, (), doc.problems, doc.form, (), tuple(c for c, _t in kept), (),
+                      doc.template_syntaxes, doc.open_lines, doc.loop_lines, doc.partial,
+                      doc.newline, doc.loop_regions, tuple(t for _c, t in kept),
+                      tuple(excerpts), len(doc.lines), lines_digest(doc.lines))
 
 
 @record(frozen=False)
@@ -397,6 +436,12 @@ def attach_excerpts(findings: list[Finding], documents: list[Document]) -> list[
         docs = by_path.get(f.path)
         if not docs:
             out.append(f)
+            continue
+        if not any(d.lines for d in docs) and any(isinstance(d, SlimConfig) for d in docs):
+            # slim configurations: the lines a finding about a directive quotes were kept
+            text = next((t for t in (d.excerpt_at(f.span.line) for d in docs
+                                     if isinstance(d, SlimConfig)) if t is not None), None)
+            out.append(f if text is None else records.replace(f, excerpt=text))
             continue
         if f.path not in sources:
             sources[f.path] = _excerpt_source(docs)

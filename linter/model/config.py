@@ -215,6 +215,52 @@ class ClientConfig(Document):
         return tuple(reversed(out))
 
 
+@record
+class SlimConfig(ClientConfig):
+    """A configuration after its per-file rules ran, as the later stages need it (issue 21):
+    no sections and no lines, so a run over thousands of files does not keep their text.
+
+    ``comments`` holds only the comments that mention lunalint (inline directives and
+    malformed attempts at one), ``targets`` the line each of them covers (worked out from every
+    comment of the file while its lines were at hand), and ``excerpts`` the masked text of the
+    lines those comments are on, ``(line, text)``, exactly as the findings about them quote it.
+    ``line_count`` and ``digest`` (:func:`lines_digest`) stand for the lines: the fix stage
+    checks that the file it is about to edit still reads as the one that was checked."""
+
+    targets: tuple[int, ...] = ()
+    excerpts: tuple[tuple[int, str], ...] = ()
+    line_count: int = 0
+    digest: str = ""
+
+    def excerpt_at(self, line: int) -> str | None:
+        for number, text in self.excerpts:
+            if number == line:
+                return text
+        return None
+
+    def same_lines(self, lines) -> bool:
+        return len(lines) == self.line_count and lines_digest(lines) == self.digest
+
+
+def lines_digest(lines) -> str:
+    """A digest of a file's lines (their number and their text)."""
+    import hashlib
+
+    h = hashlib.sha256(b"%d\n" % len(lines))
+    for line in lines:
+        h.update(line.encode("utf-8", "surrogatepass"))
+        h.update(b"\n")
+    return h.hexdigest()
+
+
+def same_lines(doc: Document, lines) -> bool:
+    """True when ``lines`` are the lines ``doc`` was read from (a slim configuration keeps
+    only their digest)."""
+    if isinstance(doc, SlimConfig):
+        return doc.same_lines(lines)
+    return tuple(lines) == tuple(doc.lines)
+
+
 _GROUP_KEY = re.compile(r"^VirtualToken([0-9]+)(Label|SN|Members|StandbyMembers)$",
                         re.IGNORECASE)
 _PART_NAMES = {"label": "Label", "sn": "SN", "members": "Members",
