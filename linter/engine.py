@@ -766,7 +766,7 @@ def _lint_scope(paths: list[str], root: str | None, rules: list[Rule],
     secrets_of: dict[int, frozenset] = {}
     linker = None
     link_error: Exception | None = None
-    excerpts: dict[str, dict[int, str]] = {}
+    excerpts = Excerpts()
     if plan.link:
         from lunalint.workspace import Linker
 
@@ -779,7 +779,7 @@ def _lint_scope(paths: list[str], root: str | None, rules: list[Rule],
         secrets |= values
         if linker is not None:
             for part in file_facts:  # one per configuration or capture (several in a host)
-                excerpts.setdefault(part.path, {}).update(part.lines)
+                excerpts.add(part.path, part.lines)
                 if link_error is None:
                     try:
                         linker.add(part)
@@ -869,8 +869,54 @@ def _context_items(root: str | None, targets: list[confine.Target],
     return [(t, display_path(t.path, cwd), False) for t in extra]
 
 
+class Excerpts:
+    """The masked lines of every file linked, kept for the excerpts of linking findings
+    (:attr:`lunalint.facts.FileFacts.lines`): per file one string of its kept lines end to
+    end, with their numbers and where each ends (issue 21: a dictionary of line strings per
+    file cost about five times the text)."""
+
+    def __init__(self) -> None:
+        self._files: dict[str, tuple] = {}  # path -> (numbers, ends, text)
+
+    def add(self, path: str, lines: dict[int, str]) -> None:
+        """Keep ``lines`` (number -> masked text) of ``path``; a line given again replaces
+        the one kept (the parts of a host share its lines)."""
+        from array import array
+
+        if not lines:
+            return
+        held = self._files.get(path)
+        if held is not None:
+            lines = {**self._as_dict(held), **lines}
+        numbers = sorted(lines)
+        ends = array("Q")
+        at = 0
+        for n in numbers:
+            at += len(lines[n])
+            ends.append(at)
+        self._files[path] = (array("Q", numbers), ends, "".join(lines[n] for n in numbers))
+
+    def get(self, path: str, line: int) -> str | None:
+        held = self._files.get(path)
+        if held is None:
+            return None
+        from bisect import bisect_left
+
+        numbers, ends, text = held
+        i = bisect_left(numbers, line)
+        if i == len(numbers) or numbers[i] != line:
+            return None
+        return text[ends[i - 1] if i else 0:ends[i]]
+
+    @staticmethod
+    def _as_dict(held: tuple) -> dict[int, str]:
+        numbers, ends, text = held
+        starts = [0, *ends[:-1]]
+        return {n: text[a:b] for n, a, b in zip(numbers, starts, ends)}
+
+
 def _link_and_run(rules: list[Rule], documents: list[Document], linker: Any,
-                  link_error: Exception | None, excerpts: dict[str, dict[int, str]],
+                  link_error: Exception | None, excerpts: Excerpts,
                   ctx: Context, whole: bool = False) -> tuple[list[Finding], Any]:
     """Finish linking the facts of every file, then run the rules that read the workspace."""
     try:
@@ -897,11 +943,10 @@ def _link_and_run(rules: list[Rule], documents: list[Document], linker: Any,
         anchor_path = documents[0].path if documents else "."
         for rule in workspace_rules:
             findings.extend(_run_one(rule, workspace, anchor_path, linked))
-    lines = excerpts
     models = {doc.path: doc for doc in documents} if whole else {}
     out = []
     for f in findings:
-        text = lines.get(f.path, {}).get(f.span.line)
+        text = excerpts.get(f.path, f.span.line)
         if text is None and f.path in models:  # a whole model (plugin rules): mask it here
             out.extend(attach_excerpts([f], [models[f.path]]))
             continue

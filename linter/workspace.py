@@ -281,7 +281,7 @@ class _Records:
     """Plain records by key, each turned into a ``Sourced`` model object once, on first use."""
 
     def __init__(self, decode) -> None:
-        self.plain: dict[str, tuple[str, tuple]] = {}
+        self.plain: dict[str, tuple[str, bytes]] = {}  # key -> (path, marshalled record)
         self.built: dict[str, Sourced] = {}
         self.decode = decode
 
@@ -322,12 +322,13 @@ class Linker:
         self.exports: list[tuple] = []  # (path, version, replicas, listings, hsm show, …)
         self.partitions = _Records(factsmod.slot_of)
         self.policies = _Records(factsmod.policy_set_of)
-        self.hsm_plain: dict[str, tuple[str, tuple]] = {}
+        self.hsm_plain: dict[str, tuple[str, bytes]] = {}
         self.slot_hsm = _Records(factsmod.hsm_policies_of)
         # Per serial, one banner per distinct client version: enough to tell whether the
         # captures that list a member agree on the client, at constant size.
         self.banners_by_serial: dict[str, dict[tuple, tuple[Version, str, Span | None]]] = {}
-        self.statuses: list[tuple[str, tuple]] = []
+        self.statuses: list[tuple[str, bytes]] = []  # (path, marshalled listing)
+        self.status_keys: list[tuple[str | None, str | None]] = []  # (label, group serial)
         self.banner_spans: dict[str, Span | None] = {}
         self.order: list[tuple[str, str, int]] = []  # (path, kind, index) of each file's forms
 
@@ -362,7 +363,9 @@ class Linker:
             self.hsm_plain[key] = (f.path, record)
         for key, record in f.slot_hsms:
             self.slot_hsm.put(key, f.path, record)
-        self.statuses.extend((f.path, record) for record in f.statuses)
+        for label, serial, record in f.statuses:
+            self.statuses.append((f.path, record))
+            self.status_keys.append((label, serial))
 
     def finish(self) -> Workspace:
         """The workspace; the linker's indexes are released (the workspace keeps what the
@@ -410,8 +413,7 @@ class Linker:
 
         by_label: dict[str, int] = {}
         by_sn: dict[str, int] = {}
-        for i, (_, record) in enumerate(statuses):
-            label, serial = _status_keys(record)
+        for i, (label, serial) in enumerate(self.status_keys):
             if label:
                 by_label.setdefault(label, i)
             if serial:
@@ -483,15 +485,3 @@ def _what_if(facts: dict) -> tuple[dict[str, Version], Version | None]:
     client = wanted.get("client")
     return ({k: v for k, v in firmware.items() if v is not None},
             Version.parse(client) if client else None)
-
-
-def _status_keys(record: tuple) -> tuple[str | None, str | None]:
-    """The label and group serial of a plain listing (the last field of each name wins)."""
-    label = serial = None
-    for key, value, _, _ in record[0]:
-        k = key.casefold()
-        if k == "ha group label":
-            label = value or None
-        elif k == "ha group number":
-            serial = value or None
-    return label, serial

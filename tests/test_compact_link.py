@@ -1,0 +1,119 @@
+"""The link stage keeps what it needs compactly (issue 21, memory): the masked lines kept for
+the excerpts of linking findings as one string per file, spans in facts as one number, and
+the records linking joins (slots, policy sets, HSM policies, HA listings) marshalled until a
+rule reads them, each read exactly as the capture's own model."""
+
+from __future__ import annotations
+
+import marshal
+
+import pytest
+
+from lunalint import facts as factsmod
+from lunalint.engine import Excerpts
+from lunalint.model.base import Span
+from lunalint.readers.export import read_export
+from lunalint.redact import secrets_of
+
+from .conftest import SAMPLES
+
+
+def test_excerpt_lines_are_found_by_file_and_number_and_later_parts_replace_a_line():
+    kept = Excerpts()
+    kept.add("a.conf", {12: "   HAOnly = 0;", 1: "# top", 40: "", 7: "Pin = ****;"})
+    kept.add("b.txt", {3: "Slot Id ->  3"})
+    assert kept.get("a.conf", 1) == "# top" and kept.get("a.conf", 7) == "Pin = ****;"
+    assert kept.get("a.conf", 12) == "   HAOnly = 0;" and kept.get("a.conf", 40) == ""
+    assert kept.get("a.conf", 2) is None and kept.get("a.conf", 41) is None
+    assert kept.get("c.conf", 1) is None and kept.get("b.txt", 3) == "Slot Id ->  3"
+    kept.add("a.conf", {7: "Pin = ******;", 8: "é ünïcode ✓"})  # another part of a host
+    assert kept.get("a.conf", 7) == "Pin = ******;" and kept.get("a.conf", 8) == "é ünïcode ✓"
+    assert kept.get("a.conf", 12) == "   HAOnly = 0;" and kept.get("a.conf", 1) == "# top"
+
+
+# --- linked records stay marshalled; what a rule reads is built on demand ------------------
+
+
+def _capture():
+    return read_export("members.lunacm.txt",
+                       (SAMPLES / "lunacm-session.txt").read_text(encoding="utf-8"))
+
+
+def _fields(fields):
+    return [(f.key, f.value, f.key_span, f.value_span, f.span) for f in fields]
+
+
+def _pvalues(values):
+    return [(p.number, p.name, p.value, p.span, p.value_span, p.trailing) for p in values]
+
+
+def test_a_linked_slot_reads_as_the_slot_it_came_from():
+    doc = _capture()
+    slots = [s for s in doc.slots if s.serial]
+    assert slots
+    for slot in slots:
+        linked = factsmod.slot_of(marshal.dumps(factsmod._slot(slot)))
+        assert _fields(linked.fields) == _fields(slot.fields)
+        for name in ("Serial Number", "Label", "Firmware Version", "Model", "Nothing"):
+            got, want = linked.field(name), slot.field(name)
+            assert (got is None) == (want is None)
+            if want is not None:
+                assert (got.key, got.value, got.span) == (want.key, want.value, want.span)
+        assert (linked.serial, linked.label, linked.firmware, linked.span, linked.slot_id,
+                linked.authentication, linked.authentication_span, linked.ha_virtual) == \
+            (slot.serial, slot.label, slot.firmware, slot.span, slot.slot_id,
+             slot.authentication, slot.authentication_span, slot.ha_virtual)
+
+
+def test_linked_policies_and_listings_read_as_the_capture_shows_them():
+    doc = _capture()
+    assert doc.policy_sets and doc.ha_groups
+    for pset in doc.policy_sets:
+        linked = factsmod.policy_set_of(factsmod._blob(factsmod._pset(pset)))
+        assert _pvalues(linked.policy_values) == _pvalues(pset.policy_values)
+        assert sorted(linked.policies) == sorted(pset.policies)
+        for number in (0, 4, 22, 28, 999):
+            got, want = linked.policy(number), pset.policy(number)
+            assert _pvalues([got] if got else []) == _pvalues([want] if want else [])
+        assert (linked.span, linked.serial, linked.slot_id, linked.elided) == \
+            (pset.span, pset.serial, pset.slot_id, pset.elided)
+    for group in doc.ha_groups:
+        linked = factsmod.status_of(factsmod._blob(factsmod._status(group)))
+        assert _fields(linked.fields) == _fields(group.fields)
+        assert _fields(linked.settings) == _fields(group.settings)
+        assert linked.members == group.members and linked.span == group.span
+        assert linked.member_serials == group.member_serials
+        assert (linked.label, linked.serial, linked.needs_sync_field.value,
+                linked.auto_recovery_field.value) == \
+            (group.label, group.serial, group.needs_sync_field.value,
+             group.auto_recovery_field.value)
+
+
+def test_only_the_records_read_last_hold_what_was_built_of_them():
+    doc = _capture()
+    blob = factsmod._blob(factsmod._pset(doc.policy_sets[0]))
+    views = [factsmod.policy_set_of(blob) for _ in range(factsmod._KEPT + 10)]
+    for view in views:
+        assert view.policy(0) is not None
+    assert views[0]._held is None and views[-1]._held is not None  # let go, still held
+    assert sum(v._held is not None for v in views) <= factsmod._KEPT
+    assert _pvalues(views[0].policy_values) == _pvalues(doc.policy_sets[0].policy_values)
+
+
+def test_facts_keep_their_records_through_the_result_cache_form():
+    doc = _capture()
+    found = factsmod.of(doc, secrets_of(doc))
+    back = factsmod.FileFacts.from_plain(found.plain())
+    assert back.plain() == found.plain()
+    for (key, blob), (key2, blob2) in zip(found.slots, back.slots):
+        assert key == key2 and marshal.loads(blob) == marshal.loads(blob2)
+    assert [s[:2] for s in back.statuses] == [s[:2] for s in found.statuses]
+
+
+@pytest.mark.parametrize("where", [Span(3, 4, 3, 9), Span(1, 1, 900_000, 1),
+                                   Span(2 ** 21, 1, 2 ** 21, 4), Span(5, 2 ** 22, 6, 1)])
+def test_a_span_in_facts_is_one_number_when_it_fits(where):
+    packed = factsmod._s(where)
+    fits = max(where.line, where.column, where.end_line, where.end_column) < 2 ** 21
+    assert isinstance(packed, int) == fits
+    assert factsmod.span(packed) == where
