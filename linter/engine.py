@@ -871,48 +871,61 @@ def _context_items(root: str | None, targets: list[confine.Target],
 
 class Excerpts:
     """The masked lines of every file linked, kept for the excerpts of linking findings
-    (:attr:`lunalint.facts.FileFacts.lines`): per file one string of its kept lines end to
-    end, with their numbers and where each ends (issue 21: a dictionary of line strings per
-    file cost about five times the text)."""
+    (:attr:`lunalint.facts.FileFacts.lines`), compressed (issue 21: as line strings in a
+    dictionary per file they cost about five times the text, and the text of one estate's
+    files repeats a lot). Each file's lines are marshalled and compressed with zlib, with the
+    first files' lines as the preset dictionary; the last file looked up is kept decoded."""
+
+    SAMPLES = 4  # files whose lines make the preset dictionary (kept as they are)
+    DICTIONARY = 32 * 1024  # bytes of it at most (what zlib uses)
 
     def __init__(self) -> None:
-        self._files: dict[str, tuple] = {}  # path -> (numbers, ends, text)
+        self._files: dict[str, bytes | dict[int, str]] = {}
+        self._zdict: bytes | None = None
+        self._samples: list[bytes] = []
+        self._last: tuple[str | None, dict[int, str]] = (None, {})
 
     def add(self, path: str, lines: dict[int, str]) -> None:
         """Keep ``lines`` (number -> masked text) of ``path``; a line given again replaces
         the one kept (the parts of a host share its lines)."""
-        from array import array
+        import marshal
+        import zlib
 
         if not lines:
             return
-        held = self._files.get(path)
-        if held is not None:
-            lines = {**self._as_dict(held), **lines}
-        numbers = sorted(lines)
-        ends = array("Q")
-        at = 0
-        for n in numbers:
-            at += len(lines[n])
-            ends.append(at)
-        self._files[path] = (array("Q", numbers), ends, "".join(lines[n] for n in numbers))
+        if path in self._files:
+            lines = {**self._lines(path), **lines}
+        self._last = (None, {})
+        numbers = tuple(sorted(lines))
+        data = marshal.dumps((numbers, tuple(lines[n] for n in numbers)))
+        if self._zdict is None:
+            self._files[path] = dict(lines)
+            self._samples.append(data)
+            if len(self._samples) >= self.SAMPLES:
+                self._zdict = b"".join(self._samples)[-self.DICTIONARY:]
+                self._samples = []
+            return
+        pack = zlib.compressobj(6, zdict=self._zdict)
+        self._files[path] = pack.compress(data) + pack.flush()
 
     def get(self, path: str, line: int) -> str | None:
+        return self._lines(path).get(line)
+
+    def _lines(self, path: str) -> dict[int, str]:
+        import marshal
+        import zlib
+
+        if self._last[0] == path:
+            return self._last[1]
         held = self._files.get(path)
         if held is None:
-            return None
-        from bisect import bisect_left
-
-        numbers, ends, text = held
-        i = bisect_left(numbers, line)
-        if i == len(numbers) or numbers[i] != line:
-            return None
-        return text[ends[i - 1] if i else 0:ends[i]]
-
-    @staticmethod
-    def _as_dict(held: tuple) -> dict[int, str]:
-        numbers, ends, text = held
-        starts = [0, *ends[:-1]]
-        return {n: text[a:b] for n, a, b in zip(numbers, starts, ends)}
+            return {}
+        if isinstance(held, bytes):
+            unpack = zlib.decompressobj(zdict=self._zdict)
+            numbers, texts = marshal.loads(unpack.decompress(held) + unpack.flush())
+            held = dict(zip(numbers, texts))
+        self._last = (path, held)
+        return held
 
 
 def _link_and_run(rules: list[Rule], documents: list[Document], linker: Any,

@@ -40,6 +40,7 @@ end_column)``):
 from __future__ import annotations
 
 import marshal
+import sys
 from typing import Any
 
 from lunalint.record import opt, record
@@ -476,15 +477,35 @@ def config_of(facts: FileFacts):
     from lunalint.model.config import ClientConfig, Entry, Section
 
     sections = tuple(
-        Section(str(name), span(header), span(name_span),
-                tuple(Entry(str(k), str(v), span(ks), span(vs), span(es))
-                      for k, v, ks, vs, es in entries))
+        Section(_intern(str(name)), span(header), span(name_span),
+                tuple(_entry_of(Entry, k, v, ks, vs, es) for k, v, ks, vs, es in entries))
         for name, header, name_span, entries in facts.sections)
     spans, syntaxes, open_lines, loop_lines, partial = facts.template
     return ClientConfig(facts.path, (), (), facts.form, sections, (),
                         tuple(span(s) for s in spans), tuple(str(x) for x in syntaxes),
                         tuple(int(n) for n in open_lines), tuple(int(n) for n in loop_lines),
                         bool(partial))
+
+
+def _entry_of(cls, key, value, ks, vs, es):
+    """An entry from its facts. On one line (as nearly every entry is), its spans are made
+    when first read from one packed number (see ``model.config.entry_at``); keys are shared
+    (the same few keys repeat in every configuration)."""
+    from lunalint.model.config import entry_at
+
+    key = _intern(str(key))
+    if type(ks) is type(vs) is type(es) is int:
+        line = ks & _MASK
+        if (ks >> 42 & _MASK) == line and (vs & _MASK) == line == (vs >> 42 & _MASK) \
+                and (es & _MASK) == line == (es >> 42 & _MASK) \
+                and (es >> 21 & _MASK) == (ks >> 21 & _MASK):
+            return entry_at(key, str(value), line | (ks >> 21 & _MASK) << 21
+                            | (ks >> 63) << 42 | (vs >> 21 & _MASK) << 63
+                            | (vs >> 63) << 84 | (es >> 63) << 105)
+    return cls(key, str(value), span(ks), span(vs), span(es))
+
+
+_intern = sys.intern
 
 
 _LINKED: dict = {}
@@ -567,8 +588,6 @@ def _linked() -> dict:
     access; the workspace rules ask thousands of times)."""
     if _LINKED:
         return _LINKED
-    import sys
-
     from lunalint.model.export import (Field, HaGroupStatus, HsmPolicies, PolicySet,
                                        PolicyValue, Slot)
 

@@ -64,6 +64,9 @@ class Member:
     hsm: Sourced | None = None  # HsmPolicies of the owning HSM (longest serial prefix)
     # What-if (``--target-firmware``): the firmware the member is assumed to run instead.
     assumed_firmware: Version | None = None
+    # What is worked out from the records (firmware, authentication) depends on the serial
+    # only: the link stage gives every Member of one serial the same dict (issue 21: a serial
+    # listed by many groups is worked out, and kept, once).
     _cache: dict = opt(factory=dict, init=False, repr=False, compare=False)
 
     @property
@@ -78,7 +81,7 @@ class Member:
     def hsm_policies(self) -> HsmPolicies | None:
         return self.hsm.item if self.hsm else None  # type: ignore[return-value]
 
-    @cached
+    @property
     def firmware(self) -> tuple[Version, Where] | None:
         """The member's firmware and the line that prints it (slot list, else its HSM). In a
         what-if run, the assumed firmware, on the line of the real one (else where the group
@@ -396,11 +399,15 @@ class Linker:
 
         target_fw, target_client = _what_if(facts)
 
+        worked_out: dict[str, dict] = {}  # per serial: what its members work out once
+
         def member(serial: str, listed: Where) -> Member:
             key = _serial_key(serial)
             assumed = target_fw.get(key, target_fw.get("*")) if target_fw else None
-            return Member(key, listed, partitions.get(key), policies.get(key), hsm_of(key),
-                          assumed)
+            found = Member(key, listed, partitions.get(key), policies.get(key), hsm_of(key),
+                           assumed)
+            found._cache = worked_out.setdefault(key, found._cache)
+            return found
 
         # The first listing of a label or group serial answers; listings are decoded once.
         decoded: dict[int, HaGroupStatus] = {}

@@ -18,20 +18,24 @@ from lunalint.redact import secrets_of
 from .conftest import SAMPLES
 
 
-def test_excerpt_lines_are_found_by_file_and_number_and_later_parts_replace_a_line():
+@pytest.mark.parametrize("before", [0, Excerpts.SAMPLES + 3])
+def test_excerpt_lines_are_found_by_file_and_number_and_later_parts_replace_a_line(before):
     kept = Excerpts()
+    for i in range(before):  # other files first: then these are kept compressed
+        kept.add(f"site-{i}/Chrystoki.conf", {3: f"   VirtualToken00Label = app{i};"})
     kept.add("a.conf", {12: "   HAOnly = 0;", 1: "# top", 40: "", 7: "Pin = ****;"})
     kept.add("b.txt", {3: "Slot Id ->  3"})
     assert kept.get("a.conf", 1) == "# top" and kept.get("a.conf", 7) == "Pin = ****;"
     assert kept.get("a.conf", 12) == "   HAOnly = 0;" and kept.get("a.conf", 40) == ""
     assert kept.get("a.conf", 2) is None and kept.get("a.conf", 41) is None
     assert kept.get("c.conf", 1) is None and kept.get("b.txt", 3) == "Slot Id ->  3"
-    kept.add("a.conf", {7: "Pin = ******;", 8: "é ünïcode ✓"})  # another part of a host
-    assert kept.get("a.conf", 7) == "Pin = ******;" and kept.get("a.conf", 8) == "é ünïcode ✓"
+    kept.add("a.conf", {7: "Pin = ******;", 8: "é ünïcode ✓ \udcff"})  # another part of a host
+    assert kept.get("a.conf", 7) == "Pin = ******;" and kept.get("a.conf", 8) == "é ünïcode ✓ \udcff"
     assert kept.get("a.conf", 12) == "   HAOnly = 0;" and kept.get("a.conf", 1) == "# top"
-
-
-# --- linked records stay marshalled; what a rule reads is built on demand ------------------
+    for i in range(before):
+        assert kept.get(f"site-{i}/Chrystoki.conf", 3) == f"   VirtualToken00Label = app{i};"
+    if before:
+        assert isinstance(kept._files["b.txt"], bytes)  # (compressed)
 
 
 def _capture():
@@ -117,3 +121,51 @@ def test_a_span_in_facts_is_one_number_when_it_fits(where):
     fits = max(where.line, where.column, where.end_line, where.end_column) < 2 ** 21
     assert isinstance(packed, int) == fits
     assert factsmod.span(packed) == where
+
+
+def _linked(config_text: str, what_if: dict | None = None):
+    from lunalint import workspace
+    from lunalint.readers.config import read_config
+
+    config = read_config("Chrystoki.conf", config_text)
+    capture = _capture()
+    files = [factsmod.of(doc, secrets_of(doc)) for doc in (config, capture)]
+    return config, workspace.build(files, facts={"what_if": what_if} if what_if else None)
+
+
+TWO_GROUPS = ("VirtualToken = {\n"
+              "   VirtualToken00Label = payments;\n"
+              "   VirtualToken00Members = 1541234567001, 1541234567002;\n"
+              "   VirtualToken01Label = billing;\n"
+              "   VirtualToken01Members = 1541234567001, 1541299999999;\n"
+              "}\n")
+
+
+def test_linked_configuration_entries_read_as_the_configuration():
+    config, ws = _linked((SAMPLES / "Chrystoki.conf").read_text(encoding="utf-8"))
+    (linked,) = ws.configs
+    for section in linked.sections:
+        (own,) = [s for s in config.sections if s.name == section.name]
+        assert section.entries == own.entries
+        assert [(e.key_span, e.value_span, e.span) for e in section.entries] == \
+            [(e.key_span, e.value_span, e.span) for e in own.entries]
+
+
+def test_members_of_one_serial_work_out_their_records_once():
+    _config, ws = _linked(TWO_GROUPS)
+    payments, billing = ws.groups
+    a, b = payments.members[0], billing.members[0]
+    assert a.serial == b.serial == "1541234567001" and a.listed != b.listed
+    assert a.firmware == b.firmware and str(a.firmware[0]) == "7.7.1"
+    assert a._cache is b._cache  # one serial, worked out once
+    assert payments.members[1]._cache is not a._cache
+
+
+def test_what_if_firmware_stays_on_each_members_own_line():
+    _config, ws = _linked(TWO_GROUPS, {"firmware": {"*": "7.8.0"}})
+    payments, billing = ws.groups
+    a, b = payments.members[0], billing.members[0]
+    assert str(a.firmware[0]) == str(b.firmware[0]) == "7.8.0"
+    assert a.firmware[1] == b.firmware[1] == a.current_firmware[1]  # the captured line
+    unseen = billing.members[1]  # no capture shows it: where its group lists it
+    assert unseen.current_firmware is None and unseen.firmware[1] == unseen.listed

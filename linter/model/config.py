@@ -37,9 +37,19 @@ class Entry:
         if name not in _LAZY_SPANS:
             raise AttributeError(f"'Entry' object has no attribute '{name}'")
         try:
-            line, kcol, kend, vcol, vend, end = self._at
+            at = self._at
         except AttributeError:
             raise AttributeError(f"'Entry' object has no attribute '{name}'") from None
+        if type(at) is int:
+            # the six positions packed, 21 bits each: an entry the link stage keeps for the
+            # whole run, whose spans are made on each read rather than kept (issue 21)
+            line = at & _M21
+            if name == "key_span":
+                return Span(line, at >> 21 & _M21, line, at >> 42 & _M21)
+            if name == "value_span":
+                return Span(line, at >> 63 & _M21, line, at >> 84 & _M21)
+            return Span(line, at >> 21 & _M21, line, at >> 105)
+        line, kcol, kend, vcol, vend, end = at
         self.key_span = Span(line, kcol, line, kend)
         self.value_span = Span(line, vcol, line, vend)
         self.span = Span(line, kcol, line, end)
@@ -61,6 +71,7 @@ class Entry:
 
 
 _LAZY_SPANS = frozenset({"key_span", "value_span", "span"})
+_M21 = (1 << 21) - 1
 _new = object.__new__
 
 
@@ -68,7 +79,9 @@ def entry_at(key: str, value: str, at: tuple[int, int, int, int, int, int],
              branch: tuple[tuple[int, int], ...] = ()) -> Entry:
     """An :class:`Entry` on one line whose spans are made when first read: ``at`` is
     ``(line, key column, key end column, value column, value end column, end column)``
-    (1-based, ends one past the last character). Equal to the entry built with those spans."""
+    (1-based, ends one past the last character), or those six packed into one integer,
+    21 bits each from the line up (its spans are then made on each read, never kept). Equal
+    to the entry built with those spans."""
     entry = _new(Entry)
     entry.key = key
     entry.value = value
