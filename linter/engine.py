@@ -767,6 +767,7 @@ def _lint_scope(paths: list[str], root: str | None, rules: list[Rule],
     linker = None
     link_error: Exception | None = None
     excerpts = Excerpts()
+    kept = FindingStore()
     if plan.link:
         from lunalint.workspace import Linker
 
@@ -787,7 +788,7 @@ def _lint_scope(paths: list[str], root: str | None, rules: list[Rule],
                         link_error = error
         if not named:
             continue
-        findings.extend(found)
+        kept.extend(found)
         if doc is None:
             # A named script, runbook or YAML file without Luna content is simply not one of
             # ours (the hook names every chart template); any other named file is reported.
@@ -797,16 +798,22 @@ def _lint_scope(paths: list[str], root: str | None, rules: list[Rule],
         documents.append(doc)
     linking = [r for r in rules if r.needs_workspace]
     workspaces: list = []
+    linked: list[Finding] = []
     if linking or link:
         linked, workspace = _link_and_run(linking, documents, linker, link_error, excerpts,
                                           ctx, plan.whole)
-        findings.extend(linked)
         if workspace is not None:
-            workspaces.append(workspace)
-        if context:
-            named = {doc.path for doc in documents}
-            findings = [f for f in findings
-                        if f.path in named or any(r.path in named for r in f.related)]
+            # Only an audit report reads the workspace after its rules ran; other runs keep
+            # the files it joined (reports are never written over one) and let it go before
+            # the per-file findings are unpacked.
+            workspaces.append(workspace if link else workspace.files())
+        del workspace, linker, excerpts
+    findings = kept.findings() + linked
+    del linked
+    if (linking or link) and context:
+        named = {doc.path for doc in documents}
+        findings = [f for f in findings
+                    if f.path in named or any(r.path in named for r in f.related)]
     findings = join_proposals(findings)
     if pack is not None and None not in contents:
         _to_pack(pack, everything, plan, contents, findings, documents, skipped, unused,
@@ -867,6 +874,40 @@ def _context_items(root: str | None, targets: list[confine.Target],
     if kind_of is not None:
         extra = [records.replace(t, kind=kind_of(t.path)) for t in extra]
     return [(t, display_path(t.path, cwd), False) for t in extra]
+
+
+class FindingStore:
+    """The per-file findings of a scope while it is being linked (issue 21): past a few
+    hundred, they are kept pickled and compressed in batches, in order, so the link stage's
+    workspace and every file's findings are not in memory as objects at the same time. Only
+    this process reads what it pickled; nothing is written anywhere."""
+
+    BATCH = 1024
+
+    def __init__(self) -> None:
+        self._batches: list[bytes] = []
+        self._pending: list[Finding] = []
+
+    def extend(self, findings: Iterable[Finding]) -> None:
+        self._pending.extend(findings)
+        if len(self._pending) >= self.BATCH:
+            import pickle
+            import zlib
+
+            self._batches.append(zlib.compress(pickle.dumps(self._pending, 5), 1))
+            self._pending = []
+
+    def findings(self) -> list[Finding]:
+        """Every finding kept, in order (the store is emptied)."""
+        import pickle
+        import zlib
+
+        out: list[Finding] = []
+        for batch in self._batches:
+            out.extend(pickle.loads(zlib.decompress(batch)))
+        out.extend(self._pending)
+        self._batches, self._pending = [], []
+        return out
 
 
 class Excerpts:

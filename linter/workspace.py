@@ -208,6 +208,11 @@ class Workspace:
     forms: dict = opt(factory=dict, compare=False, repr=False)
     _cache: dict = opt(factory=dict, init=False, repr=False, compare=False)
 
+    def files(self) -> LinkedFiles:
+        """The files this workspace joined, without what was linked of them."""
+        return LinkedFiles(self.root, tuple(Named(c.path) for c in self.configs),
+                           tuple(Named(e.path) for e in self.exports))
+
     def groups_of(self, config: ClientConfig) -> tuple[Group, ...]:
         """The groups ``config`` defines (looked up, not scanned for): by the object when it
         is one of ``configs``, else by its path."""
@@ -243,6 +248,21 @@ class Workspace:
             if group.status is not None:
                 by_status.setdefault(id(group.status.item), []).append(group)
         return by_label, by_sn, by_status
+
+
+@record
+class Named:
+    path: str
+
+
+@record
+class LinkedFiles:
+    """What a run keeps of its workspace once the rules that read it ran, when no report
+    needs the groups (issue 21): the configurations and captures it joined, by path."""
+
+    root: str
+    configs: tuple[Named, ...]
+    exports: tuple[Named, ...]
 
 
 def _serial_key(text: str) -> str:
