@@ -32,7 +32,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
-from typing import Any
+TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
+if TYPE_CHECKING:
+    from typing import Any
 
 FORMAT = 1                 # bump when the file layout changes
 MAX_CACHE_BYTES = 2 << 20  # the real files are 2-20 kB

@@ -14,7 +14,9 @@ objects as immutable (use :func:`replace`).
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["record", "opt", "replace", "MISSING"]
 

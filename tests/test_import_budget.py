@@ -32,8 +32,9 @@ ALLOWED = {
 }
 # Standard and third-party modules that cost start-up time and that such a run never needs:
 # dataclasses pulls inspect, ast and dis in; shutil pulls the archive modules; traceback is
-# for a failing rule only; difflib for an unknown name only.
-FORBIDDEN = ("dataclasses", "inspect", "shutil", "traceback", "difflib", "lark",
+# for a failing rule only; difflib for an unknown name only. typing is for annotations, which
+# are never evaluated at run time.
+FORBIDDEN = ("dataclasses", "typing", "inspect", "shutil", "traceback", "difflib", "lark",
              "importlib.metadata", "importlib.resources", "multiprocessing",
              "concurrent.futures", "yaml", "lunalint.model.export", "lunalint.readers.export",
              "lunalint.readers.embedded", "lunalint.audit", "lunalint.fix", "lunalint.baseline",

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import re
 from functools import cache
-from typing import Any
+TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
+if TYPE_CHECKING:
+    from typing import Any
 
 from lunalint import grammars
 from lunalint import record as records

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import threading
 from functools import lru_cache
-from typing import Any
+TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
+if TYPE_CHECKING:
+    from typing import Any
 
 from lunalint.settings.errors import _short
 

@@ -7,7 +7,9 @@ from __future__ import annotations
 import os
 import re
 from functools import lru_cache
-from typing import Any
+TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
+if TYPE_CHECKING:
+    from typing import Any
 
 from lunalint.settings.errors import ConfigError, _one_line, _short
 from lunalint.settings.schema import Settings, _Checker

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import re
-from typing import TYPE_CHECKING, Any
+TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
 
 from lunalint.findings import Level
 from lunalint.record import opt, record
@@ -14,6 +14,7 @@ from lunalint.settings.errors import ConfigError, _closest, _short, _type_name
 from lunalint.settings.globs import glob_error, glob_match
 
 if TYPE_CHECKING:
+    from typing import Any
     from lunalint.settings.loader import _Lines
 
 _VERSION = re.compile(r"^[0-9]{1,6}(?:\.[0-9]{1,6}){0,3}\Z")  # ASCII digits, bounded
