@@ -33,8 +33,10 @@ ALLOWED = {
 # Standard and third-party modules that cost start-up time and that such a run never needs:
 # dataclasses pulls inspect, ast and dis in; shutil pulls the archive modules; traceback is
 # for a failing rule only; difflib for an unknown name only. typing is for annotations, which
-# are never evaluated at run time.
-FORBIDDEN = ("dataclasses", "typing", "inspect", "shutil", "traceback", "difflib", "lark",
+# are never evaluated at run time; hashlib (OpenSSL) and pathlib (urllib, ipaddress) are for
+# building or keying a parser, which the fast path does not need.
+FORBIDDEN = ("dataclasses", "typing", "hashlib", "pathlib", "inspect", "shutil", "traceback",
+             "difflib", "lark",
              "importlib.metadata", "importlib.resources", "multiprocessing",
              "concurrent.futures", "yaml", "lunalint.model.export", "lunalint.readers.export",
              "lunalint.readers.embedded", "lunalint.audit", "lunalint.fix", "lunalint.baseline",
