@@ -20,6 +20,7 @@ Suppressed findings keep their place in the list with ``Finding.suppression`` se
 from __future__ import annotations
 
 
+from lunalint.patterns import lazy
 from lunalint.record import opt, record
 from lunalint import record as records
 import datetime as _dt
@@ -39,13 +40,13 @@ EXPIRED = "LUNALINT-SUP004"
 OWN_RULES = (MISSING_REASON, UNKNOWN_RULE, UNUSED, EXPIRED)
 
 _MENTION = re.compile(r"\blunalint\s*:", re.IGNORECASE)
-_DIRECTIVE = re.compile(r"\blunalint\s*:\s*ignore\s*\[(?P<rules>[^\]]*)\](?P<reason>.*)$",
-                        re.IGNORECASE)
+_DIRECTIVE = lazy(r"\blunalint\s*:\s*ignore\s*\[(?P<rules>[^\]]*)\](?P<reason>.*)$",
+                  re.IGNORECASE)
 _LEAD = re.compile(r"^(?:#+|;+|//+)\s*")
 # Where a directive starts. A directive is looked for only from the first start, and only when
 # a `]` follows it: searching for the whole directive tried every `lunalint: ignore[` of a
 # comment holding thousands of them, each to the end of the line (quadratic).
-_HEAD = re.compile(r"\blunalint\s*:\s*ignore\s*\[", re.IGNORECASE)
+_HEAD = lazy(r"\blunalint\s*:\s*ignore\s*\[", re.IGNORECASE)
 
 
 @record(frozen=False)

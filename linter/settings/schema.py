@@ -8,6 +8,7 @@ import os
 import re
 TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
 
+from lunalint.patterns import lazy
 from lunalint.findings import Level
 from lunalint.record import opt, record
 from lunalint.settings.errors import ConfigError, _closest, _short, _type_name
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
     from typing import Any
     from lunalint.settings.loader import _Lines
 
-_VERSION = re.compile(r"^[0-9]{1,6}(?:\.[0-9]{1,6}){0,3}\Z")  # ASCII digits, bounded
+_VERSION = lazy(r"^[0-9]{1,6}(?:\.[0-9]{1,6}){0,3}\Z")  # ASCII digits, bounded
 FACT_KEYS = {"client-version": _VERSION}
 _TOP_KEYS = ("select", "ignore", "level", "fail-on", "include", "exclude", "kinds", "facts",
              "waivers", "embedded", "policies", "policy-files")
