@@ -23,10 +23,12 @@ from __future__ import annotations
 from lunalint.patterns import lazy
 from lunalint.record import opt, record
 from lunalint import record as records
-import datetime as _dt
 import os
 import re
 from collections.abc import Iterable
+TYPE_CHECKING = False  # (datetime is imported only when a waiver expires: start-up cost)
+if TYPE_CHECKING:
+    import datetime as _dt
 
 from lunalint.findings import Finding, Level, Suppression
 from lunalint.model.base import Document, Span
@@ -143,7 +145,10 @@ def apply(findings: Iterable[Finding], documents: Iterable[Document], settings: 
     """
     known = set(known)
     selected = set(selected)
-    today = today or _dt.date.today()
+    if today is None and any(w.expires is not None for w in settings.waivers):
+        import datetime  # only a waiver with `expires` needs the date (start-up cost)
+
+        today = datetime.date.today()
     findings = list(findings)
     documents = list(documents)
     own: list[Finding] = []

@@ -3,7 +3,6 @@ dates) into :class:`Settings`, each mistake a :class:`ConfigError` naming file a
 
 from __future__ import annotations
 
-import datetime as _dt
 import os
 import re
 TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
@@ -15,6 +14,7 @@ from lunalint.settings.errors import ConfigError, _closest, _short, _type_name
 from lunalint.settings.globs import glob_error, glob_match
 
 if TYPE_CHECKING:
+    import datetime as _dt
     from typing import Any
     from lunalint.settings.loader import _Lines
 
@@ -346,6 +346,8 @@ class _Checker:
         return value.strip()
 
     def date(self, value: Any, path: tuple) -> _dt.date:
+        import datetime as _dt  # only for a waiver's `expires` (start-up cost)
+
         if isinstance(value, _dt.datetime):
             return value.date()
         if isinstance(value, _dt.date):
