@@ -36,8 +36,10 @@ ALLOWED = {
 # for a failing rule only; difflib for an unknown name only. typing is for annotations, which
 # are never evaluated at run time; hashlib (OpenSSL) and pathlib (urllib, ipaddress) are for
 # building or keying a parser, which the fast path does not need; datetime is for a waiver's
-# expiry date and threading for a configuration's globs, and this run has no configuration.
+# expiry date and threading for a configuration's globs, and this run has no configuration;
+# argparse (gettext, locale) reads only a command line the quick reading leaves to it.
 FORBIDDEN = ("dataclasses", "typing", "hashlib", "pathlib", "datetime", "threading",
+             "argparse", "gettext", "locale",
              "inspect", "shutil", "traceback", "difflib", "lark", "importlib.metadata",
              "importlib.resources", "multiprocessing",
              "concurrent.futures", "yaml", "lunalint.model.export", "lunalint.readers.export",
