@@ -83,6 +83,28 @@ def test_one_config_run_imports_no_more_than_it_needs(tmp_path):
     assert "lunalint.discover._EXPORT_CONTENT" not in compiled
 
 
+def test_a_run_from_the_result_cache_imports_no_typing_argparse_or_parser(tmp_path):
+    """The same file with the result cache warm (the signed cache needs hashlib and json,
+    nothing more)."""
+    shutil.copy(SAMPLES / "Chrystoki.conf", tmp_path / "Chrystoki.conf")
+    code = ("import sys\n"
+            "from lunalint.cli import main\n"
+            "try:\n"
+            "    main(['--fail-on', 'never', 'Chrystoki.conf'])\n"
+            "finally:\n"
+            "    sys.stderr.write(' '.join(sys.modules))\n")
+    env = dict(os.environ, LUNALINT_CACHE_DIR=str(tmp_path / "cache"))
+    for _ in range(2):  # the first run fills the cache
+        proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, timeout=120)
+    assert "1 file" in proc.stdout, proc.stdout + proc.stderr
+    modules = set(proc.stderr.split())
+    assert "lunalint.cache" in modules  # the cache was really used
+    imported = [m for m in ("typing", "argparse", "lark", "yaml", "dataclasses", "inspect",
+                            "multiprocessing", "lunalint.reporters.sarif") if m in modules]
+    assert not imported, f"a run from the result cache imports {imported}"
+
+
 def test_a_lazy_pattern_behaves_as_the_compiled_one_and_compiles_once():
     import pickle
     import re
