@@ -35,7 +35,9 @@ Plain encodings (``span`` is ``(line, column, end_line, end_column)``):
 from __future__ import annotations
 
 from lunalint.record import opt, record
-from typing import Any
+TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
+if TYPE_CHECKING:
+    from typing import Any
 
 from lunalint.model.base import Span
 

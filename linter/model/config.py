@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from lunalint.patterns import lazy
 from lunalint.record import opt, record
 
 from lunalint.model.base import Document, Span, split_items
 
-_SECRET_KEY = re.compile(r"pass|pin|secret", re.IGNORECASE)
+_SECRET_KEY = lazy(r"pass|pin|secret", re.IGNORECASE)
 
 
 @record
