@@ -428,15 +428,18 @@ def _excerpt_source(docs: list[Document]) -> tuple[tuple[str, ...], redact.Secre
 # A run over at least this many files may use a process pool by default (``jobs=None``).
 PARALLEL_THRESHOLD = 64
 _CHUNK = 16
-# ... and then one worker per this many bytes of input (issue 21): starting workers and
-# sending results back costs more than it saves below a few megabytes (1,000 INI files,
-# 1.2 MB, used less CPU and no more wall time in one process than with two).
-PARALLEL_BYTES = 4_000_000
+# ... and then one process per this many bytes of input (issue 21), so a run under 1 MB stays
+# in one process. Measured on 2 idle cores with the work shared (``_shared``), --jobs 2 against
+# --jobs 1: 0.15 MB of INI files 1.00x wall for 1.19x CPU (nothing gained), 0.3 MB 0.89x
+# wall, 0.6 MB 0.79x, 1.2 MB 0.76x (1.10x CPU); estate sites of 1, 2 and 4 MB 0.80x, 0.74x
+# and 0.72x wall (1.03-1.06x CPU).
+PARALLEL_BYTES = 500_000
 
 
 def default_jobs(files: int, size: int | None = None) -> int:
-    """Worker processes for ``files`` files of ``size`` bytes in all (None: unknown, judged
-    by the count): none for a handful or a few megabytes, up to every usable core for more."""
+    """Processes for ``files`` files of ``size`` bytes in all (None: unknown, judged by the
+    count): one for a handful of files or less than a megabyte, up to every usable core for
+    more."""
     if files < PARALLEL_THRESHOLD:
         return 1
     try:
