@@ -186,8 +186,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--show-fixes", action="store_true",
                    help="with --fix or --diff: list each fix made (on stderr)")
     p.add_argument("--jobs", "-j", type=_jobs, default=None, metavar="N",
-                   help="worker processes (default: all cores for many files, 1 for a few; "
-                        "0 means all cores)")
+                   help="processes that check files (default: one below 1 MB of input, "
+                        "up to all cores above; 0 means all cores)")
     p.add_argument("--no-cache", action="store_true",
                    help="do not read or write the result cache (.lunalint_cache/ at the project "
                         "root, or LUNALINT_CACHE_DIR)")

@@ -656,6 +656,8 @@ def _shared(items: list[tuple[confine.Target, str, bool]], rules: list[Rule], ct
         os.close(write_end)  # once the numbers are read, a read gives nothing: no more work
 
     def take() -> int | None:
+        # (every number is in the pipe before anyone reads, and a pipe read is atomic: two
+        # processes never get parts of one number)
         number = os.read(numbers, 2)
         return int.from_bytes(number, "little") if len(number) == 2 else None
 
