@@ -223,8 +223,8 @@ OPTIONS: tuple[tuple[tuple[str, ...], dict], ...] = (
         help="with --fix or --diff: list each fix made (on stderr)")),
     (("--jobs", "-j"), dict(
         type=_jobs, default=None, metavar="N",
-        help="worker processes (default: all cores for many files, 1 for a few; "
-             "0 means all cores)")),
+        help="processes that check files (default: one below 1 MB of input, "
+             "up to all cores above; 0 means all cores)")),
     (("--no-cache",), dict(
         action="store_true",
         help="do not read or write the result cache (.lunalint_cache/ at the project "
@@ -619,11 +619,13 @@ def _run(args: argparse.Namespace) -> int:
         _say("warning", f"{path}: not recognised as a Luna client configuration or "
                         "capture; skipped")
     fail_on = "never" if args.exit_zero else args.fail_on or cfg.fail_on or "warning"
-    read = inputs + pipeline.inputs_read(options, outcome)
+    # (each file once: a linted configuration is also among the linked ones)
+    read = list(dict.fromkeys(inputs + pipeline.inputs_read(options, outcome)))
     guard = [outcome.root or os.getcwd()]
-    read_ids = writeout.input_ids(read)
+    found = _stats(read)
+    read_ids = {(info.st_dev, info.st_ino) for info in found if info is not None}
     for output in outputs:  # every file read, context captures included
-        _refuse_input(output, read)
+        _refuse_input(output, read, found)
         _check_write(output, guard, read_ids, "a report")
     report = Report(outcome.shown(args.include_suppressed), outcome.files,
                     suppressed=outcome.suppressed, rules=rules,
@@ -732,22 +734,32 @@ def _stdin(args: argparse.Namespace) -> tuple[list[str], tuple[bytes, str] | Non
     return [name if p == "-" else p for p in paths], (data, name)
 
 
-def _refuse_input(output: str, inputs: list[str]) -> None:
+def _stats(paths: list[str]) -> list[os.stat_result | None]:
+    """What ``os.stat`` gives for each path (None where it fails)."""
+    out: list[os.stat_result | None] = []
+    for path in paths:
+        try:
+            out.append(os.stat(path))
+        except OSError:
+            out.append(None)
+    return out
+
+
+def _refuse_input(output: str, inputs: list[str],
+                  found: list[os.stat_result | None] | None = None) -> None:
     """A usage error when ``output`` is (or resolves to) one of ``inputs``: writing the report
-    there would destroy what was linted."""
+    there would destroy what was linted. ``found``: the inputs' :func:`_stats`, when known."""
     try:
         out_stat = os.stat(output)
     except OSError:
         out_stat = None
     real = None
-    for path in inputs:
+    for path, info in zip(inputs, found if found is not None else _stats(inputs)):
         # An input that exists is the output exactly when it is the same file (then both
         # resolve to one path, or are hard links); one that does not exist is when it resolves
         # to where the output is. So a path is resolved only when it cannot be looked up: a
         # run's thousands of inputs cost a stat each, not a realpath (issue 21).
-        try:
-            info = os.stat(path)
-        except OSError:
+        if info is None:
             try:
                 real = os.path.realpath(output) if real is None else real
                 same = os.path.realpath(path) == real

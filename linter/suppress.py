@@ -65,8 +65,10 @@ def parse_directives(doc: ClientConfig, known: set[str]) -> tuple[list[Directive
     """The directives in a config's comments, and findings about malformed ones."""
     directives: list[Directive] = []
     problems: list[Finding] = []
-    alone = {span.line for span, _text in doc.comments if _is_alone(doc, span)}
+    alone: set[int] | None = None  # lines holding only a comment, found when first needed
     for span, text in doc.comments:
+        if not _MENTION.search(text):  # (most comments: no need to take their body apart)
+            continue
         body = _LEAD.sub("", text.strip())
         if not _MENTION.search(body):
             continue
@@ -101,6 +103,8 @@ def parse_directives(doc: ClientConfig, known: set[str]) -> tuple[list[Directive
         if not good:
             continue
         target = span.line
+        if alone is None:
+            alone = {c.line for c, _text in doc.comments if _is_alone(doc, c)}
         if span.line in alone:
             target = span.line + 1
             while target in alone:

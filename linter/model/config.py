@@ -92,13 +92,18 @@ class Section:
     keys: tuple[str, ...] = opt((), init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        index: dict[str, list[Entry]] = {}
-        keys = []
-        for entry in self.entries:
-            key = entry.key
-            keys.append(key)
-            index.setdefault(key.casefold(), []).append(entry)
-        self._index.update({k: tuple(v) for k, v in index.items()})
+        entries = self.entries
+        keys = [entry.key for entry in entries]
+        index = self._index
+        # Most sections repeat no key: each folded key maps to its one entry, built in one go
+        # (a loop of setdefault and append per entry cost a fifth of building a Section).
+        index.update(zip([key.casefold() for key in keys], zip(entries)))
+        if len(index) < len(entries):  # some key repeats: gather its entries in file order
+            index.clear()
+            grouped: dict[str, list[Entry]] = {}
+            for key, entry in zip(keys, entries):
+                grouped.setdefault(key.casefold(), []).append(entry)
+            index.update({k: tuple(v) for k, v in grouped.items()})
         self.keys = tuple(keys)
 
     def all(self, key: str) -> tuple[Entry, ...]:
