@@ -62,7 +62,9 @@ import os
 import re
 import sys
 import time
-from typing import Any
+TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
+if TYPE_CHECKING:
+    from typing import Any
 
 from lunalint import __version__, writeout
 

@@ -9,8 +9,6 @@ the terminal or the CI log).
 
 from __future__ import annotations
 
-import argparse
-
 import os
 import sys
 from collections.abc import Iterable
@@ -18,6 +16,10 @@ from collections.abc import Iterable
 from lunalint import record as records
 from lunalint import __version__
 from lunalint.reporters import AUDIT_FORMATS, FORMATS
+
+TYPE_CHECKING = False  # (argparse is imported only for what the quick reading leaves to it)
+if TYPE_CHECKING:
+    import argparse
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -60,17 +62,29 @@ def _terminal_columns() -> int:
     return columns
 
 
-class _Parser(argparse.ArgumentParser):
-    def _get_formatter(self):
-        return self.formatter_class(prog=self.prog, width=_terminal_columns() - 2)
+def _parser_class():
+    import argparse
 
-    def error(self, message: str):  # argparse echoes what was typed: neutralise it
-        # One line saying what is wrong, and where to read more (as ruff does), not the
-        # whole usage block.
-        from lunalint.reporters import neutralise
+    class _Parser(argparse.ArgumentParser):
+        def _get_formatter(self):
+            return self.formatter_class(prog=self.prog, width=_terminal_columns() - 2)
 
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {neutralise(message)}\n"
-                              f"For more information, try '--help'.\n")
+        def error(self, message: str):  # argparse echoes what was typed: neutralise it
+            # One line saying what is wrong, and where to read more (as ruff does), not the
+            # whole usage block.
+            from lunalint.reporters import neutralise
+
+            self.exit(EXIT_USAGE, f"{self.prog}: error: {neutralise(message)}\n"
+                                  f"For more information, try '--help'.\n")
+
+    return _Parser
+
+
+def _bad_value(message: str) -> Exception:
+    """argparse's error for an option value it cannot take (argparse is imported only then)."""
+    import argparse
+
+    return argparse.ArgumentTypeError(message)
 
 
 def _csv(value: str) -> list[str]:
@@ -81,18 +95,18 @@ def _jobs(value: str) -> int:
     try:
         n = int(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of processes, got {value!r}") from None
+        raise _bad_value(f"expected a number of processes, got {value!r}") from None
     if n < 0:
-        raise argparse.ArgumentTypeError("expected 0 (all cores) or a positive number")
+        raise _bad_value("expected 0 (all cores) or a positive number")
     return n or (os.cpu_count() or 1)
 
 
 def _report(value: str) -> tuple[str, str]:
     fmt, sep, path = value.partition(":")
     if not sep or not path:
-        raise argparse.ArgumentTypeError(f"expected FORMAT:FILE, got {value!r}")
+        raise _bad_value(f"expected FORMAT:FILE, got {value!r}")
     if fmt not in FORMATS:
-        raise argparse.ArgumentTypeError(
+        raise _bad_value(
             f"unknown format {fmt!r} in {value!r} (choose from {', '.join(FORMATS)})")
     return fmt, path
 
@@ -104,101 +118,209 @@ def _version(value: str) -> str:
     import re
 
     if not re.match(_VERSION_SHAPE, value.strip()):
-        raise argparse.ArgumentTypeError(f"expected a version like 7.9.0, got {value!r}")
+        raise _bad_value(f"expected a version like 7.9.0, got {value!r}")
     return value.strip()
 
 
 def _target_firmware(value: str) -> tuple[str, str]:
     serial, sep, version = value.rpartition("=")
     if sep and not serial.strip():
-        raise argparse.ArgumentTypeError(f"expected VERSION or SERIAL=VERSION, got {value!r}")
+        raise _bad_value(f"expected VERSION or SERIAL=VERSION, got {value!r}")
     return (serial.strip() if sep else "*"), _version(version)
 
 
+_DESCRIPTION = ("Lint Thales Luna HSM client configurations (Chrystoki.conf, crystoki.ini) "
+                "and LunaCM/LunaSH captures for HA and key-policy mistakes.")
+_EPILOG = ("Exit status: 0 clean, 1 findings at or above --fail-on, 2 usage or "
+           "configuration error.")
+_PATHS = dict(nargs="*", metavar="PATH",
+              help="files or directories to lint (default: the current directory); "
+                   "`-` reads standard input")
+# The options, in the order of --help: what argparse is given (build_parser), and what the
+# quick reading of a plain command line (_quick_args) follows.
+OPTIONS: tuple[tuple[tuple[str, ...], dict], ...] = (
+    (("--stdin-filename",), dict(
+        metavar="PATH",
+        help="lint standard input (`-`) as if it were the file PATH: its kind, "
+             "its path in findings, its project for linking")),
+    (("--format", "--output-format"), dict(
+        choices=FORMATS, default="text",
+        help="report format (default: text); html is a self-contained audit page, "
+             "markdown a summary for $GITHUB_STEP_SUMMARY")),
+    (("--output", "-o"), dict(
+        metavar="FILE",
+        help="write the report to FILE, not stdout (the summary goes to stderr)")),
+    (("--report",), dict(
+        action="append", type=_report, default=[], metavar="FORMAT:FILE",
+        help="also write a report in FORMAT to FILE, from the same run; repeatable "
+             "(e.g. --report sarif:lunalint.sarif)")),
+    (("--config",), dict(
+        metavar="FILE",
+        help="configuration file to use (.lunalint.yaml or pyproject.toml) instead of "
+             "the one found; it chooses the settings only, never the project root "
+             "(that stays the folder of the .lunalint.yaml found from the paths, else "
+             "their git work tree)")),
+    (("--select",), dict(
+        action="append", type=_csv, default=[], metavar="RULES",
+        help="only these rules or prefixes, comma-separated (e.g. HA,SYN001)")),
+    (("--ignore",), dict(
+        action="append", type=_csv, default=[], metavar="RULES",
+        help="skip these rules or prefixes, comma-separated")),
+    (("--fail-on",), dict(
+        choices=("error", "warning", "note", "never"), default=None,
+        help="lowest level that makes the exit status 1 (default: warning)")),
+    (("--exit-zero",), dict(
+        action="store_true",
+        help="exit 0 even when there are findings (same as --fail-on never)")),
+    (("--statistics",), dict(
+        action="store_true",
+        help="print how many findings each rule reported (text or json), not the "
+             "findings")),
+    (("--skip-unrecognised",), dict(
+        action="store_true",
+        help="list named files that are not Luna files as skipped (one line on "
+             "stderr) instead of failing when nothing else was named; what the "
+             "pre-commit hooks use, as they name every file walking would read")),
+    (("--quiet", "-q"), dict(
+        action="store_true",
+        help="print only the findings, no summary")),
+    (("--include-suppressed",), dict(
+        action="store_true",
+        help="also show suppressed findings, marked as such")),
+    (("--no-inline-suppressions",), dict(
+        action="store_true",
+        help="audit mode: ignore `# lunalint: ignore[...]` directives in files")),
+    (("--baseline",), dict(metavar="FILE", help="hide findings recorded in FILE")),
+    (("--write-baseline",), dict(metavar="FILE", help="record current findings in FILE")),
+    (("--category",), dict(
+        default="", metavar="NAME",
+        help="SARIF automationDetails.id suffix (lunalint/NAME)")),
+    (("--color",), dict(
+        choices=("auto", "always", "never"), default="auto",
+        help="colour in text output (auto: on a terminal unless TERM=dumb; never "
+             "with NO_COLOR; always with FORCE_COLOR)")),
+    (("--no-color",), dict(
+        dest="color", action="store_const", const="never",
+        help="no colour (same as --color never)")),
+    (("--list-rules",), dict(
+        action="store_true",
+        help="list the rules (those --select/--ignore choose) and exit; "
+             "text or json")),
+    (("--explain",), dict(metavar="RULE", help="print a rule's full help and exit")),
+    (("--fix",), dict(
+        action="store_true",
+        help="apply safe fixes to the files in place, then report what remains")),
+    (("--unsafe-fixes",), dict(
+        action="store_true",
+        help="with --fix or --diff: also apply fixes that may change how the Luna "
+             "client behaves")),
+    (("--diff",), dict(
+        action="store_true",
+        help="print a unified diff of what --fix would change and change nothing; "
+             "exit 1 when there is something to change")),
+    (("--show-fixes",), dict(
+        action="store_true",
+        help="with --fix or --diff: list each fix made (on stderr)")),
+    (("--jobs", "-j"), dict(
+        type=_jobs, default=None, metavar="N",
+        help="processes that check files (default: one below 1 MB of input, "
+             "up to all cores above; 0 means all cores)")),
+    (("--no-cache",), dict(
+        action="store_true",
+        help="do not read or write the result cache (.lunalint_cache/ at the project "
+             "root, or LUNALINT_CACHE_DIR)")),
+    (("--target-firmware",), dict(
+        action="append", type=_target_firmware, default=[],
+        metavar="[SERIAL=]VERSION",
+        help="what-if: check versions (VER201-205, version policies) as if every "
+             "member (or member SERIAL) ran this firmware; repeatable")),
+    (("--target-client",), dict(
+        type=_version, metavar="VERSION",
+        help="what-if: check versions as if every client ran this HSM Client")),
+    (("--version",), dict(action="version", version=f"lunalint {__version__}")),
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(
-        prog="lunalint", allow_abbrev=False,
-        description="Lint Thales Luna HSM client configurations (Chrystoki.conf, crystoki.ini) "
-                    "and LunaCM/LunaSH captures for HA and key-policy mistakes.",
-        epilog="Exit status: 0 clean, 1 findings at or above --fail-on, 2 usage or "
-               "configuration error.")
-    p.add_argument("paths", nargs="*", metavar="PATH",
-                   help="files or directories to lint (default: the current directory); "
-                        "`-` reads standard input")
-    p.add_argument("--stdin-filename", metavar="PATH",
-                   help="lint standard input (`-`) as if it were the file PATH: its kind, "
-                        "its path in findings, its project for linking")
-    p.add_argument("--format", "--output-format", choices=FORMATS, default="text",
-                   help="report format (default: text); html is a self-contained audit page, "
-                        "markdown a summary for $GITHUB_STEP_SUMMARY")
-    p.add_argument("--output", "-o", metavar="FILE",
-                   help="write the report to FILE, not stdout (the summary goes to stderr)")
-    p.add_argument("--report", action="append", type=_report, default=[], metavar="FORMAT:FILE",
-                   help="also write a report in FORMAT to FILE, from the same run; repeatable "
-                        "(e.g. --report sarif:lunalint.sarif)")
-    p.add_argument("--config", metavar="FILE",
-                   help="configuration file to use (.lunalint.yaml or pyproject.toml) instead of "
-                        "the one found; it chooses the settings only, never the project root "
-                        "(that stays the folder of the .lunalint.yaml found from the paths, else "
-                        "their git work tree)")
-    p.add_argument("--select", action="append", type=_csv, default=[], metavar="RULES",
-                   help="only these rules or prefixes, comma-separated (e.g. HA,SYN001)")
-    p.add_argument("--ignore", action="append", type=_csv, default=[], metavar="RULES",
-                   help="skip these rules or prefixes, comma-separated")
-    p.add_argument("--fail-on", choices=("error", "warning", "note", "never"), default=None,
-                   help="lowest level that makes the exit status 1 (default: warning)")
-    p.add_argument("--exit-zero", action="store_true",
-                   help="exit 0 even when there are findings (same as --fail-on never)")
-    p.add_argument("--statistics", action="store_true",
-                   help="print how many findings each rule reported (text or json), not the "
-                        "findings")
-    p.add_argument("--skip-unrecognised", action="store_true",
-                   help="list named files that are not Luna files as skipped (one line on "
-                        "stderr) instead of failing when nothing else was named; what the "
-                        "pre-commit hooks use, as they name every file walking would read")
-    p.add_argument("--quiet", "-q", action="store_true",
-                   help="print only the findings, no summary")
-    p.add_argument("--include-suppressed", action="store_true",
-                   help="also show suppressed findings, marked as such")
-    p.add_argument("--no-inline-suppressions", action="store_true",
-                   help="audit mode: ignore `# lunalint: ignore[...]` directives in files")
-    p.add_argument("--baseline", metavar="FILE", help="hide findings recorded in FILE")
-    p.add_argument("--write-baseline", metavar="FILE", help="record current findings in FILE")
-    p.add_argument("--category", default="", metavar="NAME",
-                   help="SARIF automationDetails.id suffix (lunalint/NAME)")
-    p.add_argument("--color", choices=("auto", "always", "never"), default="auto",
-                   help="colour in text output (auto: on a terminal unless TERM=dumb; never "
-                        "with NO_COLOR; always with FORCE_COLOR)")
-    p.add_argument("--no-color", dest="color", action="store_const", const="never",
-                   help="no colour (same as --color never)")
-    p.add_argument("--list-rules", action="store_true",
-                   help="list the rules (those --select/--ignore choose) and exit; "
-                        "text or json")
-    p.add_argument("--explain", metavar="RULE", help="print a rule's full help and exit")
-    p.add_argument("--fix", action="store_true",
-                   help="apply safe fixes to the files in place, then report what remains")
-    p.add_argument("--unsafe-fixes", action="store_true",
-                   help="with --fix or --diff: also apply fixes that may change how the Luna "
-                        "client behaves")
-    p.add_argument("--diff", action="store_true",
-                   help="print a unified diff of what --fix would change and change nothing; "
-                        "exit 1 when there is something to change")
-    p.add_argument("--show-fixes", action="store_true",
-                   help="with --fix or --diff: list each fix made (on stderr)")
-    p.add_argument("--jobs", "-j", type=_jobs, default=None, metavar="N",
-                   help="worker processes (default: all cores for many files, 1 for a few; "
-                        "0 means all cores)")
-    p.add_argument("--no-cache", action="store_true",
-                   help="do not read or write the result cache (.lunalint_cache/ at the project "
-                        "root, or LUNALINT_CACHE_DIR)")
-    p.add_argument("--target-firmware", action="append", type=_target_firmware, default=[],
-                   metavar="[SERIAL=]VERSION",
-                   help="what-if: check versions (VER201-205, version policies) as if every "
-                        "member (or member SERIAL) ran this firmware; repeatable")
-    p.add_argument("--target-client", type=_version, metavar="VERSION",
-                   help="what-if: check versions as if every client ran this HSM Client")
-    p.add_argument("--version", action="version", version=f"lunalint {__version__}")
+    p = _parser_class()(prog="lunalint", allow_abbrev=False, description=_DESCRIPTION,
+                        epilog=_EPILOG)
+    p.add_argument("paths", **_PATHS)
+    for flags, spec in OPTIONS:
+        p.add_argument(*flags, **spec)
     return p
+
+
+def _dest(flags: tuple[str, ...], spec: dict) -> str:
+    """The attribute an option sets, named as argparse names it."""
+    if "dest" in spec:
+        return spec["dest"]
+    name = next((f for f in flags if f.startswith("--")), flags[0])
+    return name.lstrip("-").replace("-", "_")
+
+
+def _quick_args(words: list[str]):
+    """What ``build_parser().parse_args(words)`` gives, for a plain command line (options,
+    then paths), read without argparse, whose import and parser cost a run of one file about
+    a tenth of its time (issue 21); None for anything else (help, version, an unknown or
+    abbreviated option, a value that starts with `-` or that argparse would refuse, `--`,
+    short options run together, an option after a path): argparse reads those as before,
+    errors included. tests/test_cli_quick_args.py checks both agree."""
+    from types import SimpleNamespace
+
+    table, values = {}, {"paths": []}
+    for flags, spec in OPTIONS:
+        action = spec.get("action", "store")
+        if action == "version":
+            continue
+        dest = _dest(flags, spec)
+        for flag in flags:
+            table[flag] = (dest, action, spec)
+        default = spec.get("default", False if action == "store_true" else None)
+        values.setdefault(dest, list(default) if isinstance(default, list) else default)
+    paths = values["paths"]
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if paths or word == "-" or not word.startswith("-"):
+            if word.startswith("-") and word != "-":
+                return None  # an option after a path: argparse says what it makes of it
+            paths.append(word)
+            i += 1
+            continue
+        name, eq, attached = word.partition("=") if word.startswith("--") else (word, "", "")
+        entry = table.get(name)
+        if entry is None:
+            return None
+        dest, action, spec = entry
+        if action in ("store_true", "store_const"):
+            if eq:
+                return None
+            values[dest] = True if action == "store_true" else spec["const"]
+            i += 1
+            continue
+        if eq:
+            value = attached
+            i += 1
+        elif i + 1 < len(words):
+            value = words[i + 1]
+            i += 2
+        else:
+            return None
+        if not value or value.startswith("-"):
+            return None
+        convert = spec.get("type")
+        if convert is not None:
+            try:
+                value = convert(value)
+            except Exception:  # noqa: BLE001 - argparse reports it (or fails) as it always did
+                return None
+        if "choices" in spec and value not in spec["choices"]:
+            return None
+        if action == "append":
+            values[dest].append(value)
+        else:
+            values[dest] = value
+    return SimpleNamespace(**values)
 
 
 def _quiet_collector() -> tuple[int, ...]:
@@ -235,9 +357,10 @@ def _main(argv: list[str] | None) -> int:
         return test_main(words[1:])
     if words[:1] == ["server"]:  # `lunalint server`: a folder named so is `./server`
         return _server(words[1:])
-    parser = build_parser()
+    args = _quick_args(words)
     try:
-        args = parser.parse_args(words)
+        if args is None:
+            args = build_parser().parse_args(words)
     except BrokenPipeError:  # --help or --version into a closed pipe
         _stdout_gone()
         return EXIT_USAGE
@@ -496,11 +619,13 @@ def _run(args: argparse.Namespace) -> int:
         _say("warning", f"{path}: not recognised as a Luna client configuration or "
                         "capture; skipped")
     fail_on = "never" if args.exit_zero else args.fail_on or cfg.fail_on or "warning"
-    read = inputs + pipeline.inputs_read(options, outcome)
+    # (each file once: a linted configuration is also among the linked ones)
+    read = list(dict.fromkeys(inputs + pipeline.inputs_read(options, outcome)))
     guard = [outcome.root or os.getcwd()]
-    read_ids = writeout.input_ids(read)
+    found = _stats(read)
+    read_ids = {(info.st_dev, info.st_ino) for info in found if info is not None}
     for output in outputs:  # every file read, context captures included
-        _refuse_input(output, read)
+        _refuse_input(output, read, found)
         _check_write(output, guard, read_ids, "a report")
     report = Report(outcome.shown(args.include_suppressed), outcome.files,
                     suppressed=outcome.suppressed, rules=rules,
@@ -609,22 +734,32 @@ def _stdin(args: argparse.Namespace) -> tuple[list[str], tuple[bytes, str] | Non
     return [name if p == "-" else p for p in paths], (data, name)
 
 
-def _refuse_input(output: str, inputs: list[str]) -> None:
+def _stats(paths: list[str]) -> list[os.stat_result | None]:
+    """What ``os.stat`` gives for each path (None where it fails)."""
+    out: list[os.stat_result | None] = []
+    for path in paths:
+        try:
+            out.append(os.stat(path))
+        except OSError:
+            out.append(None)
+    return out
+
+
+def _refuse_input(output: str, inputs: list[str],
+                  found: list[os.stat_result | None] | None = None) -> None:
     """A usage error when ``output`` is (or resolves to) one of ``inputs``: writing the report
-    there would destroy what was linted."""
+    there would destroy what was linted. ``found``: the inputs' :func:`_stats`, when known."""
     try:
         out_stat = os.stat(output)
     except OSError:
         out_stat = None
     real = None
-    for path in inputs:
+    for path, info in zip(inputs, found if found is not None else _stats(inputs)):
         # An input that exists is the output exactly when it is the same file (then both
         # resolve to one path, or are hard links); one that does not exist is when it resolves
         # to where the output is. So a path is resolved only when it cannot be looked up: a
         # run's thousands of inputs cost a stat each, not a realpath (issue 21).
-        try:
-            info = os.stat(path)
-        except OSError:
+        if info is None:
             try:
                 real = os.path.realpath(output) if real is None else real
                 same = os.path.realpath(path) == real

@@ -9,24 +9,25 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
+from lunalint.patterns import lazy
 
 # A template of the file keeps its name and adds the template's extension
 # (`Chrystoki.conf.j2`, `Chrystoki.conf.erb`, `crystoki.ini.tmpl`).
 TEMPLATE_SUFFIX = r"(?:\.(?:j2|jinja2?|erb|tpl|tmpl|template|tt|in|mustache|hbs|gotmpl))?"
 CONFIG_NAME = re.compile(rf"(?i)^(chrystoki[\w.-]*\.conf|crystoki[\w.-]*\.ini){TEMPLATE_SUFFIX}$")
-EXPORT_NAME = re.compile(r"(?i)\.(lunacm|lunash)\.(txt|log)$")
+EXPORT_NAME = lazy(r"(?i)\.(lunacm|lunash)\.(txt|log)$")
 SNIFF_EXTENSIONS = frozenset({".conf", ".ini", ".txt", ".log", ".cfg", ".out", ".md",
                               ".markdown", ".sh", ".bash", ".ksh", ".zsh", ".yaml", ".yml",
                               ".tpl", ".tmpl", ".j2", ".dockerfile", ".containerfile",
                               ".erb", ".rb", ".nix", ".mk", ""})
 # Files without a telling extension that may write a Luna file (Dockerfiles, entrypoints).
-SNIFF_NAMES = re.compile(r"(?i)^(dockerfile|containerfile)([.-].*)?$|^[\w.-]*entrypoint[\w.-]*$"
-                         r"|^(gnu)?makefile$")
+SNIFF_NAMES = lazy(r"(?i)^(dockerfile|containerfile)([.-].*)?$|^[\w.-]*entrypoint[\w.-]*$"
+                   r"|^(gnu)?makefile$")
 SNIFF_BYTES = 65536
 
 _SECTIONS = (r"Chrystoki2|Luna|CardReader|Misc|LunaSA Client|Secure Trusted Channel|VirtualToken"
              r"|HASynchronize|HAConfiguration|HARecovery|CkLog2")
-_CONFIG_CONTENT = re.compile(
+_CONFIG_CONTENT = lazy(
     rf"(?im)^[ \t\ufeff]*(?:(?:{_SECTIONS})[ \t]*=[ \t]*\{{|\[(?:{_SECTIONS})\])")
 # A capture may start lines with terminal colour codes (ANSI escape sequences). Blanks are
 # `[^\S\n]` (any blank but a line break), never `\s`: in multi-line mode `^\s*` crossed
@@ -34,7 +35,7 @@ _CONFIG_CONTENT = re.compile(
 # (a walked 64 KB `notes.txt` took minutes).
 _LEAD = r"(?:[ \t\r\ufeff]|\x1b\[[0-9;?]*[A-Za-z])*"
 _BL = r"[^\S\n]"
-_EXPORT_CONTENT = re.compile(
+_EXPORT_CONTENT = lazy(
     rf"(?im)(?:^{_LEAD}(?:\[[^\]\n]*\][ \t]*)?luna(?:cm|sh):>|"
     rf"LunaCM{_BL}*(?:\(64-bit\){_BL}*)?v\d|^{_LEAD}Command Result{_BL}*:|"
     rf"^{_BL}*Partition (?:Capabilities|Policies){_BL}*$|"
@@ -87,13 +88,13 @@ SHELL_EXT = frozenset({".sh", ".bash", ".ksh", ".zsh", ".dockerfile", ".containe
 YAML_EXT = frozenset({".yaml", ".yml", ".tpl", ".tmpl", ".j2"})
 MARKDOWN_EXT = frozenset({".md", ".markdown"})
 SOURCE_EXT = frozenset({".rb", ".nix", ".py", ".rake", ".pp", ".pl", ".ps1", ".go", ".java"})
-_SHELL_NAMES = re.compile(r"(?i)^(dockerfile|containerfile)([.-].*)?$|^[\w.-]*entrypoint[\w.-]*$"
-                          r"|^(?:vagrantfile|jenkinsfile)$")
-_MAKE_NAMES = re.compile(r"(?i)^(gnu)?makefile$")
-_SHEBANG = re.compile(r"\A\ufeff?#![ \t]*(?P<cmd>\S+)(?:[ \t]+(?P<arg>\S+))?")
+_SHELL_NAMES = lazy(r"(?i)^(dockerfile|containerfile)([.-].*)?$|^[\w.-]*entrypoint[\w.-]*$"
+                    r"|^(?:vagrantfile|jenkinsfile)$")
+_MAKE_NAMES = lazy(r"(?i)^(gnu)?makefile$")
+_SHEBANG = lazy(r"\A\ufeff?#![ \t]*(?P<cmd>\S+)(?:[ \t]+(?P<arg>\S+))?")
 _SHELLS = frozenset({"sh", "bash", "dash", "ksh", "zsh", "ash", "busybox"})
 # Lines only a program holds (never a Luna file): Ruby, Nix, Python and shell syntax.
-_SOURCE_LINE = re.compile(
+_SOURCE_LINE = lazy(
     r"(?m)^[ \t]*(?:require(?:_relative)?[ \t]+['\"]|def[ \t]+\w+[\w?!]*[ \t]*(?:\(.*\))?:?[ \t]*$"
     r"|end[ \t]*$|module[ \t]+[A-Z]\w*|class[ \t]+[A-Z]\w*|import[ \t]+[\w.]+"
     r"|from[ \t]+[\w.]+[ \t]+import\b|with[ \t]+(?:lib|pkgs)[ \t]*;|let[ \t]*$|in[ \t]*$"
@@ -101,8 +102,8 @@ _SOURCE_LINE = re.compile(
     r"|(?:set[ \t]+-[euxo]+|export[ \t]+\w+=|echo[ \t]|cat[ \t]*>)"
     r"|\w+(?:\.\w+)+[ \t]*=[ \t]*''[ \t]*$|.*\b(?:mkIf|mkOption|mkEnableOption|File\.write"
     r"|File\.open)\b|.*\bdo[ \t]*\|[^|]*\|[ \t]*$)")
-_SHELL_LINE = re.compile(r"(?m)^[ \t]*(?:(?:fi|done|esac|then)[ \t]*$|set[ \t]+-[euxo]+"
-                         r"|export[ \t]+\w+=|echo[ \t]|cat[ \t]*>|if[ \t]+\[)")
+_SHELL_LINE = lazy(r"(?m)^[ \t]*(?:(?:fi|done|esac|then)[ \t]*$|set[ \t]+-[euxo]+"
+                   r"|export[ \t]+\w+=|echo[ \t]|cat[ \t]*>|if[ \t]+\[)")
 
 
 _TEMPLATE_EXT = frozenset({".erb"})

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
-from typing import Any
+TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
+if TYPE_CHECKING:
+    from typing import Any
 
 from lunalint import confine, discover, redact, source
 from lunalint import record as records
@@ -473,15 +475,18 @@ def _excerpt_source(docs: list[Document]) -> tuple[tuple[str, ...], redact.Secre
 # A run over at least this many files may use a process pool by default (``jobs=None``).
 PARALLEL_THRESHOLD = 64
 _CHUNK = 16
-# ... and then one worker per this many bytes of input (issue 21): starting workers and
-# sending results back costs more than it saves below a few megabytes (1,000 INI files,
-# 1.2 MB, used less CPU and no more wall time in one process than with two).
-PARALLEL_BYTES = 4_000_000
+# ... and then one process per this many bytes of input (issue 21), so a run under 1 MB stays
+# in one process. Measured on 2 idle cores with the work shared (``_shared``), --jobs 2 against
+# --jobs 1: 0.15 MB of INI files 1.00x wall for 1.19x CPU (nothing gained), 0.3 MB 0.89x
+# wall, 0.6 MB 0.79x, 1.2 MB 0.76x (1.10x CPU); estate sites of 1, 2 and 4 MB 0.80x, 0.74x
+# and 0.72x wall (1.03-1.06x CPU).
+PARALLEL_BYTES = 500_000
 
 
 def default_jobs(files: int, size: int | None = None) -> int:
-    """Worker processes for ``files`` files of ``size`` bytes in all (None: unknown, judged
-    by the count): none for a handful or a few megabytes, up to every usable core for more."""
+    """Processes for ``files`` files of ``size`` bytes in all (None: unknown, judged by the
+    count): one for a handful of files or less than a megabyte, up to every usable core for
+    more."""
     if files < PARALLEL_THRESHOLD:
         return 1
     try:
@@ -652,11 +657,12 @@ def _lint_all(items: list[tuple[confine.Target, str, bool]], rules: list[Rule], 
         return
     import multiprocessing
 
+    if "fork" in multiprocessing.get_all_start_methods():
+        yield from _shared(items, rules, ctx, jobs, plan)
+        return
+    # Without fork (Windows), workers are spawned: each loads the same rules by id.
     ids = [r.id for r in rules]
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
-    mp = multiprocessing.get_context(method)
-    if method == "fork":  # children inherit the rules (plugins included) as they are
-        _WORKER.update(ids=ids, rules=rules)
+    mp = multiprocessing.get_context()
     try:
         chunk = max(1, min(64, len(items) // (jobs * 8)))
         portable = tuple(r for r in rules if getattr(r, "portable", False))
@@ -664,6 +670,140 @@ def _lint_all(items: list[tuple[confine.Target, str, bool]], rules: list[Rule], 
             yield from pool.imap(_work, items, chunksize=chunk)
     finally:
         _WORKER.clear()
+
+
+# The chunks of files handed out one at a time by :func:`_shared`: at most this many, whose
+# numbers (2 bytes each) are written to a pipe at once, well within any pipe's buffer.
+_MAX_CHUNKS = 4096
+
+
+def _shared(items: list[tuple[confine.Target, str, bool]], rules: list[Rule], ctx: Context,
+            jobs: int, plan: Plan) -> Iterable[PerFile]:
+    """Per-file work shared by this process and ``jobs - 1`` forked helpers, in order.
+
+    The items are cut into chunks whose numbers wait in a pipe; a process that is free reads
+    the next number, so the work balances itself. This process works too (issue 21: on two
+    cores a pool of two workers left a third process, this one, receiving every result):
+    it does the first chunk before the helpers start, so they inherit what it loaded and
+    built, keeps its own results as they are (nothing to send), takes the helpers' as they
+    come, and yields everything in item order. A helper that stops (killed, or with results
+    it could not send) costs only time: a chunk it took and never delivered is done here.
+    """
+    import multiprocessing
+    import pickle
+    from multiprocessing.connection import wait
+
+    n = len(items)
+    size = max(1, -(-n // _MAX_CHUNKS), min(_CHUNK, n // (jobs * 16)))
+    bounds = [(lo, min(lo + size, n)) for lo in range(0, n, size)]
+    numbers, write_end = os.pipe()
+    try:
+        os.write(write_end, b"".join(k.to_bytes(2, "little") for k in range(len(bounds))))
+    finally:
+        os.close(write_end)  # once the numbers are read, a read gives nothing: no more work
+
+    def take() -> int | None:
+        # (every number is in the pipe before anyone reads, and a pipe read is atomic: two
+        # processes never get parts of one number)
+        number = os.read(numbers, 2)
+        return int.from_bytes(number, "little") if len(number) == 2 else None
+
+    def run(k: int) -> list[PerFile]:
+        lo, hi = bounds[k]
+        return [_lint_one(target, shown, rules, ctx, plan=plan, named=named)
+                for target, shown, named in items[lo:hi]]
+
+    done: dict[int, list[PerFile] | bytes] = {}  # chunk -> results (pickled: a helper's)
+    helpers: list = []
+    listening: list = []
+    following = 0  # the next chunk to yield
+    try:
+        first = take()
+        if first is not None:
+            done[first] = run(first)
+        mp = multiprocessing.get_context("fork")
+        for _ in range(jobs - 1):
+            receive, send = mp.Pipe(duplex=False)
+            _roomy(send)
+            helper = mp.Process(target=_helper, args=(send, take, run), daemon=True)
+            try:
+                helper.start()
+            except OSError:  # no more processes: the ones there (this one at least) do it
+                receive.close()
+                break
+            finally:
+                send.close()
+            helpers.append(helper)
+            listening.append(receive)
+
+        def collect(timeout: float | None) -> None:
+            for conn in wait(listening, timeout):
+                try:
+                    message = conn.recv_bytes()
+                except (EOFError, OSError):  # that helper is done (or gone)
+                    listening.remove(conn)
+                    conn.close()
+                    continue
+                done[int.from_bytes(message[:4], "little")] = message[4:]
+
+        while following < len(bounds):
+            if following not in done:
+                k = take()
+                if k is not None:
+                    done[k] = run(k)
+                elif listening:  # every chunk is taken: wait for a helper's
+                    collect(None)
+                    continue
+                else:  # taken by a helper that stopped without sending it: do it here
+                    done[following] = run(following)
+            if listening:
+                collect(0)
+            while following in done:
+                found = done.pop(following)
+                following += 1
+                yield from pickle.loads(found) if isinstance(found, bytes) else found
+    finally:
+        os.close(numbers)
+        for conn in listening:
+            conn.close()
+        for helper in helpers:
+            if following < len(bounds):  # stopped early (an error, Ctrl-C): no more work
+                helper.kill()
+            helper.join(1)
+            if helper.is_alive():
+                helper.kill()
+                helper.join()
+
+
+def _roomy(conn: Any) -> None:
+    """A larger buffer for a helper's pipe where the system allows it (Linux), so that a
+    helper seldom waits for this process to take its results."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(conn.fileno(), fcntl.F_SETPIPE_SZ, 1 << 20)
+    except (ImportError, AttributeError, OSError):
+        pass
+
+
+def _helper(send: Any, take: Callable[[], int | None], run: Callable[[int], list]) -> None:
+    """A forked helper of :func:`_shared`: take chunks until none is left and send each one's
+    results back, pickled here (where the time is spent in parallel)."""
+    import pickle
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
+    try:
+        while True:
+            k = take()
+            if k is None:
+                break
+            send.send_bytes(k.to_bytes(4, "little")
+                            + pickle.dumps(run(k), pickle.HIGHEST_PROTOCOL))
+    except Exception:  # this helper stops; what it took and did not send is done elsewhere
+        pass
+    finally:
+        send.close()
 
 
 def lint(paths: list[str], rules: list[Rule], *, facts: dict[str, Any] | None = None,

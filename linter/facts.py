@@ -41,9 +41,11 @@ from __future__ import annotations
 
 import marshal
 import sys
-from typing import Any
 
 from lunalint.record import opt, record
+TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
+if TYPE_CHECKING:
+    from typing import Any
 
 from lunalint.model.base import Span
 

@@ -24,37 +24,46 @@ The cache must never run code, whoever wrote it:
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
-from pathlib import Path
-from typing import Any
+TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
+if TYPE_CHECKING:
+    from typing import Any
 
 FORMAT = 1                 # bump when the file layout changes
 MAX_CACHE_BYTES = 2 << 20  # the real files are 2-20 kB
 _OPTIONS = dict(parser="lalr", lexer="contextual", maybe_placeholders=False)
 
 
-def cache_dir() -> Path | None:
+# (hashlib, json and pathlib are imported only where a parser is built or loaded: a run whose
+# lines all take the readers' fast paths needs none of them, issue 21)
+
+
+def cache_dir() -> str | None:
     if os.environ.get("LUNALINT_NO_CACHE"):
         return None
     explicit = os.environ.get("LUNALINT_CACHE_DIR")
     if explicit:
-        return Path(explicit)
+        return explicit
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "lunalint"
+    return os.path.join(base, "lunalint")
+
+
+def _stem(name: str) -> str:
+    return os.path.splitext(os.path.basename(name))[0]
 
 
 def cache_filename(name: str, start: str = "start") -> str:
     """The cache file's name for grammar ``name`` and rule ``start`` (in :func:`cache_dir`)."""
+    import hashlib
+
     import lark
 
     key = f"{FORMAT}\0{lark.__version__}\0{start}\0{_OPTIONS}\0{grammar_text(name)}"
-    return f"{Path(name).stem}-{hashlib.sha256(key.encode()).hexdigest()[:24]}.lark.json"
+    return f"{_stem(name)}-{hashlib.sha256(key.encode()).hexdigest()[:24]}.lark.json"
 
 
 def grammar_text(name: str) -> str:
@@ -84,33 +93,54 @@ def terminals(name: str) -> dict[str, str]:
     """The regular expression of every terminal of grammar ``name``, by terminal name.
 
     The readers' fast paths are built from these, so a file whose lines all take the fast path
-    never imports lark: the regexes are kept as JSON (plain strings, validated, never code) in
-    the parser cache's trusted directory, keyed by the grammar text and the installed lark."""
+    never imports lark: the regexes are kept in the parser cache's trusted directory, as JSON
+    (plain strings, validated, never code) that also holds the whole key they were made for
+    (the installed lark and the grammar text), compared in full when read. The file name
+    carries a CRC of that key only to keep files of different keys apart (a start-up path
+    without hashlib, which costs more to import than the rest of this)."""
     text = grammar_text(name)
     folder = cache_dir()
-    filename = None
+    filename = key = None
     if folder is not None:
+        from binascii import crc32
+
         key = f"{FORMAT}\0{_lark_stamp()}\0{text}"
-        filename = (f"{Path(name).stem}-{hashlib.sha256(key.encode()).hexdigest()[:24]}"
-                    ".terminals.lark.json")
+        filename = f"{_stem(name)}-{crc32(key.encode()):08x}.terminals.lark.json"
         with _trusted(folder) as directory:
             blob = directory.read(filename) if directory is not None else None
         if blob is not None:
-            try:
-                data = json.loads(blob).get("terminals")
-                if isinstance(data, dict) and data and all(
-                        isinstance(k, str) and isinstance(v, str) for k, v in data.items()):
-                    return data
-            except (ValueError, AttributeError):  # damaged: rebuild
-                pass
+            found = _terminals_from(blob, key)
+            if found is not None:
+                return found
     found = {t.name: t.pattern.to_regexp() for t in load(name).terminals}
-    if folder is not None and filename is not None:
+    if filename is not None:
+        import json
+
         with _trusted(folder) as directory:
             if directory is not None:
                 directory.write(filename, json.dumps(
-                    {"lunalint_parser_cache": "terminals", "terminals": found},
+                    {"lunalint_parser_cache": "terminals", "key": key, "terminals": found},
                     sort_keys=True).encode("utf-8"))
     return found
+
+
+def _terminals_from(blob: bytes, key: str) -> dict[str, str] | None:
+    """The terminals a cache file holds for ``key``, or None when it is damaged, forged or
+    made for another key (then they are rebuilt)."""
+    import json
+
+    try:
+        doc = json.loads(blob)
+    except (ValueError, RecursionError):  # damaged (RecursionError: nesting too deep)
+        return None
+    if not isinstance(doc, dict) or doc.get("lunalint_parser_cache") != "terminals" \
+            or doc.get("key") != key:
+        return None
+    data = doc.get("terminals")
+    if isinstance(data, dict) and data and all(
+            isinstance(k, str) and isinstance(v, str) for k, v in data.items()):
+        return data
+    return None
 
 
 @cache
@@ -172,6 +202,8 @@ def _decode_object(obj: dict) -> Any:
 
 
 def _to_json(lark: Any, parser: Any) -> bytes:
+    import json
+
     data, memo = parser.memo_serialize([lark.lexer.TerminalDef, lark.grammar.Rule])
     doc = {"lunalint_parser_cache": FORMAT, "lark": lark.__version__, "data": data,
            "memo": memo}
@@ -179,6 +211,8 @@ def _to_json(lark: Any, parser: Any) -> bytes:
 
 
 def _from_json(lark: Any, blob: bytes, start: str, transformer: Any) -> Any:
+    import json
+
     doc = json.loads(blob.decode("ascii"), object_hook=_decode_object)
     if not isinstance(doc, dict) or doc.get("lunalint_parser_cache") != FORMAT \
             or doc.get("lark") != lark.__version__:
@@ -197,7 +231,7 @@ def _from_json(lark: Any, blob: bytes, start: str, transformer: Any) -> Any:
 # --------------------------------------------------------------------------- the directory
 
 @contextmanager
-def _trusted(path: Path) -> Iterator[_Dir | None]:
+def _trusted(path: str) -> Iterator[_Dir | None]:
     """The cache directory, created private if missing, opened and checked once; ``None`` if
     it cannot be made or is not trusted (then nothing is read from or written to it)."""
     try:
@@ -206,7 +240,7 @@ def _trusted(path: Path) -> Iterator[_Dir | None]:
         yield None
         return
     if not _DIR_FD:  # e.g. Windows: per-user profile folders, no POSIX owners
-        yield _Dir(path, None) if path.is_dir() else None
+        yield _Dir(path, None) if os.path.isdir(path) else None
         return
     try:  # (a symbolic link is followed: what is checked is the directory opened)
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
@@ -223,7 +257,7 @@ def _trusted(path: Path) -> Iterator[_Dir | None]:
 class _Dir:
     """A checked cache directory; with ``fd``, names are opened relative to it."""
 
-    def __init__(self, path: Path, fd: int | None) -> None:
+    def __init__(self, path: str, fd: int | None) -> None:
         self.path = path
         self.fd = fd
 
@@ -264,14 +298,14 @@ class _Dir:
     def _open(self, name: str, flags: int) -> int:
         if self.fd is not None:
             return os.open(name, flags, 0o600, dir_fd=self.fd)
-        return os.open(self.path / name, flags, 0o600)
+        return os.open(os.path.join(self.path, name), flags, 0o600)
 
 
-def _make_private_dir(path: Path) -> None:
+def _make_private_dir(path: str) -> None:
     """Create ``path`` with mode 0700 (its parents with the default mode) unless it exists."""
     from lunalint import writeout
 
-    writeout.make_private_dirs(str(path))
+    writeout.make_private_dirs(path)
 
 
 def _private(info: os.stat_result) -> bool:

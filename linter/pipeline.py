@@ -12,7 +12,9 @@ arguments into ``Options`` and an ``Outcome`` into output; none repeats a stage.
 from __future__ import annotations
 
 import os
-from typing import Any
+TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
+if TYPE_CHECKING:
+    from typing import Any
 
 from lunalint.record import opt, record
 from lunalint import confine, redact

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from lunalint.patterns import lazy
 from lunalint.record import opt, record, replace
 
 from lunalint.findings import Finding, Location
@@ -63,13 +64,13 @@ def secret_option(word: str) -> bool:
 
 
 # `-name value`, `-name=value`, `-name:value` on a command line; the value quoted or not.
-_OPTION = re.compile(r"(?<![\w-])-([A-Za-z][A-Za-z0-9_]*)(?:[ \t]+|=|:)"
-                     r"(\"[^\"\n]*\"?|'[^'\n]*'?|(?!-[A-Za-z])[^\s]+)")
+_OPTION = lazy(r"(?<![\w-])-([A-Za-z][A-Za-z0-9_]*)(?:[ \t]+|=|:)"
+               r"(\"[^\"\n]*\"?|'[^'\n]*'?|(?!-[A-Za-z])[^\s]+)")
 # `key=value` / `key: value` pairs in free text (an unparsed config line, a LunaSH prompt echo).
 # The key is the word before `=`/`:` from its first letter; a match is tried only where a
 # word starts, else each letter of one long word rescanned the rest of it (quadratic).
-_PAIR = re.compile(r"(?<![\w.-])[\d_.-]*([A-Za-z][\w.-]*)[ \t]*[=:][ \t]*"
-                   r"(\"[^\"\n]*\"?|'[^'\n]*'?|[^\s;,]+)")
+_PAIR = lazy(r"(?<![\w.-])[\d_.-]*([A-Za-z][\w.-]*)[ \t]*[=:][ \t]*"
+             r"(\"[^\"\n]*\"?|'[^'\n]*'?|[^\s;,]+)")
 
 
 @record
@@ -137,7 +138,7 @@ def secrets_of(doc: Document) -> Secrets:
     return Secrets(clean, frozenset(values))
 
 
-_PIECES = re.compile(r"[{}()\[\];,=\"']+")
+_PIECES = lazy(r"[{}()\[\];,=\"']+")
 
 
 # SECRET_KEY's words, for lowered ASCII text: finding each word with ``str.find`` in the
@@ -197,8 +198,8 @@ def _secret_key(key: str) -> bool:
 
 
 # Capture field labels that name a secret but hold none (`Partition Secret Key Cloning`).
-_LABEL_WORDS = re.compile(r"(?i)(cloning|wrapping|unwrapping|masking|policy|allowed|allow|"
-                          r"enable|supported|capabilit)")
+_LABEL_WORDS = lazy(r"(?i)(cloning|wrapping|unwrapping|masking|policy|allowed|allow|"
+                    r"enable|supported|capabilit)")
 
 
 def _is_label(line: str, m: re.Match) -> bool:

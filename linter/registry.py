@@ -11,7 +11,9 @@ from lunalint.record import opt, record
 from lunalint import record as records
 import importlib
 from types import ModuleType
-from typing import Any
+TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
+if TYPE_CHECKING:
+    from typing import Any
 
 from lunalint.rules import BUILTIN_MODULES
 from lunalint.rules.base import Rule

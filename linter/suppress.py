@@ -20,12 +20,15 @@ Suppressed findings keep their place in the list with ``Finding.suppression`` se
 from __future__ import annotations
 
 
+from lunalint.patterns import lazy
 from lunalint.record import opt, record
 from lunalint import record as records
-import datetime as _dt
 import os
 import re
 from collections.abc import Iterable
+TYPE_CHECKING = False  # (datetime is imported only when a waiver expires: start-up cost)
+if TYPE_CHECKING:
+    import datetime as _dt
 
 from lunalint.findings import Finding, Level, Suppression
 from lunalint.model.base import Document, Span
@@ -39,13 +42,13 @@ EXPIRED = "LUNALINT-SUP004"
 OWN_RULES = (MISSING_REASON, UNKNOWN_RULE, UNUSED, EXPIRED)
 
 _MENTION = re.compile(r"\blunalint\s*:", re.IGNORECASE)
-_DIRECTIVE = re.compile(r"\blunalint\s*:\s*ignore\s*\[(?P<rules>[^\]]*)\](?P<reason>.*)$",
-                        re.IGNORECASE)
+_DIRECTIVE = lazy(r"\blunalint\s*:\s*ignore\s*\[(?P<rules>[^\]]*)\](?P<reason>.*)$",
+                  re.IGNORECASE)
 _LEAD = re.compile(r"^(?:#+|;+|//+)\s*")
 # Where a directive starts. A directive is looked for only from the first start, and only when
 # a `]` follows it: searching for the whole directive tried every `lunalint: ignore[` of a
 # comment holding thousands of them, each to the end of the line (quadratic).
-_HEAD = re.compile(r"\blunalint\s*:\s*ignore\s*\[", re.IGNORECASE)
+_HEAD = lazy(r"\blunalint\s*:\s*ignore\s*\[", re.IGNORECASE)
 
 
 @record(frozen=False)
@@ -168,7 +171,10 @@ def apply(findings: Iterable[Finding], documents: Iterable[Document], settings: 
     """
     known = set(known)
     selected = set(selected)
-    today = today or _dt.date.today()
+    if today is None and any(w.expires is not None for w in settings.waivers):
+        import datetime  # only a waiver with `expires` needs the date (start-up cost)
+
+        today = datetime.date.today()
     findings = list(findings)
     documents = list(documents)
     own: list[Finding] = []

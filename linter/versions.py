@@ -13,6 +13,7 @@ whose version is written with other digits (``7.٧.1``, ``7.²``) or is longer i
 from __future__ import annotations
 
 import re
+from lunalint.patterns import lazy
 from lunalint.record import opt, record
 from functools import total_ordering
 
@@ -20,7 +21,7 @@ from lunalint.chars import MAX_DIGITS
 
 _VERSION = re.compile(
     r"[vV]?(?P<release>[0-9]+(?:\.[0-9]+)*)(?:[-+_.](?P<build>[0-9A-Za-z][\w.]*))?")
-_FIND = re.compile(r"(?<![\w.])[vV]?[0-9]+(?:\.[0-9]+)+(?:-[0-9A-Za-z]+)?")
+_FIND = lazy(r"(?<![\w.])[vV]?[0-9]+(?:\.[0-9]+)+(?:-[0-9A-Za-z]+)?")
 MAX_PARTS = 8
 
 

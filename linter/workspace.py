@@ -17,7 +17,7 @@ Rules read a :class:`Workspace`; they never open files.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
 
 from lunalint import facts as factsmod
 from lunalint.facts import FileFacts
@@ -27,6 +27,7 @@ from lunalint.record import cached, opt, record
 from lunalint.versions import Version
 
 if TYPE_CHECKING:  # built from facts on demand; a run over configs only never imports them
+    from typing import Any
     from lunalint.model.export import HaGroupStatus, HsmPolicies, PolicySet, Slot
 
 

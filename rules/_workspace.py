@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Iterator
-from typing import Any, TypeVar
+TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
+if TYPE_CHECKING:
+    from typing import Any, TypeVar
 
 from lunalint.findings import thin_related
 from lunalint.rules.base import Problem
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    T = TypeVar("T")
 
 
 def odd_ones(items: list[tuple[T, Hashable]], newest: Callable[[Hashable], Any] | None = None

@@ -27,7 +27,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from lunalint.record import opt, record
-from typing import Any
+TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
+if TYPE_CHECKING:
+    from typing import Any
 
 from lunalint.findings import FIX_CLASSES, Fix, Level
 from lunalint.model.base import Span
@@ -65,7 +67,10 @@ class Context:
     workspace: Any = None
 
 
-Check = Callable[[Any, Context], Iterable[Problem]]
+if TYPE_CHECKING:
+    Check = Callable[[Any, Context], Iterable[Problem]]
+else:  # the same name at run time, without typing's Any
+    Check = Callable[..., Iterable[Problem]]
 
 
 def cleandoc(doc: str) -> str:

@@ -9,6 +9,7 @@ import bisect
 import re
 from collections.abc import Iterator
 
+from lunalint.patterns import lazy
 from lunalint.findings import Level
 from lunalint.model import ClientConfig, Document, Span
 from lunalint.model.base import invisible_chars, show_char, show_invisible
@@ -87,7 +88,7 @@ def syn001(doc: Document, ctx: Context) -> Iterator[Problem]:
                       anchor=_place(doc, lead.span.line, starts))
 
 
-_KEY_WORD = re.compile(r"[ \t]*([A-Za-z][A-Za-z0-9_.-]*)[ \t]*=")
+_KEY_WORD = lazy(r"[ \t]*([A-Za-z][A-Za-z0-9_.-]*)[ \t]*=")
 
 
 def _section_starts(doc: Document) -> tuple[list[int], list[str]]:

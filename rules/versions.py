@@ -9,7 +9,7 @@ these rules say nothing, except VER204, which then warns.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
 
 from lunalint import facts as factsmod
 from lunalint.findings import Level

@@ -216,3 +216,22 @@ def test_the_fast_path_key_pattern_matches_what_the_grammar_key_matches(text, gr
     for start in range(len(text) + 1):
         a, b = re.compile(lazy).match(text, start), re.compile(greedy).match(text, start)
         assert (a and a.group()) == (b and b.group()), (text, start)
+
+
+@pytest.mark.parametrize("keys", [[], ["A"], ["A", "B", "C"], ["A", "a", "B"],
+                                  ["ServerName00", "B", "servername00", "SERVERNAME00", "B"],
+                                  ["Straße", "STRASSE", "x"]])
+def test_a_section_indexes_its_entries_by_folded_key_in_file_order(keys):
+    from lunalint.model.base import Span
+    from lunalint.model.config import Entry, Section
+
+    span = Span(1, 1, 1, 2)
+    entries = tuple(Entry(k, str(n), span, span, span) for n, k in enumerate(keys))
+    section = Section("S", span, span, entries)
+    expected: dict = {}
+    for entry in entries:
+        expected.setdefault(entry.key.casefold(), []).append(entry)
+    assert list(section._index) == list(expected)
+    assert section._index == {k: tuple(v) for k, v in expected.items()}
+    assert section.keys == tuple(keys)
+    assert section.repeats_keys == (len(expected) < len(keys))

@@ -211,5 +211,42 @@ def test_the_cached_parser_equals_a_fresh_one(tmp_path, monkeypatch):
             == built.parser.parser.parser.parse_table.states, cache_path
 
 
+
+def _terminal_files(cache: Path) -> list[Path]:
+    return sorted(cache.glob("*.terminals.lark.json"))
+
+
+@pytest.mark.parametrize("blob", [
+    pytest.param(b"[" * 200_000 + b"]" * 200_000, id="deep-nesting"),
+    pytest.param(b'{"lunalint_parser_cache": "terminals", "terminals": {"KEY": "x"}}',
+                 id="no-key"),
+    pytest.param(b'{"lunalint_parser_cache": "terminals", "key": "another lark", '
+                 b'"terminals": {"KEY": "x", "VALUE": "y"}}', id="another-key"),
+    pytest.param(b"\xff\xfe not json", id="not-utf8"),
+    pytest.param(b'"just a string"', id="not-an-object"),
+])
+def test_a_damaged_or_foreign_terminals_file_is_rebuilt_silently(tmp_path, blob):
+    """The readers' fast-path regexes come from a small terminals file in the cache (issue
+    21); one that is damaged, or was made for another lark or grammar, is never used: a
+    fresh process (no result cache) reads the file as if there were no cache at all."""
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "Chrystoki.conf").write_bytes((SAMPLES / "Chrystoki.conf").read_bytes())
+    cache = tmp_path / "cache"
+    args = ("--no-cache", "--format", "json", "--fail-on", "never", "Chrystoki.conf")
+    good = run_cli(*args, cwd=project, env={"LUNALINT_NO_CACHE": "1"})
+    assert good.returncode == 0 and good.stderr == ""
+    assert run_cli(*args, cwd=project, env={"LUNALINT_CACHE_DIR": str(cache)}).stdout \
+        == good.stdout
+    files = _terminal_files(cache)
+    assert files, "no terminals file was cached"
+    for path in files:
+        path.write_bytes(blob)
+    proc = run_cli(*args, cwd=project, env={"LUNALINT_CACHE_DIR": str(cache)})
+    assert proc.returncode == 0 and proc.stderr == ""
+    assert proc.stdout == good.stdout
+    for path in _terminal_files(cache):  # replaced by a good one
+        assert b'"key"' in path.read_bytes() and stat.S_IMODE(path.stat().st_mode) == 0o600
+
 if sys.platform == "win32":  # pragma: no cover
     pytestmark = pytest.mark.skip("POSIX cache checks")

@@ -169,3 +169,22 @@ def test_clean_run_has_no_results_and_all_rules(tmp_path):
     run = doc["runs"][0]
     assert run["results"] == []
     assert len(run["tool"]["driver"]["rules"]) == len(load_registry().rules)
+
+
+@pytest.mark.parametrize("root", ["/", "/work", "/work/repo", "/work/repo/", "relative/dir"])
+@pytest.mark.parametrize("path", ["a.conf", "sub/x/crystoki.ini", "./sub/../a b.conf",
+                                  "../outside/Chrystoki.conf", "/work/repo2/c.conf",
+                                  "/work/repo/deep/d.conf", "sub/%20/é.ini"])
+def test_uris_are_what_relpath_gives(root, path):
+    """A path under the source root is shown by cutting the root off (no relpath per file);
+    the URI is the one relpath gives, and a path outside the root is a file: URI."""
+    import os
+    from urllib.parse import quote
+
+    from lunalint.reporters.sarif import _uri_of
+
+    full = os.path.abspath(os.path.join(root, path))
+    rel = os.path.relpath(full, os.path.abspath(root))
+    expected = ("file://" + quote(full, errors="surrogateescape") if rel.startswith(os.pardir)
+                else quote(rel, errors="surrogateescape"))
+    assert _uri_of(path, root) == expected

@@ -17,8 +17,11 @@ from __future__ import annotations
 
 import re
 from functools import cache
-from typing import Any
+TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
+if TYPE_CHECKING:
+    from typing import Any
 
+from lunalint.patterns import lazy
 from lunalint import grammars
 from lunalint import record as records
 from lunalint.record import opt, record
@@ -31,15 +34,15 @@ INI_GRAMMAR = "crystoki_ini.lark"
 
 # Lines that are only a template directive (`<% if x %>`, `{{- end }}`, `{% for %}`): the
 # file is a template; SYN007 says so, and the directive line is not a syntax error.
-_TEMPLATE_DIRECTIVE = re.compile(
+_TEMPLATE_DIRECTIVE = lazy(
     r"^[ \t]*(?:<%(?!=).*%>|\{\{-?\s*(?:if|else|end|range|with|define|template|block|/\*)\b.*\}\}"
     r"|\{%.*%\}|\[%.*%\])[ \t\r]*$"
 )
 
 # A line that opens a template tag it does not close (`<%` then Ruby over several lines).
-_TAG_OPEN = re.compile(r"^[ \t]*(?P<tag><%|\{%|\{\{)")
+_TAG_OPEN = lazy(r"^[ \t]*(?P<tag><%|\{%|\{\{)")
 _TAG_CLOSE = {"<%": "%>", "{%": "%}", "{{": "}}"}
-_CLOSE_SEMI = re.compile(r"^[ \t\ufeff]*\}[ \t]*(?P<semi>;)[ \t;]*(?:#.*)?\r?$")
+_CLOSE_SEMI = lazy(r"^[ \t\ufeff]*\}[ \t]*(?P<semi>;)[ \t;]*(?:#.*)?\r?$")
 
 _WORDS = {
     "SECTION_OPEN": "a section header `Name = {`",

@@ -18,6 +18,7 @@ envsubst (``${HSM}``, ``$HSM``), Ruby interpolation (``#{ip}``) and ``@@NAME@@``
 from __future__ import annotations
 
 import re
+from lunalint.patterns import lazy
 from lunalint.record import record
 
 # What a placeholder is replaced with while parsing: a private-use character, which no key,
@@ -38,17 +39,17 @@ _CHEAP = ("{{", "{%", "{#", "<%", "$", "#{", "@@")
 # Control lines: the whole line is one directive. No two neighbouring parts of a pattern may
 # match the same blanks (`\s*(?P<body>.*?)\s*` was cubic in a run of blanks): the ERB body
 # keeps its blanks and is stripped where it is used; a Go comment ends at its first `*/`.
-_JINJA_CTL = re.compile(r"^[ \t]*\{%-?\s*(?P<w>\w+)\b.*?-?%\}[ \t\r]*$")
-_GO_CTL = re.compile(r"^[ \t]*\{\{-?\s*(?:/\*(?:[^*]|\*(?!/))*\*/\s*)?"
-                     r"(?P<w>if|else|end|range|with|define|"
-                     r"template|block|include|/\*)\b.*?-?\}\}[ \t\r]*$|"
-                     r"^[ \t]*\{\{-?\s*/\*.*\*/\s*-?\}\}[ \t\r]*$|^[ \t]*\{#.*#\}[ \t\r]*$")
-_ERB_CTL = re.compile(r"^[ \t]*<%(?![=#])-?(?P<body>.*?)-?%>[ \t\r]*$|^[ \t]*<%#.*%>[ \t\r]*$")
-_ALONE = re.compile(r"^[ \t]*(?:\{\{.*\}\}|<%=.*%>|\$\{[^}]*\}|\$[A-Za-z_]\w*)[ \t\r]*$")
+_JINJA_CTL = lazy(r"^[ \t]*\{%-?\s*(?P<w>\w+)\b.*?-?%\}[ \t\r]*$")
+_GO_CTL = lazy(r"^[ \t]*\{\{-?\s*(?:/\*(?:[^*]|\*(?!/))*\*/\s*)?"
+               r"(?P<w>if|else|end|range|with|define|"
+               r"template|block|include|/\*)\b.*?-?\}\}[ \t\r]*$|"
+               r"^[ \t]*\{\{-?\s*/\*.*\*/\s*-?\}\}[ \t\r]*$|^[ \t]*\{#.*#\}[ \t\r]*$")
+_ERB_CTL = lazy(r"^[ \t]*<%(?![=#])-?(?P<body>.*?)-?%>[ \t\r]*$|^[ \t]*<%#.*%>[ \t\r]*$")
+_ALONE = lazy(r"^[ \t]*(?:\{\{.*\}\}|<%=.*%>|\$\{[^}]*\}|\$[A-Za-z_]\w*)[ \t\r]*$")
 
 _LOOP_OPEN_JINJA = {"for"}
 _BLOCK_OPEN_JINJA = {"for", "if", "macro", "block", "call", "filter", "set_block", "raw", "with"}
-_BLOCK_CLOSE_JINJA = re.compile(r"^end\w*$")
+_BLOCK_CLOSE_JINJA = lazy(r"^end\w*$")
 
 
 @record
@@ -109,10 +110,10 @@ def alone(line: str) -> bool:
 
 
 # Where a placeholder may start, and the delimited ones: opener -> (closer, syntax index).
-_OPENER = re.compile(r"[{<$#@]")
+_OPENER = lazy(r"[{<$#@]")
 _DELIMITED = {"{{": ("}}", 0), "{%": ("%}", 0), "{#": ("#}", 0), "<%": ("%>", 1),
               "${": ("}", 2), "$(": (")", 2), "#{": ("}", 3)}
-_WORD_AT = re.compile(r"\$[A-Za-z_][A-Za-z0-9_]*|@@[A-Za-z0-9_.-]+@@")
+_WORD_AT = lazy(r"\$[A-Za-z_][A-Za-z0-9_]*|@@[A-Za-z0-9_.-]+@@")
 
 
 def placeholders(line: str) -> list[tuple[int, int, str]]:

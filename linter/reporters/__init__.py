@@ -16,7 +16,9 @@ from lunalint import record as records
 import re
 from collections.abc import Callable, Iterable, Iterator
 from importlib import import_module
-from typing import Any
+TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
+if TYPE_CHECKING:
+    from typing import Any
 
 from lunalint.findings import Finding, Level
 from lunalint.redact import Redactor

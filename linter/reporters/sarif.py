@@ -32,10 +32,14 @@ _URIS: dict[tuple[str, str], str] = {}
 def _uri_of(path: str, srcroot: str) -> str:
     full = os.path.abspath(os.path.join(srcroot, path))  # shown paths are relative to it
     root = os.path.abspath(srcroot)
-    try:
-        rel = os.path.relpath(full, root)
-    except ValueError:
-        rel = full
+    under = os.path.join(root, "")
+    if full.startswith(under) and len(full) > len(under):  # (what relpath gives, for less)
+        rel = full[len(under):]
+    else:
+        try:
+            rel = os.path.relpath(full, root)
+        except ValueError:
+            rel = full
     if rel.startswith(os.pardir):
         return "file://" + quote(full.replace(os.sep, "/"), errors="surrogateescape")
     return quote(rel.replace(os.sep, "/"), errors="surrogateescape")

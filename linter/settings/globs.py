@@ -3,9 +3,10 @@ the path, whatever the glob (see the package docstring for the syntax)."""
 
 from __future__ import annotations
 
-import threading
 from functools import lru_cache
-from typing import Any
+TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
+if TYPE_CHECKING:
+    from typing import Any
 
 from lunalint.settings.errors import _short
 
@@ -41,6 +42,8 @@ class _Glob:
                 break
             prefix.append(arg)
         self._prefix = "".join(prefix)  # a quick reject: `configs/**` and `vendor/**`
+        import threading  # (only when a configuration has globs: start-up cost)
+
         self._lock = threading.Lock()
         self._dfa = _Dfa(self._closure([0]), len(tokens))
 

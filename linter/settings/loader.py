@@ -7,8 +7,11 @@ from __future__ import annotations
 import os
 import re
 from functools import lru_cache
-from typing import Any
+TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
+if TYPE_CHECKING:
+    from typing import Any
 
+from lunalint.patterns import lazy
 from lunalint.settings.errors import ConfigError, _one_line, _short
 from lunalint.settings.schema import Settings, _Checker
 
@@ -312,7 +315,7 @@ def _load_toml(text: str, shown: str) -> tuple[Any, _Lines]:
 
 
 # strings and comments (whose brackets do not count), brackets, and newlines (to count lines)
-_TOML_TOKEN = re.compile(
+_TOML_TOKEN = lazy(
     r'"{3}(?:[^"\\]|\\.|"(?!""))*"{3}'  # multi-line basic string
     r"|'{3}.*?'{3}"                     # multi-line literal string
     r'|"(?:[^"\\\n]|\\.)*"'              # basic string

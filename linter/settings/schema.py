@@ -3,20 +3,22 @@ dates) into :class:`Settings`, each mistake a :class:`ConfigError` naming file a
 
 from __future__ import annotations
 
-import datetime as _dt
 import os
 import re
-from typing import TYPE_CHECKING, Any
+TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
 
+from lunalint.patterns import lazy
 from lunalint.findings import Level
 from lunalint.record import opt, record
 from lunalint.settings.errors import ConfigError, _closest, _short, _type_name
 from lunalint.settings.globs import glob_error, glob_match
 
 if TYPE_CHECKING:
+    import datetime as _dt
+    from typing import Any
     from lunalint.settings.loader import _Lines
 
-_VERSION = re.compile(r"^[0-9]{1,6}(?:\.[0-9]{1,6}){0,3}\Z")  # ASCII digits, bounded
+_VERSION = lazy(r"^[0-9]{1,6}(?:\.[0-9]{1,6}){0,3}\Z")  # ASCII digits, bounded
 FACT_KEYS = {"client-version": _VERSION}
 _TOP_KEYS = ("select", "ignore", "level", "fail-on", "include", "exclude", "kinds", "facts",
              "waivers", "embedded", "policies", "policy-files")
@@ -344,6 +346,8 @@ class _Checker:
         return value.strip()
 
     def date(self, value: Any, path: tuple) -> _dt.date:
+        import datetime as _dt  # only for a waiver's `expires` (start-up cost)
+
         if isinstance(value, _dt.datetime):
             return value.date()
         if isinstance(value, _dt.date):
