@@ -415,12 +415,13 @@ def field_of(t):
 _new = object.__new__
 
 
-def slot_of(t):
-    """A slot from its facts: a marshalled record (the link stage), or its plain tuple."""
+def slot_of(t, packer: Packer | None = None):
+    """A slot from its facts: a marshalled record (the link stage, compressed by ``packer``
+    when given), or its plain tuple."""
     if t is None:
         return None
     if isinstance(t, bytes):
-        return _linked()["Slot"].of(t)
+        return _linked()["Slot"].of(t, packer=packer)
     return _linked()["Slot"].of(marshal.dumps(t), t)
 
 
@@ -432,8 +433,8 @@ def _pvalue_of(t):
     return p
 
 
-def policy_set_of(blob: bytes):
-    return _linked()["PolicySet"].of(blob)
+def policy_set_of(blob: bytes, packer: Packer | None = None):
+    return _linked()["PolicySet"].of(blob, packer)
 
 
 def _hpolicy_of(t):
@@ -444,12 +445,12 @@ def _hpolicy_of(t):
                      destructive, str(trailing))
 
 
-def hsm_policies_of(blob: bytes):
-    return _linked()["HsmPolicies"].of(blob)
+def hsm_policies_of(blob: bytes, packer: Packer | None = None):
+    return _linked()["HsmPolicies"].of(blob, packer)
 
 
-def status_of(blob: bytes):
-    return _linked()["HaGroupStatus"].of(blob)
+def status_of(blob: bytes, packer: Packer | None = None):
+    return _linked()["HaGroupStatus"].of(blob, packer)
 
 
 def _members_of(members) -> tuple:
@@ -522,13 +523,53 @@ _STATES: dict = {}  # id(record) -> record holding what was built of it; oldest 
 _VERSIONS: dict = {}  # firmware text -> Version (versions are immutable; members share them)
 
 
+class Packer:
+    """Compresses the marshalled records of one kind that the link stage keeps (issue 21):
+    the records of an estate's captures repeat their keys, names and most values, so with
+    the first few as zlib's preset dictionary each of the others shrinks to a tenth or less.
+    The first :data:`SAMPLES` are kept as they are; a compressed record starts with 0xff (no
+    marshalled value does)."""
+
+    SAMPLES = 4
+    DICTIONARY = 32 * 1024
+
+    def __init__(self) -> None:
+        self.zdict: bytes | None = None
+        self._samples: list[bytes] = []
+
+    def pack(self, blob: bytes) -> bytes:
+        import zlib
+
+        if self.zdict is None:
+            self._samples.append(blob)
+            if len(self._samples) >= self.SAMPLES:
+                self.zdict = b"".join(self._samples)[-self.DICTIONARY:]
+                self._samples = []
+            return blob
+        pack = zlib.compressobj(6, zdict=self.zdict)
+        return b"\xff" + pack.compress(blob) + pack.flush()
+
+    def unpack(self, data: bytes) -> bytes:
+        import zlib
+
+        if data[:1] != b"\xff":
+            return data
+        unpack = zlib.decompressobj(zdict=self.zdict)
+        return unpack.decompress(data[1:]) + unpack.flush()
+
+
+def _loads(view) -> tuple:
+    data = view._blob
+    return marshal.loads(view._packer.unpack(data) if view._packer is not None else data)
+
+
 def _state(view) -> dict:
     """The parts built so far of a linked record (``plain``: its facts record, decoded). A
     record holds them while it is among the last :data:`_KEPT` records decoded."""
     held = view._held
     if held is not None:
         return held
-    held = view._held = {"plain": marshal.loads(view._blob)}
+    held = view._held = {"plain": _loads(view)}
     states = _STATES
     while len(states) >= _KEPT:  # the oldest let theirs go
         try:
@@ -635,14 +676,17 @@ def _linked() -> dict:
         return _part(view, "slot", lambda t: slot_of(t[view._SLOT]))
 
     class LinkedSlot(Slot):
-        __slots__ = ("_held", "_blob", "_sp", "_asp")
+        __slots__ = ("_held", "_packer", "_blob", "_sp", "_asp")
         _FIELDS = 1
 
         @classmethod
-        def of(cls, blob: bytes, plain: tuple | None = None) -> LinkedSlot:
+        def of(cls, blob: bytes, plain: tuple | None = None,
+               packer: Packer | None = None) -> LinkedSlot:
             slot_id, _f, sp, ha_virtual, auth, auth_span, command_index = \
-                plain if plain is not None else marshal.loads(blob)
+                plain if plain is not None else \
+                marshal.loads(packer.unpack(blob) if packer is not None else blob)
             self = object.__new__(cls)
+            self._packer = packer
             self._held = None
             self.slot_id, self.ha_virtual, self.command_index = slot_id, bool(ha_virtual), \
                 command_index
@@ -667,13 +711,15 @@ def _linked() -> dict:
                            self.authentication, self.authentication_span, self.command_index))
 
     class LinkedPolicySet(PolicySet):
-        __slots__ = ("_held", "_blob", "_sp")
+        __slots__ = ("_held", "_packer", "_blob", "_sp")
         _SLOT = 4
 
         @classmethod
-        def of(cls, blob: bytes) -> LinkedPolicySet:
-            _c, _p, sp, slot_id, _s, command_index, elided = marshal.loads(blob)
+        def of(cls, blob: bytes, packer: Packer | None = None) -> LinkedPolicySet:
+            _c, _p, sp, slot_id, _s, command_index, elided = \
+                marshal.loads(packer.unpack(blob) if packer else blob)
             self = object.__new__(cls)
+            self._packer = packer
             self._held = None
             self.slot_id, self.command_index, self.elided = slot_id, command_index, bool(elided)
             self._sp, self._blob = sp, blob
@@ -710,14 +756,16 @@ def _linked() -> dict:
                                 self.slot_id, self.slot, self.command_index, self.elided))
 
     class LinkedHsmPolicies(HsmPolicies):
-        __slots__ = ("_held", "_blob", "_sp")
+        __slots__ = ("_held", "_packer", "_blob", "_sp")
         _FIELDS = 1
         _SLOT = 6
 
         @classmethod
-        def of(cls, blob: bytes) -> LinkedHsmPolicies:
-            tool, _f, _c, _p, sp, slot_id, _s, command_index, elided = marshal.loads(blob)
+        def of(cls, blob: bytes, packer: Packer | None = None) -> LinkedHsmPolicies:
+            tool, _f, _c, _p, sp, slot_id, _s, command_index, elided = \
+                marshal.loads(packer.unpack(blob) if packer else blob)
             self = object.__new__(cls)
+            self._packer = packer
             self._held = None
             self.tool, self.slot_id, self.command_index = str(tool), slot_id, command_index
             self.elided, self._sp, self._blob = bool(elided), sp, blob
@@ -767,13 +815,14 @@ def _linked() -> dict:
                                   self.command_index, self.elided))
 
     class LinkedHaGroupStatus(HaGroupStatus):
-        __slots__ = ("_held", "_blob", "_sp")
+        __slots__ = ("_held", "_packer", "_blob", "_sp")
         _FIELDS = 0
 
         @classmethod
-        def of(cls, blob: bytes) -> LinkedHaGroupStatus:
-            plain = marshal.loads(blob)
+        def of(cls, blob: bytes, packer: Packer | None = None) -> LinkedHaGroupStatus:
+            plain = marshal.loads(packer.unpack(blob) if packer else blob)
             self = object.__new__(cls)
+            self._packer = packer
             self._held = None
             self.command_index, self._sp, self._blob = plain[6], plain[5], blob
             return self

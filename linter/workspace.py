@@ -344,10 +344,13 @@ class Linker:
         self.facts = facts or {}
         self.configs: list[ClientConfig] = []
         self.exports: list[tuple] = []  # (path, version, replicas, listings, hsm show, …)
-        self.partitions = _Records(factsmod.slot_of)
-        self.policies = _Records(factsmod.policy_set_of)
+        # Each kind of record kept compressed (facts.Packer), until a rule reads it.
+        self.packers = {kind: factsmod.Packer() for kind in ("slot", "policies", "hsm", "status")}
+        self.partitions = _Records(lambda b, p=self.packers["slot"]: factsmod.slot_of(b, p))
+        self.policies = _Records(
+            lambda b, p=self.packers["policies"]: factsmod.policy_set_of(b, p))
         self.hsm_plain: dict[str, tuple[str, bytes]] = {}
-        self.slot_hsm = _Records(factsmod.hsm_policies_of)
+        self.slot_hsm = _Records(lambda b, p=self.packers["hsm"]: factsmod.hsm_policies_of(b, p))
         # Per serial, one banner per distinct client version: enough to tell whether the
         # captures that list a member agree on the client, at constant size.
         self.banners_by_serial: dict[str, dict[tuple, tuple[Version, str, Span | None]]] = {}
@@ -375,20 +378,21 @@ class Linker:
             range(first, first + len(f.statuses)),
             tuple(HsmShown(*info) for info in f.infos), f.firmwares,
             factsmod.script_of(f.script), tuple((str(w), int(n)) for w, n in f.later)))
+        packers = self.packers
         for key, record in f.slots:
-            self.partitions.put(key, f.path, record)
+            self.partitions.put(key, f.path, packers["slot"].pack(record))
         if version is not None:
             for key in f.serials:
                 self.banners_by_serial.setdefault(key, {}).setdefault(
                     version.key, (version, f.path, span))
         for key, record in f.policy_sets:
-            self.policies.put(key, f.path, record)
+            self.policies.put(key, f.path, packers["policies"].pack(record))
         for key, record in f.hsms:
-            self.hsm_plain[key] = (f.path, record)
+            self.hsm_plain[key] = (f.path, packers["hsm"].pack(record))
         for key, record in f.slot_hsms:
-            self.slot_hsm.put(key, f.path, record)
+            self.slot_hsm.put(key, f.path, packers["hsm"].pack(record))
         for label, serial, record in f.statuses:
-            self.statuses.append((f.path, record))
+            self.statuses.append((f.path, packers["status"].pack(record)))
             self.status_keys.append((label, serial))
 
     def finish(self) -> Workspace:
@@ -402,7 +406,7 @@ class Linker:
     def _finish(self) -> Workspace:
         facts, configs, exports = self.facts, self.configs, self.exports
         partitions, policies, slot_hsm = self.partitions, self.policies, self.slot_hsm
-        hsm_plain, statuses = self.hsm_plain, self.statuses
+        hsm_plain, statuses, packers = self.hsm_plain, self.statuses, self.packers
         banners_by_serial, banner_spans = self.banners_by_serial, self.banner_spans
         hsms: dict[str, Sourced] = {}
 
@@ -415,7 +419,8 @@ class Linker:
             path, record = owner
             built = hsms.get(id(record))
             if built is None:
-                built = hsms[id(record)] = Sourced(path, factsmod.hsm_policies_of(record))
+                built = hsms[id(record)] = Sourced(path, factsmod.hsm_policies_of(
+                    record, packers["hsm"]))
             return built
 
         target_fw, target_client = _what_if(facts)
@@ -436,7 +441,7 @@ class Linker:
         def status_at(i: int) -> HaGroupStatus:
             found = decoded.get(i)
             if found is None:
-                found = decoded[i] = factsmod.status_of(statuses[i][1])
+                found = decoded[i] = factsmod.status_of(statuses[i][1], packers["status"])
             return found
 
         by_label: dict[str, int] = {}

@@ -213,3 +213,27 @@ def test_a_run_without_an_audit_report_keeps_only_the_files_the_workspace_joined
         paths = pipeline.inputs_read(pipeline.Options([str(tmp_path)], rules, Settings(),
                                                       cwd=str(tmp_path)), outcome)
         assert str(tmp_path / "members.lunacm.txt") in paths
+
+
+def test_records_kept_compressed_read_as_the_records_they_came_from():
+    doc = _capture()
+    slot = next(s for s in doc.slots if s.serial)
+    slot_blob = factsmod._blob(factsmod._slot(slot))
+    pset_blob = factsmod._blob(factsmod._pset(doc.policy_sets[0]))
+    status_blob = factsmod._blob(factsmod._status(doc.ha_groups[0]))
+    for blob, of, want in ((slot_blob, factsmod.slot_of, slot),
+                           (pset_blob, factsmod.policy_set_of, doc.policy_sets[0]),
+                           (status_blob, factsmod.status_of, doc.ha_groups[0])):
+        packer = factsmod.Packer()
+        kept = [packer.pack(blob) for _ in range(factsmod.Packer.SAMPLES + 3)]
+        assert kept[:factsmod.Packer.SAMPLES] == [blob] * factsmod.Packer.SAMPLES
+        packed = kept[-1]
+        assert packed[:1] == b"\xff" and len(packed) < len(blob) // 2  # (the dictionary helps)
+        for held in (kept[0], packed):
+            assert packer.unpack(held) == blob
+            linked = of(held, packer)
+            assert linked.span == want.span
+            if hasattr(want, "policy_values"):
+                assert _pvalues(linked.policy_values) == _pvalues(want.policy_values)
+            else:
+                assert _fields(linked.fields) == _fields(want.fields)
