@@ -480,8 +480,9 @@ def config_of(facts: FileFacts):
     from lunalint.model.config import ClientConfig, Entry, Section
 
     sections = tuple(
-        Section(_intern(str(name)), span(header), span(name_span),
-                tuple(_entry_of(Entry, k, v, ks, vs, es) for k, v, ks, vs, es in entries))
+        _shared_keys(Section(_intern(str(name)), span(header), span(name_span),
+                             tuple(_entry_of(Entry, k, v, ks, vs, es)
+                                   for k, v, ks, vs, es in entries)))
         for name, header, name_span, entries in facts.sections)
     spans, syntaxes, open_lines, loop_lines, partial = facts.template
     return ClientConfig(facts.path, (), (), facts.form, sections, (),
@@ -490,22 +491,34 @@ def config_of(facts: FileFacts):
                         bool(partial))
 
 
+def _shared_keys(section):
+    """``section`` with the folded keys of its index shared with every other linked
+    configuration's (issue 21: the same few keys repeat in each of an estate's files, and
+    folding makes a new string each time)."""
+    index = section._index
+    folded = [_intern(k) for k in index]
+    values = list(index.values())
+    index.clear()
+    index.update(zip(folded, values))
+    return section
+
+
 def _entry_of(cls, key, value, ks, vs, es):
     """An entry from its facts. On one line (as nearly every entry is), its spans are made
     when first read from one packed number (see ``model.config.entry_at``); keys are shared
     (the same few keys repeat in every configuration)."""
     from lunalint.model.config import entry_at
 
-    key = _intern(str(key))
+    key, value = _intern(str(key)), _intern(str(value))  # (values repeat across files too)
     if type(ks) is type(vs) is type(es) is int:
         line = ks & _MASK
         if (ks >> 42 & _MASK) == line and (vs & _MASK) == line == (vs >> 42 & _MASK) \
                 and (es & _MASK) == line == (es >> 42 & _MASK) \
                 and (es >> 21 & _MASK) == (ks >> 21 & _MASK):
-            return entry_at(key, str(value), line | (ks >> 21 & _MASK) << 21
+            return entry_at(key, value, line | (ks >> 21 & _MASK) << 21
                             | (ks >> 63) << 42 | (vs >> 21 & _MASK) << 63
                             | (vs >> 63) << 84 | (es >> 63) << 105)
-    return cls(key, str(value), span(ks), span(vs), span(es))
+    return cls(key, value, span(ks), span(vs), span(es))
 
 
 _intern = sys.intern

@@ -237,3 +237,17 @@ def test_records_kept_compressed_read_as_the_records_they_came_from():
                 assert _pvalues(linked.policy_values) == _pvalues(want.policy_values)
             else:
                 assert _fields(linked.fields) == _fields(want.fields)
+
+
+def test_linked_configurations_share_their_keys_and_values():
+    text = (SAMPLES / "Chrystoki.conf").read_text(encoding="utf-8")
+    first = _linked(text)[1].configs[0]
+    second = _linked("".join(text))[1].configs[0]  # read again: strings of its own
+    for a, b in zip(first.sections, second.sections):
+        assert a.keys == b.keys and a.entries == b.entries
+        for (ka, ea), (kb, eb) in zip(a._index.items(), b._index.items()):
+            assert ka is kb  # the folded key: one string for every configuration
+            for x, y in zip(ea, eb):
+                assert x.key is y.key and x.value is y.value
+        for key in a.keys:  # still found whatever the case
+            assert a.get(key.upper()) is a.all(key.lower())[-1] and a.get(key).key == key
