@@ -475,20 +475,95 @@ def version_of(t):
     return Version(tuple(int(x) for x in release), build, str(text))
 
 
-def config_of(facts: FileFacts):
-    """The configuration as linking sees it: the linked sections only, no lines."""
-    from lunalint.model.config import ClientConfig, Entry, Section
+def config_of(facts: FileFacts, packer: Packer | None = None):
+    """The configuration as linking sees it: the linked sections only, no lines. With
+    ``packer`` (the link stage), its sections stay marshalled and compressed until read
+    (:func:`_linked_config`)."""
+    from lunalint.model.config import ClientConfig
 
-    sections = tuple(
+    spans, syntaxes, open_lines, loop_lines, partial = facts.template
+    parts = (facts.path, (), (), facts.form)
+    rest = ((), tuple(span(s) for s in spans), tuple(str(x) for x in syntaxes),
+            tuple(int(n) for n in open_lines), tuple(int(n) for n in loop_lines), bool(partial))
+    if packer is None:
+        return ClientConfig(*parts, _sections_of(facts.sections), *rest)
+    return _linked_config().of(parts, rest, packer.pack(marshal.dumps(facts.sections)), packer)
+
+
+def _sections_of(plain) -> tuple:
+    from lunalint.model.config import Entry, Section
+
+    return tuple(
         _shared_keys(Section(_intern(str(name)), span(header), span(name_span),
                              tuple(_entry_of(Entry, k, v, ks, vs, es)
                                    for k, v, ks, vs, es in entries)))
-        for name, header, name_span, entries in facts.sections)
-    spans, syntaxes, open_lines, loop_lines, partial = facts.template
-    return ClientConfig(facts.path, (), (), facts.form, sections, (),
-                        tuple(span(s) for s in spans), tuple(str(x) for x in syntaxes),
-                        tuple(int(n) for n in open_lines), tuple(int(n) for n in loop_lines),
-                        bool(partial))
+        for name, header, name_span, entries in plain)
+
+
+# A linked configuration's sections, once read, are kept while it is among the last
+# :data:`_CONFIGS_KEPT` configurations read (rules read one file's configuration many times in
+# a row, then the next file's).
+_CONFIGS_KEPT = 64
+_CONFIGS: dict = {}  # id(config) -> config holding its sections; oldest first
+_LINKED_CONFIG: list = []
+
+
+def _linked_config():
+    """The class of a linked configuration (issue 21, memory): what linking needs of a
+    configuration file for the whole link stage is its path, form and template facts; its
+    sections and entries (about 6 KB a file as objects) are kept marshalled and compressed,
+    and built when a rule reads them. The HA groups worked out from them are kept (the groups
+    of the workspace hold their entries)."""
+    if _LINKED_CONFIG:
+        return _LINKED_CONFIG[0]
+    from lunalint.model.config import ClientConfig
+
+    def held(self) -> tuple:
+        found = self._held
+        if found is not None:
+            return found
+        sections = _sections_of(marshal.loads(self._packer.unpack(self._blob)))
+        index: dict = {}
+        for section in sections:
+            index.setdefault(section.name.casefold(), []).append(section)
+        found = self._held = (sections, {k: tuple(v) for k, v in index.items()})
+        kept = _CONFIGS
+        while len(kept) >= _CONFIGS_KEPT:  # the oldest let theirs go
+            try:
+                old = kept.pop(next(iter(kept)))
+            except (KeyError, StopIteration, RuntimeError):  # (another thread got there)
+                break
+            old._held = None
+        kept[id(self)] = self
+        return found
+
+    class LinkedConfig(ClientConfig):
+        __slots__ = ("_held", "_packer", "_blob")
+
+        def __new__(cls, *args, **kwargs):  # a copy (records.replace, pickling) is plain
+            return ClientConfig(*args, **kwargs)
+
+        @classmethod
+        def of(cls, parts: tuple, rest: tuple, blob: bytes, packer: Packer):
+            self = object.__new__(cls)
+            (self.path, self.lines, self.problems, self.form, self.comments,
+             self.template_spans, self.template_syntaxes, self.open_lines, self.loop_lines,
+             self.partial) = (*parts, *rest)
+            self.newline, self.loop_regions, self._ha_groups = "\n", (), None
+            self._held, self._packer, self._blob = None, packer, blob
+            return self
+
+        sections = property(lambda self: held(self)[0])
+        _by_name = property(lambda self: held(self)[1])
+
+        def __reduce__(self):  # (pickled as the plain configuration it reads as)
+            return (ClientConfig, (self.path, self.lines, self.problems, self.form,
+                                   self.sections, self.comments, self.template_spans,
+                                   self.template_syntaxes, self.open_lines, self.loop_lines,
+                                   self.partial, self.newline, self.loop_regions))
+
+    _LINKED_CONFIG.append(LinkedConfig)
+    return LinkedConfig
 
 
 def _shared_keys(section):

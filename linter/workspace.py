@@ -345,7 +345,8 @@ class Linker:
         self.configs: list[ClientConfig] = []
         self.exports: list[tuple] = []  # (path, version, replicas, listings, hsm show, …)
         # Each kind of record kept compressed (facts.Packer), until a rule reads it.
-        self.packers = {kind: factsmod.Packer() for kind in ("slot", "policies", "hsm", "status")}
+        self.packers = {kind: factsmod.Packer()
+                        for kind in ("config", "slot", "policies", "hsm", "status")}
         self.partitions = _Records(lambda b, p=self.packers["slot"]: factsmod.slot_of(b, p))
         self.policies = _Records(
             lambda b, p=self.packers["policies"]: factsmod.policy_set_of(b, p))
@@ -362,7 +363,7 @@ class Linker:
     def add(self, f: FileFacts) -> None:
         if f.kind == "config":
             self.order.append((f.path, "config", len(self.configs)))
-            self.configs.append(factsmod.config_of(f))
+            self.configs.append(factsmod.config_of(f, self.packers["config"]))
             return
         if f.kind != "export":
             return

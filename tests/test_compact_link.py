@@ -251,3 +251,34 @@ def test_linked_configurations_share_their_keys_and_values():
                 assert x.key is y.key and x.value is y.value
         for key in a.keys:  # still found whatever the case
             assert a.get(key.upper()) is a.all(key.lower())[-1] and a.get(key).key == key
+
+
+def test_linked_configurations_keep_their_sections_compressed_until_read():
+    from lunalint import record as records
+    from lunalint.model.config import ClientConfig
+    from lunalint.readers.config import read_config
+
+    text = (SAMPLES / "Chrystoki.conf").read_text(encoding="utf-8")
+    own = read_config("Chrystoki.conf", text)
+    plain = factsmod.config_of(factsmod.of(own, secrets_of(own)))
+    packer = factsmod.Packer()
+    many = [factsmod.config_of(factsmod.of(own, secrets_of(own)), packer)
+            for _ in range(factsmod._CONFIGS_KEPT + factsmod.Packer.SAMPLES + 2)]
+    linked = many[-1]
+    assert linked._held is None and linked._blob[:1] == b"\xff"  # nothing built yet
+    assert linked.sections == plain.sections and linked.path == plain.path
+    assert linked.get("Chrystoki2", "LibUNIX") == plain.get("Chrystoki2", "LibUNIX")
+    assert linked.sections_named("luna") == plain.sections_named("Luna")
+    assert linked.repeats_sections == plain.repeats_sections
+    assert linked._held is not None
+    for other in many[:-1]:  # reading the others lets the oldest go
+        assert other.entries("Luna") == plain.entries("Luna")
+    assert many[0]._held is None and many[-2]._held is not None
+    assert linked._held is None and linked.sections == plain.sections  # built again
+    copy = records.replace(linked, path="other.conf")
+    assert type(copy) is ClientConfig and copy.sections == plain.sections
+    assert copy.path == "other.conf" and copy.form == plain.form
+    import pickle
+
+    back = pickle.loads(pickle.dumps(linked))
+    assert type(back) is ClientConfig and back == plain
