@@ -21,7 +21,7 @@ from lunalint import confine, discover, redact, source
 from lunalint import record as records
 from lunalint.record import opt, record
 from lunalint.findings import (RELATED_SHOWN, Edit, Finding, Fix, Level, Location, Related,
-                               thin_related)
+                               relative_to, thin_related)
 from lunalint.model.base import Document, Host, Span, SyntaxProblem, flatten
 from lunalint.model.config import ClientConfig, SlimConfig
 from lunalint.rules.base import Context, Problem, Rule
@@ -128,14 +128,7 @@ def display_path(path: str, cwd: str | None = None) -> str:
         folder, name = os.path.split(path if os.path.isabs(path)
                                      else os.path.join(os.getcwd(), path))
         full = os.path.join(os.path.realpath(folder), name) if name else os.path.realpath(folder)
-    under = os.path.join(cwd, "")
-    if full.startswith(under) and len(full) > len(under):  # (what relpath gives, for less)
-        rel = full[len(under):]
-    else:
-        try:
-            rel = os.path.relpath(full, cwd)
-        except ValueError:  # another drive on Windows
-            rel = full
+    rel = relative_to(full, cwd)
     if rel == os.pardir or rel.startswith(os.pardir + os.sep):
         rel = full
     return rel.replace(os.sep, "/")

@@ -6,6 +6,7 @@ Reporters see only these objects (and the rule metadata for SARIF's rule table).
 from __future__ import annotations
 
 import enum
+import os
 from lunalint.record import opt, record
 
 from lunalint.model.base import Span
@@ -34,6 +35,19 @@ class Level(enum.IntEnum):
 # thousands of times must not give each finding thousands), those in the files the user named
 # first; the message says how many more (``lunalint.pipeline.cap_related``).
 RELATED_SHOWN = 20
+
+
+def relative_to(full: str, base: str) -> str:
+    """``full`` (absolute, normalised) relative to the folder ``base`` as ``os.path.relpath``
+    gives it, cut off directly when under ``base`` (no splitting and joining: a report names
+    thousands of paths); the path itself where relpath cannot (another drive on Windows)."""
+    under = os.path.join(base, "")
+    if full.startswith(under) and len(full) > len(under):
+        return full[len(under):]
+    try:
+        return os.path.relpath(full, base)
+    except ValueError:
+        return full
 
 
 class Related(tuple):

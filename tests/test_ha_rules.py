@@ -30,10 +30,12 @@ HA_RULES = [f"HA{n}" for n in range(101, 113)]
 def _findings(path: Path, capsys, monkeypatch, *extra: str) -> list[dict]:
     # Lint a copy outside the repository: inside it, the repository's own .lunalint.yaml and
     # workspace (examples/ captures) would apply.
-    work = Path(tempfile.mkdtemp(prefix="ha-corpus-"))
-    shutil.copy(path, work / path.name)
-    monkeypatch.chdir(work)
-    code = main(["--format", "json", "--fail-on", "never", *extra, path.name])
+    # (removed afterwards: one folder per call was left behind in the system temp folder)
+    with tempfile.TemporaryDirectory(prefix="ha-corpus-") as work, \
+            monkeypatch.context() as local:
+        shutil.copy(path, Path(work) / path.name)
+        local.chdir(work)
+        code = main(["--format", "json", "--fail-on", "never", *extra, path.name])
     out = capsys.readouterr().out
     assert code == 0, out
     return json.loads(out)["findings"]

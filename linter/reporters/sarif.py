@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from urllib.parse import quote
 
 from lunalint import REPOSITORY, __version__
-from lunalint.findings import Finding, Location
+from lunalint.findings import Finding, Location, relative_to
 from lunalint.reporters import Report, batched
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -32,14 +32,7 @@ _URIS: dict[tuple[str, str], str] = {}
 def _uri_of(path: str, srcroot: str) -> str:
     full = os.path.abspath(os.path.join(srcroot, path))  # shown paths are relative to it
     root = os.path.abspath(srcroot)
-    under = os.path.join(root, "")
-    if full.startswith(under) and len(full) > len(under):  # (what relpath gives, for less)
-        rel = full[len(under):]
-    else:
-        try:
-            rel = os.path.relpath(full, root)
-        except ValueError:
-            rel = full
+    rel = relative_to(full, root)
     if rel.startswith(os.pardir):
         return "file://" + quote(full.replace(os.sep, "/"), errors="surrogateescape")
     return quote(rel.replace(os.sep, "/"), errors="surrogateescape")
