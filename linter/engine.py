@@ -1051,7 +1051,6 @@ class Excerpts:
     first files' lines as the preset dictionary; the last file looked up is kept decoded."""
 
     SAMPLES = 4  # files whose lines make the preset dictionary (kept as they are)
-    DICTIONARY = 32 * 1024  # bytes of it at most (what zlib uses)
 
     def __init__(self) -> None:
         self._files: dict[str, bytes | dict[int, str]] = {}
@@ -1063,7 +1062,8 @@ class Excerpts:
         """Keep ``lines`` (number -> masked text) of ``path``; a line given again replaces
         the one kept (the parts of a host share its lines)."""
         import marshal
-        import zlib
+
+        from lunalint.facts import ZDICT_SIZE, deflate
 
         if not lines:
             return
@@ -1076,18 +1076,18 @@ class Excerpts:
             self._files[path] = dict(lines)
             self._samples.append(data)
             if len(self._samples) >= self.SAMPLES:
-                self._zdict = b"".join(self._samples)[-self.DICTIONARY:]
+                self._zdict = b"".join(self._samples)[-ZDICT_SIZE:]
                 self._samples = []
             return
-        pack = zlib.compressobj(6, zdict=self._zdict)
-        self._files[path] = pack.compress(data) + pack.flush()
+        self._files[path] = deflate(data, self._zdict)
 
     def get(self, path: str, line: int) -> str | None:
         return self._lines(path).get(line)
 
     def _lines(self, path: str) -> dict[int, str]:
         import marshal
-        import zlib
+
+        from lunalint.facts import inflate
 
         if self._last[0] == path:
             return self._last[1]
@@ -1095,8 +1095,7 @@ class Excerpts:
         if held is None:
             return {}
         if isinstance(held, bytes):
-            unpack = zlib.decompressobj(zdict=self._zdict)
-            numbers, texts = marshal.loads(unpack.decompress(held) + unpack.flush())
+            numbers, texts = marshal.loads(inflate(held, self._zdict))
             held = dict(zip(numbers, texts))
         self._last = (path, held)
         return held

@@ -271,8 +271,8 @@ def lines_digest(lines) -> str:
         from hashlib import blake2b
 
     h = blake2b(b"%d\n" % len(lines), digest_size=32)
-    for line in lines:
-        h.update(line.encode("utf-8", "surrogatepass"))
+    if lines:  # each line and a line end after it
+        h.update("\n".join(lines).encode("utf-8", "surrogatepass"))
         h.update(b"\n")
     return h.hexdigest()
 
