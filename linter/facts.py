@@ -643,11 +643,14 @@ class Packer:
 
     SAMPLES = 4
 
-    def __init__(self) -> None:
+    def __init__(self, compress: bool = True) -> None:
         self.zdict: bytes | None = None
         self._samples: list[bytes] = []
+        self._compress = compress  # (False: records kept marshalled as they are)
 
     def pack(self, blob: bytes) -> bytes:
+        if not self._compress:
+            return blob
         if self.zdict is None:
             self._samples.append(blob)
             if len(self._samples) >= self.SAMPLES:

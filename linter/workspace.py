@@ -339,13 +339,16 @@ class Linker:
     so a file's facts are folded into indexes and dropped: only the last record of each serial,
     the HA listings and the linked configuration sections stay until :meth:`finish`."""
 
-    def __init__(self, root: str = ".", facts: dict | None = None) -> None:
+    def __init__(self, root: str = ".", facts: dict | None = None,
+                 compact: bool = True) -> None:
         self.root = root
         self.facts = facts or {}
         self.configs: list[ClientConfig] = []
         self.exports: list[tuple] = []  # (path, version, replicas, listings, hsm show, …)
-        # Each kind of record kept compressed (facts.Packer), until a rule reads it.
-        self.packers = {kind: factsmod.Packer()
+        # Each kind of record kept compressed (facts.Packer), until a rule reads it; not
+        # ``compact`` (a small run): kept marshalled, and configurations as they are.
+        self.compact = compact
+        self.packers = {kind: factsmod.Packer(compact)
                         for kind in ("config", "slot", "policies", "hsm", "status")}
         self.partitions = _Records(lambda b, p=self.packers["slot"]: factsmod.slot_of(b, p))
         self.policies = _Records(
@@ -363,7 +366,8 @@ class Linker:
     def add(self, f: FileFacts) -> None:
         if f.kind == "config":
             self.order.append((f.path, "config", len(self.configs)))
-            self.configs.append(factsmod.config_of(f, self.packers["config"]))
+            self.configs.append(factsmod.config_of(
+                f, self.packers["config"] if self.compact else None))
             return
         if f.kind != "export":
             return

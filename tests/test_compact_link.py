@@ -282,3 +282,28 @@ def test_linked_configurations_keep_their_sections_compressed_until_read():
 
     back = pickle.loads(pickle.dumps(linked))
     assert type(back) is ClientConfig and back == plain
+
+
+@pytest.mark.parametrize("fmt", ["json", "sarif"])
+def test_compacting_is_for_large_runs_and_changes_no_byte(tmp_path, monkeypatch, capsys, fmt):
+    """Below engine.COMPACT_BYTES of input the link stage keeps its records and lines as they
+    are (compressing them cost a small run more time than its memory is worth); from there on
+    it compresses them. Either way the report is the golden one, byte for byte."""
+    from lunalint import engine
+    from lunalint.cli import main
+
+    from .test_golden_output import GOLDEN, build_generated
+
+    build_generated(tmp_path / "gen")
+    monkeypatch.chdir(tmp_path / "gen")
+    calls = []
+    real = factsmod.deflate
+    monkeypatch.setattr(factsmod, "deflate", lambda *a: calls.append(1) or real(*a))
+    for threshold, compressed in ((10**12, False), (0, True)):
+        monkeypatch.setattr(engine, "COMPACT_BYTES", threshold)
+        calls.clear()
+        main(["--no-cache", "--select", "ALL", "--format", fmt, "--fail-on", "never",
+              "--jobs", "1", "."])
+        out = capsys.readouterr().out
+        assert out.encode("utf-8") == (GOLDEN / f"estate.{fmt}").read_bytes()
+        assert bool(calls) is compressed, (threshold, len(calls))
