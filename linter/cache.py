@@ -68,8 +68,8 @@ if TYPE_CHECKING:
 
 from lunalint import __version__, writeout
 
-FORMAT = "lunalint-results/4"
-PACK_FORMAT = "lunalint-pack/1"
+FORMAT = "lunalint-results/5"
+PACK_FORMAT = "lunalint-pack/2"
 PACK_FOLDER = "pk"  # (two letters, not hex: the daily sweep covers it, no slot folder has it)
 DIRNAME = ".lunalint_cache"
 KEY_NAME = "key"
@@ -691,18 +691,19 @@ def _encode(result) -> list:
 def _doc(doc) -> list | None:
     from lunalint.engine import Linted, Unreadable
     from lunalint.model.base import Host
-    from lunalint.model.config import ClientConfig
+    from lunalint.model.config import SlimConfig
 
     if doc is None:
         return None
     problems = [[_sp(p.span), p.message, p.region, p.follows] for p in doc.problems]
-    if isinstance(doc, ClientConfig):
-        if doc.sections or doc.template_spans:
+    if type(doc) is SlimConfig:
+        if doc.sections or doc.template_spans or doc.lines:
             raise ValueError("only slim models are cached")
-        return ["config", doc.path, list(doc.lines), problems, doc.form,
+        return ["config", doc.path, problems, doc.form,
                 [[_sp(s), text] for s, text in doc.comments], list(doc.template_syntaxes),
                 list(doc.open_lines), list(doc.loop_lines), doc.partial, doc.newline,
-                [list(r) for r in doc.loop_regions]]
+                [list(r) for r in doc.loop_regions], list(doc.targets),
+                [[n, text] for n, text in doc.excerpts], doc.line_count, doc.digest]
     if isinstance(doc, Unreadable):
         return ["unreadable", doc.path, problems]
     if isinstance(doc, Linted):
@@ -787,20 +788,25 @@ def _doc_of(doc):
     from lunalint.engine import Linted, Unreadable
     from lunalint.facts import span
     from lunalint.model.base import Host
-    from lunalint.model.config import ClientConfig
+    from lunalint.model.config import SlimConfig
 
     if doc is None:
         return None
     kind = doc[0]
     if kind == "config":
-        _, path, lines, probs, form, comments, syntaxes, open_lines, loop_lines, partial, \
-            newline, loop_regions = doc
-        return ClientConfig(_text(path), tuple(_text(x) for x in lines), _problems(probs),
-                            _text(form), (), tuple((span(s), _text(c)) for s, c in comments),
-                            (), tuple(_text(x) for x in syntaxes),
-                            tuple(int(n) for n in open_lines), tuple(int(n) for n in loop_lines),
-                            bool(partial), newline=_text(newline),
-                            loop_regions=tuple((int(a), int(b)) for a, b in loop_regions))
+        _, path, probs, form, comments, syntaxes, open_lines, loop_lines, partial, \
+            newline, loop_regions, targets, excerpts, line_count, digest = doc
+        comments = tuple((span(s), _text(c)) for s, c in comments)
+        targets = tuple(int(n) for n in targets)
+        if len(targets) != len(comments):
+            raise ValueError("a target for each directive")
+        return SlimConfig(_text(path), (), _problems(probs), _text(form), (), comments, (),
+                          tuple(_text(x) for x in syntaxes),
+                          tuple(int(n) for n in open_lines), tuple(int(n) for n in loop_lines),
+                          bool(partial), _text(newline),
+                          tuple((int(a), int(b)) for a, b in loop_regions), targets,
+                          tuple((int(n), _text(t)) for n, t in excerpts), int(line_count),
+                          _text(digest))
     if kind == "unreadable":
         _, path, probs = doc
         return Unreadable(_text(path), (), _problems(probs))

@@ -23,7 +23,7 @@ from lunalint.record import opt, record
 from lunalint.findings import (RELATED_SHOWN, Edit, Finding, Fix, Level, Location, Related,
                                relative_to, thin_related)
 from lunalint.model.base import Document, Host, Span, SyntaxProblem, flatten
-from lunalint.model.config import ClientConfig
+from lunalint.model.config import ClientConfig, SlimConfig
 from lunalint.rules.base import Context, Problem, Rule
 
 INTERNAL_RULE = "LUNALINT-INTERNAL"
@@ -55,15 +55,54 @@ class Linted(Document):
 
 def slim(doc: Document) -> Document:
     """What the steps after the per-file rules need of ``doc`` (linking reads facts, never
-    models): a configuration keeps its lines and comments (inline suppressions), not its
-    sections; a capture only its path, kind and problems."""
+    models): a configuration keeps the comments that mention lunalint (inline suppressions),
+    not its sections or lines (:class:`~lunalint.model.config.SlimConfig`); a capture only its
+    path, kind and problems."""
+    shaped = _slim(doc)
+    held: list = []
+
+    def source():  # (worked out once, only for a file with directives)
+        if not held:
+            held.append(_excerpt_source(flatten([shaped])))
+        return held[0]
+
+    return _slim_configs(shaped, source)
+
+
+def _slim(doc: Document) -> Document:
     if isinstance(doc, ClientConfig):
         return records.replace(doc, sections=(), template_spans=())
     if isinstance(doc, Unreadable):
         return doc
     if isinstance(doc, Host):  # its parts, slim (inline suppressions live in their comments)
-        return records.replace(doc, lines=(), parts=tuple(slim(p) for p in doc.parts))
+        return records.replace(doc, lines=(), parts=tuple(_slim(p) for p in doc.parts))
     return Linted(doc.path, (), doc.problems, of_kind=doc.kind)
+
+
+def _slim_configs(doc: Document, source) -> Document:
+    """``doc`` with each configuration (the document or a part of a host) a
+    :class:`SlimConfig`. The excerpts it keeps are those :func:`attach_excerpts` would quote
+    from the file's slim parts (``source()``), so findings about directives read the same."""
+    from lunalint import suppress
+    from lunalint.model.config import lines_digest
+
+    if isinstance(doc, Host):
+        return records.replace(doc, parts=tuple(_slim_configs(p, source) for p in doc.parts))
+    if not isinstance(doc, ClientConfig):
+        return doc
+    kept = [(comment, target) for comment, target in zip(doc.comments,
+                                                          suppress.directive_targets(doc))
+            if target is not None]
+    excerpts: list[tuple[int, str]] = []
+    if kept:
+        lines, secrets = source()
+        for number in sorted({span.line for (span, _text), _t in kept}):
+            if 0 < number <= len(lines):
+                excerpts.append((number, secrets.mask_line(number, lines[number - 1])))
+    return SlimConfig(doc.path, (), doc.problems, doc.form, (), tuple(c for c, _t in kept), (),
+                      doc.template_syntaxes, doc.open_lines, doc.loop_lines, doc.partial,
+                      doc.newline, doc.loop_regions, tuple(t for _c, t in kept),
+                      tuple(excerpts), len(doc.lines), lines_digest(doc.lines))
 
 
 @record(frozen=False)
@@ -393,6 +432,12 @@ def attach_excerpts(findings: list[Finding], documents: list[Document]) -> list[
         if not docs:
             out.append(f)
             continue
+        if not any(d.lines for d in docs) and any(isinstance(d, SlimConfig) for d in docs):
+            # slim configurations: the lines a finding about a directive quotes were kept
+            text = next((t for t in (d.excerpt_at(f.span.line) for d in docs
+                                     if isinstance(d, SlimConfig)) if t is not None), None)
+            out.append(f if text is None else records.replace(f, excerpt=text))
+            continue
         if f.path not in sources:
             sources[f.path] = _excerpt_source(docs)
         lines, secrets = sources[f.path]
@@ -429,6 +474,11 @@ _CHUNK = 16
 # wall, 0.6 MB 0.79x, 1.2 MB 0.76x (1.10x CPU); estate sites of 1, 2 and 4 MB 0.80x, 0.74x
 # and 0.72x wall (1.03-1.06x CPU).
 PARALLEL_BYTES = 500_000
+# From this many bytes of input, what the link stage keeps (records, configurations' sections,
+# excerpt lines) is kept compressed (issue 21: an estate's memory). Below it, the compressing
+# and rebuilding would cost more time than the memory it saves is worth: on 1,000 INI files
+# (1.2 MB) compacting took the run from 0.52 to 0.60 s of CPU for a peak that is small anyway.
+COMPACT_BYTES = 4_000_000
 
 
 def default_jobs(files: int, size: int | None = None) -> int:
@@ -823,10 +873,10 @@ def _lint_scope(paths: list[str], root: str | None, rules: list[Rule],
     if link and not plan.link:  # an audit report shows the workspace whatever rules run
         plan = records.replace(plan, link=True)
     context = _context_items(root, targets, accept, kind_of, cwd) if plan.link else []
+    everything = items + context
+    size = _input_bytes(everything)
     if jobs is None:
-        everything = items + context
-        jobs = default_jobs(len(everything), _input_bytes(everything)
-                            if len(everything) >= PARALLEL_THRESHOLD else None)
+        jobs = default_jobs(len(everything), size)
     jobs = max(1, jobs)
     documents: list[Document] = []
     skipped: list[str] = []
@@ -835,7 +885,6 @@ def _lint_scope(paths: list[str], root: str | None, rules: list[Rule],
     secrets: set[str] = set()
     # The link stage is fed as results stream in (named files first, then context, in
     # order); only each file's masked lines stay beside it, for excerpts.
-    everything = items + context
     notices = [f"{display_path(path, cwd)}: {why}; skipped" for path, why in walked.skipped]
     pack = packed = None
     if cache is not None and not (plan.whole or link or given_content or cache.fresh_configs):
@@ -854,11 +903,13 @@ def _lint_scope(paths: list[str], root: str | None, rules: list[Rule],
     secrets_of: dict[int, frozenset] = {}
     linker = None
     link_error: Exception | None = None
-    excerpts: dict[str, dict[int, str]] = {}
+    compact = size >= COMPACT_BYTES
+    excerpts = Excerpts(compact)
+    kept = FindingStore()
     if plan.link:
         from lunalint.workspace import Linker
 
-        linker = Linker(root or ".", ctx.facts)
+        linker = Linker(root or ".", ctx.facts, compact=compact)
     for (target, shown, named), (doc, found, values, file_facts, content) in zip(
             everything, _lint_all(everything, rules, ctx, jobs, plan)):
         if values:
@@ -867,7 +918,7 @@ def _lint_scope(paths: list[str], root: str | None, rules: list[Rule],
         secrets |= values
         if linker is not None:
             for part in file_facts:  # one per configuration or capture (several in a host)
-                excerpts.setdefault(part.path, {}).update(part.lines)
+                excerpts.add(part.path, part.lines)
                 if link_error is None:
                     try:
                         linker.add(part)
@@ -875,7 +926,7 @@ def _lint_scope(paths: list[str], root: str | None, rules: list[Rule],
                         link_error = error
         if not named:
             continue
-        findings.extend(found)
+        kept.extend(found)
         if doc is None:
             # A named script, runbook or YAML file without Luna content is simply not one of
             # ours (the hook names every chart template); any other named file is reported.
@@ -885,16 +936,22 @@ def _lint_scope(paths: list[str], root: str | None, rules: list[Rule],
         documents.append(doc)
     linking = [r for r in rules if r.needs_workspace]
     workspaces: list = []
+    linked: list[Finding] = []
     if linking or link:
         linked, workspace = _link_and_run(linking, documents, linker, link_error, excerpts,
                                           ctx, plan.whole)
-        findings.extend(linked)
         if workspace is not None:
-            workspaces.append(workspace)
-        if context:
-            named = {doc.path for doc in documents}
-            findings = [f for f in findings
-                        if f.path in named or any(r.path in named for r in f.related)]
+            # Only an audit report reads the workspace after its rules ran; other runs keep
+            # the files it joined (reports are never written over one) and let it go before
+            # the per-file findings are unpacked.
+            workspaces.append(workspace if link else workspace.files())
+        del workspace, linker, excerpts
+    findings = kept.findings() + linked
+    del linked
+    if (linking or link) and context:
+        named = {doc.path for doc in documents}
+        findings = [f for f in findings
+                    if f.path in named or any(r.path in named for r in f.related)]
     findings = join_proposals(findings)
     if pack is not None and None not in contents:
         _to_pack(pack, everything, plan, contents, findings, documents, skipped, unused,
@@ -957,8 +1014,104 @@ def _context_items(root: str | None, targets: list[confine.Target],
     return [(t, display_path(t.path, cwd), False) for t in extra]
 
 
+class FindingStore:
+    """The per-file findings of a scope while it is being linked (issue 21): past a few
+    hundred, they are kept pickled and compressed in batches, in order, so the link stage's
+    workspace and every file's findings are not in memory as objects at the same time. Only
+    this process reads what it pickled; nothing is written anywhere."""
+
+    BATCH = 1024
+
+    def __init__(self) -> None:
+        self._batches: list[bytes] = []
+        self._pending: list[Finding] = []
+
+    def extend(self, findings: Iterable[Finding]) -> None:
+        self._pending.extend(findings)
+        if len(self._pending) >= self.BATCH:
+            import pickle
+            import zlib
+
+            self._batches.append(zlib.compress(pickle.dumps(self._pending, 5), 1))
+            self._pending = []
+
+    def findings(self) -> list[Finding]:
+        """Every finding kept, in order (the store is emptied)."""
+        import pickle
+        import zlib
+
+        out: list[Finding] = []
+        for batch in self._batches:
+            out.extend(pickle.loads(zlib.decompress(batch)))
+        out.extend(self._pending)
+        self._batches, self._pending = [], []
+        return out
+
+
+class Excerpts:
+    """The masked lines of every file linked, kept for the excerpts of linking findings
+    (:attr:`lunalint.facts.FileFacts.lines`), compressed (issue 21: as line strings in a
+    dictionary per file they cost about five times the text, and the text of one estate's
+    files repeats a lot). Each file's lines are marshalled and compressed with zlib, with the
+    first files' lines as the preset dictionary; the last file looked up is kept decoded."""
+
+    SAMPLES = 4  # files whose lines make the preset dictionary (kept as they are)
+
+    def __init__(self, compact: bool = True) -> None:
+        self._files: dict[str, bytes | dict[int, str]] = {}
+        self._compact = compact  # (False: every file's lines kept as they are)
+        self._zdict: bytes | None = None
+        self._samples: list[bytes] = []
+        self._last: tuple[str | None, dict[int, str]] = (None, {})
+
+    def add(self, path: str, lines: dict[int, str]) -> None:
+        """Keep ``lines`` (number -> masked text) of ``path``; a line given again replaces
+        the one kept (the parts of a host share its lines)."""
+        import marshal
+
+        from lunalint.facts import ZDICT_SIZE, deflate
+
+        if not lines:
+            return
+        if path in self._files:
+            lines = {**self._lines(path), **lines}
+        self._last = (None, {})
+        numbers = tuple(sorted(lines))
+        data = marshal.dumps((numbers, tuple(lines[n] for n in numbers)))
+        if not self._compact:
+            self._files[path] = dict(lines)
+            return
+        if self._zdict is None:
+            self._files[path] = dict(lines)
+            self._samples.append(data)
+            if len(self._samples) >= self.SAMPLES:
+                self._zdict = b"".join(self._samples)[-ZDICT_SIZE:]
+                self._samples = []
+            return
+        self._files[path] = deflate(data, self._zdict)
+
+    def get(self, path: str, line: int) -> str | None:
+        return self._lines(path).get(line)
+
+    def _lines(self, path: str) -> dict[int, str]:
+        import marshal
+
+        from lunalint.facts import inflate
+
+        if self._last[0] == path:
+            return self._last[1]
+        held = self._files.get(path)
+        if held is None:
+            return {}
+        if isinstance(held, bytes):
+            numbers, texts = marshal.loads(inflate(held, self._zdict))
+            held = dict(zip(numbers, texts))
+        self._last = (path, held)
+        return held
+
+
 def _link_and_run(rules: list[Rule], documents: list[Document], linker: Any,
-                  link_error: Exception | None, excerpts: dict[str, dict[int, str]],
+                  link_error: Exception | None, excerpts: Excerpts,
                   ctx: Context, whole: bool = False) -> tuple[list[Finding], Any]:
     """Finish linking the facts of every file, then run the rules that read the workspace."""
     try:
@@ -985,11 +1138,10 @@ def _link_and_run(rules: list[Rule], documents: list[Document], linker: Any,
         anchor_path = documents[0].path if documents else "."
         for rule in workspace_rules:
             findings.extend(_run_one(rule, workspace, anchor_path, linked))
-    lines = excerpts
     models = {doc.path: doc for doc in documents} if whole else {}
     out = []
     for f in findings:
-        text = lines.get(f.path, {}).get(f.span.line)
+        text = excerpts.get(f.path, f.span.line)
         if text is None and f.path in models:  # a whole model (plugin rules): mask it here
             out.extend(attach_excerpts([f], [models[f.path]]))
             continue

@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from lunalint import confine, patch, pipeline
 from lunalint.findings import Finding, Fix
 from lunalint.model.base import Document
+from lunalint.model.config import same_lines
 
 MAX_ROUNDS = 12
 
@@ -272,7 +273,7 @@ def run(options: pipeline.Options, unsafe: bool = False, write: bool = True) -> 
                     report_drop(f, opened)
                     continue
                 state = files[f.path] = opened
-                if _lines(state.text) != tuple(docs[f.path].lines):
+                if not same_lines(docs[f.path], _lines(state.text)):
                     refused[f.path] = "the file changed while lunalint was checking it"
                     report_drop(f, refused[f.path])
                     continue

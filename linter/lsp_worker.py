@@ -102,6 +102,8 @@ def work(job: Job) -> Done:
 
 
 def _collect(done: Done, outcome, job: Job) -> None:
+    from lunalint.model.config import SlimConfig
+
     cwd = job.cwd
     done.notices += outcome.notices
     shown = outcome.shown(False)
@@ -116,8 +118,28 @@ def _collect(done: Done, outcome, job: Job) -> None:
     for doc in outcome.documents:
         path = os.path.normpath(os.path.join(cwd, doc.path))
         done.kinds.setdefault(path, doc.kind)
-        if path in wanted and getattr(doc, "lines", None):
+        if path not in wanted:
+            continue
+        if getattr(doc, "lines", None):
             done.lines[path] = tuple(doc.lines)
+        elif isinstance(doc, SlimConfig):
+            lines = _lines_of(path, doc, job)
+            if lines:
+                done.lines[path] = lines
+
+
+def _lines_of(path: str, doc, job: Job) -> tuple[str, ...]:
+    """The lines of a configuration whose slim model kept none: the editor's text, else the
+    file's, when they are still the lines that were checked."""
+    from lunalint import confine, source
+    from lunalint.readers.config import split_lines
+
+    text = job.texts.get(path)
+    if text is None:
+        data = confine.original(path)
+        text = source.decode(data).text if data is not None else None
+    lines = tuple(split_lines(text)) if text is not None else ()
+    return lines if lines and doc.same_lines(lines) else ()
 
 
 def _keepends(text: str) -> list[str]:

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 from lunalint.findings import Finding, Level, Suppression
 from lunalint.model.base import Document, Span
-from lunalint.model.config import ClientConfig
+from lunalint.model.config import ClientConfig, SlimConfig
 from lunalint.settings import Settings, Waiver, glob_match
 
 MISSING_REASON = "LUNALINT-SUP001"
@@ -65,13 +65,10 @@ def parse_directives(doc: ClientConfig, known: set[str]) -> tuple[list[Directive
     """The directives in a config's comments, and findings about malformed ones."""
     directives: list[Directive] = []
     problems: list[Finding] = []
-    alone: set[int] | None = None  # lines holding only a comment, found when first needed
-    for span, text in doc.comments:
-        if not _MENTION.search(text):  # (most comments: no need to take their body apart)
+    for (span, text), target in zip(doc.comments, directive_targets(doc)):
+        if target is None:
             continue
         body = _LEAD.sub("", text.strip())
-        if not _MENTION.search(body):
-            continue
         head = _HEAD.search(body)
         m = _DIRECTIVE.match(body, head.start()) if head and "]" in body[head.end():] else None
         if m is None:
@@ -102,15 +99,40 @@ def parse_directives(doc: ClientConfig, known: set[str]) -> tuple[list[Directive
             continue
         if not good:
             continue
+        directives.append(Directive(doc.path, span, good, reason, target))
+    return directives, problems
+
+
+def mentions(text: str) -> bool:
+    """True when a comment mentions lunalint (a directive, or a malformed attempt at one)."""
+    if text.isascii() and "lunalint" not in text.lower():  # (the regex agrees, for less)
+        return False
+    return _MENTION.search(_LEAD.sub("", text.strip())) is not None
+
+
+def directive_targets(doc: ClientConfig) -> list[int | None]:
+    """For each of ``doc.comments``: the line a directive there covers (its own line after an
+    entry; alone on its line, the next line that is not a comment alone), or None when the
+    comment does not mention lunalint. A slim configuration keeps only the comments that
+    mention lunalint, with their targets worked out while its lines were at hand."""
+    if isinstance(doc, SlimConfig):
+        return list(doc.targets)
+    found = [mentions(text) for _span, text in doc.comments]
+    if not any(found):
+        return [None] * len(found)
+    alone = {span.line for span, _text in doc.comments if _is_alone(doc, span)}
+    out: list[int | None] = []
+    for (span, _text), mention in zip(doc.comments, found):
+        if not mention:
+            out.append(None)
+            continue
         target = span.line
-        if alone is None:
-            alone = {c.line for c, _text in doc.comments if _is_alone(doc, c)}
         if span.line in alone:
             target = span.line + 1
             while target in alone:
                 target += 1
-        directives.append(Directive(doc.path, span, good, reason, target))
-    return directives, problems
+        out.append(target)
+    return out
 
 
 def _is_alone(doc: ClientConfig, span: Span) -> bool:

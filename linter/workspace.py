@@ -65,6 +65,9 @@ class Member:
     hsm: Sourced | None = None  # HsmPolicies of the owning HSM (longest serial prefix)
     # What-if (``--target-firmware``): the firmware the member is assumed to run instead.
     assumed_firmware: Version | None = None
+    # What is worked out from the records (firmware, authentication) depends on the serial
+    # only: the link stage gives every Member of one serial the same dict (issue 21: a serial
+    # listed by many groups is worked out, and kept, once).
     _cache: dict = opt(factory=dict, init=False, repr=False, compare=False)
 
     @property
@@ -79,7 +82,7 @@ class Member:
     def hsm_policies(self) -> HsmPolicies | None:
         return self.hsm.item if self.hsm else None  # type: ignore[return-value]
 
-    @cached
+    @property
     def firmware(self) -> tuple[Version, Where] | None:
         """The member's firmware and the line that prints it (slot list, else its HSM). In a
         what-if run, the assumed firmware, on the line of the real one (else where the group
@@ -206,6 +209,11 @@ class Workspace:
     forms: dict = opt(factory=dict, compare=False, repr=False)
     _cache: dict = opt(factory=dict, init=False, repr=False, compare=False)
 
+    def files(self) -> LinkedFiles:
+        """The files this workspace joined, without what was linked of them."""
+        return LinkedFiles(self.root, tuple(Named(c.path) for c in self.configs),
+                           tuple(Named(e.path) for e in self.exports))
+
     def groups_of(self, config: ClientConfig) -> tuple[Group, ...]:
         """The groups ``config`` defines (looked up, not scanned for): by the object when it
         is one of ``configs``, else by its path."""
@@ -241,6 +249,21 @@ class Workspace:
             if group.status is not None:
                 by_status.setdefault(id(group.status.item), []).append(group)
         return by_label, by_sn, by_status
+
+
+@record
+class Named:
+    path: str
+
+
+@record
+class LinkedFiles:
+    """What a run keeps of its workspace once the rules that read it ran, when no report
+    needs the groups (issue 21): the configurations and captures it joined, by path."""
+
+    root: str
+    configs: tuple[Named, ...]
+    exports: tuple[Named, ...]
 
 
 def _serial_key(text: str) -> str:
@@ -282,7 +305,7 @@ class _Records:
     """Plain records by key, each turned into a ``Sourced`` model object once, on first use."""
 
     def __init__(self, decode) -> None:
-        self.plain: dict[str, tuple[str, tuple]] = {}
+        self.plain: dict[str, tuple[str, bytes]] = {}  # key -> (path, marshalled record)
         self.built: dict[str, Sourced] = {}
         self.decode = decode
 
@@ -316,26 +339,35 @@ class Linker:
     so a file's facts are folded into indexes and dropped: only the last record of each serial,
     the HA listings and the linked configuration sections stay until :meth:`finish`."""
 
-    def __init__(self, root: str = ".", facts: dict | None = None) -> None:
+    def __init__(self, root: str = ".", facts: dict | None = None,
+                 compact: bool = True) -> None:
         self.root = root
         self.facts = facts or {}
         self.configs: list[ClientConfig] = []
         self.exports: list[tuple] = []  # (path, version, replicas, listings, hsm show, …)
-        self.partitions = _Records(factsmod.slot_of)
-        self.policies = _Records(factsmod.policy_set_of)
-        self.hsm_plain: dict[str, tuple[str, tuple]] = {}
-        self.slot_hsm = _Records(factsmod.hsm_policies_of)
+        # Each kind of record kept compressed (facts.Packer), until a rule reads it; not
+        # ``compact`` (a small run): kept marshalled, and configurations as they are.
+        self.compact = compact
+        self.packers = {kind: factsmod.Packer(compact)
+                        for kind in ("config", "slot", "policies", "hsm", "status")}
+        self.partitions = _Records(lambda b, p=self.packers["slot"]: factsmod.slot_of(b, p))
+        self.policies = _Records(
+            lambda b, p=self.packers["policies"]: factsmod.policy_set_of(b, p))
+        self.hsm_plain: dict[str, tuple[str, bytes]] = {}
+        self.slot_hsm = _Records(lambda b, p=self.packers["hsm"]: factsmod.hsm_policies_of(b, p))
         # Per serial, one banner per distinct client version: enough to tell whether the
         # captures that list a member agree on the client, at constant size.
         self.banners_by_serial: dict[str, dict[tuple, tuple[Version, str, Span | None]]] = {}
-        self.statuses: list[tuple[str, tuple]] = []
+        self.statuses: list[tuple[str, bytes]] = []  # (path, marshalled listing)
+        self.status_keys: list[tuple[str | None, str | None]] = []  # (label, group serial)
         self.banner_spans: dict[str, Span | None] = {}
         self.order: list[tuple[str, str, int]] = []  # (path, kind, index) of each file's forms
 
     def add(self, f: FileFacts) -> None:
         if f.kind == "config":
             self.order.append((f.path, "config", len(self.configs)))
-            self.configs.append(factsmod.config_of(f))
+            self.configs.append(factsmod.config_of(
+                f, self.packers["config"] if self.compact else None))
             return
         if f.kind != "export":
             return
@@ -351,19 +383,22 @@ class Linker:
             range(first, first + len(f.statuses)),
             tuple(HsmShown(*info) for info in f.infos), f.firmwares,
             factsmod.script_of(f.script), tuple((str(w), int(n)) for w, n in f.later)))
+        packers = self.packers
         for key, record in f.slots:
-            self.partitions.put(key, f.path, record)
+            self.partitions.put(key, f.path, packers["slot"].pack(record))
         if version is not None:
             for key in f.serials:
                 self.banners_by_serial.setdefault(key, {}).setdefault(
                     version.key, (version, f.path, span))
         for key, record in f.policy_sets:
-            self.policies.put(key, f.path, record)
+            self.policies.put(key, f.path, packers["policies"].pack(record))
         for key, record in f.hsms:
-            self.hsm_plain[key] = (f.path, record)
+            self.hsm_plain[key] = (f.path, packers["hsm"].pack(record))
         for key, record in f.slot_hsms:
-            self.slot_hsm.put(key, f.path, record)
-        self.statuses.extend((f.path, record) for record in f.statuses)
+            self.slot_hsm.put(key, f.path, packers["hsm"].pack(record))
+        for label, serial, record in f.statuses:
+            self.statuses.append((f.path, packers["status"].pack(record)))
+            self.status_keys.append((label, serial))
 
     def finish(self) -> Workspace:
         """The workspace; the linker's indexes are released (the workspace keeps what the
@@ -376,7 +411,7 @@ class Linker:
     def _finish(self) -> Workspace:
         facts, configs, exports = self.facts, self.configs, self.exports
         partitions, policies, slot_hsm = self.partitions, self.policies, self.slot_hsm
-        hsm_plain, statuses = self.hsm_plain, self.statuses
+        hsm_plain, statuses, packers = self.hsm_plain, self.statuses, self.packers
         banners_by_serial, banner_spans = self.banners_by_serial, self.banner_spans
         hsms: dict[str, Sourced] = {}
 
@@ -389,16 +424,21 @@ class Linker:
             path, record = owner
             built = hsms.get(id(record))
             if built is None:
-                built = hsms[id(record)] = Sourced(path, factsmod.hsm_policies_of(record))
+                built = hsms[id(record)] = Sourced(path, factsmod.hsm_policies_of(
+                    record, packers["hsm"]))
             return built
 
         target_fw, target_client = _what_if(facts)
 
+        worked_out: dict[str, dict] = {}  # per serial: what its members work out once
+
         def member(serial: str, listed: Where) -> Member:
             key = _serial_key(serial)
             assumed = target_fw.get(key, target_fw.get("*")) if target_fw else None
-            return Member(key, listed, partitions.get(key), policies.get(key), hsm_of(key),
-                          assumed)
+            found = Member(key, listed, partitions.get(key), policies.get(key), hsm_of(key),
+                           assumed)
+            found._cache = worked_out.setdefault(key, found._cache)
+            return found
 
         # The first listing of a label or group serial answers; listings are decoded once.
         decoded: dict[int, HaGroupStatus] = {}
@@ -406,13 +446,12 @@ class Linker:
         def status_at(i: int) -> HaGroupStatus:
             found = decoded.get(i)
             if found is None:
-                found = decoded[i] = factsmod.status_of(statuses[i][1])
+                found = decoded[i] = factsmod.status_of(statuses[i][1], packers["status"])
             return found
 
         by_label: dict[str, int] = {}
         by_sn: dict[str, int] = {}
-        for i, (_, record) in enumerate(statuses):
-            label, serial = _status_keys(record)
+        for i, (label, serial) in enumerate(self.status_keys):
             if label:
                 by_label.setdefault(label, i)
             if serial:
@@ -484,15 +523,3 @@ def _what_if(facts: dict) -> tuple[dict[str, Version], Version | None]:
     client = wanted.get("client")
     return ({k: v for k, v in firmware.items() if v is not None},
             Version.parse(client) if client else None)
-
-
-def _status_keys(record: tuple) -> tuple[str | None, str | None]:
-    """The label and group serial of a plain listing (the last field of each name wins)."""
-    label = serial = None
-    for key, value, _, _ in record[0]:
-        k = key.casefold()
-        if k == "ha group label":
-            label = value or None
-        elif k == "ha group number":
-            serial = value or None
-    return label, serial

@@ -15,10 +15,12 @@ from pathlib import Path
 
 import pytest
 
+from lunalint.cache import FORMAT, PACK_FORMAT
+
 from .conftest import run_cli
 from .test_trust_cache import CAPTURE, CONFIG, EVIL, PASSWORD, PIN, grep_cache, key_of
 
-MAGIC = b"lunalint-pack/1 "
+MAGIC = PACK_FORMAT.encode() + b" "
 
 
 @pytest.fixture
@@ -88,7 +90,7 @@ def test_warm_run_takes_the_pack_not_the_entries(project):
         doc = json.loads(body)
         doc[4][1] = []
         new = json.dumps(doc, separators=(",", ":")).encode()
-        magic = b"lunalint-results/4 "
+        magic = FORMAT.encode() + b" "
         entry.write_bytes(magic + hmac.new(key, magic + b"\0" + new + b"\0",
                                            hashlib.sha256).hexdigest().encode() + b"\n" + new)
     assert lint(project) == fresh

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from lunalint.cache import FORMAT, PACK_FORMAT
+
 from .conftest import SAMPLES, run_cli
 
 ARGS = ("--fail-on", "never")
@@ -158,11 +160,11 @@ def test_damaged_entries_are_ignored_and_rewritten(project, default_location, da
     for path in entries(project / ".lunalint_cache"):
         data = path.read_bytes()
         if path.parent.name == "pk":  # the project's pack: its keyed digest comes last
-            assert data.startswith(b"lunalint-pack/1 ")
-            json.loads(data[len(b"lunalint-pack/1 "):].rpartition(b"\n")[0])
+            assert data.startswith(PACK_FORMAT.encode() + b" ")
+            json.loads(data[len(PACK_FORMAT.encode() + b" "):].rpartition(b"\n")[0])
             continue
         head, _, body = data.partition(b"\n")
-        assert head.startswith(b"lunalint-results/4 ")
+        assert head.startswith(FORMAT.encode() + b" ")
         json.loads(body)
     assert lint(project, "sarif") == fresh
 

@@ -16,9 +16,11 @@ from pathlib import Path
 
 import pytest
 
+from lunalint.cache import FORMAT
+
 from .conftest import SAMPLES, run_cli
 
-MAGIC = b"lunalint-results/4 "
+MAGIC = FORMAT.encode() + b" "
 # SYN002 (tab indentation) has a safe fix; HA101 (HAOnly = 0) an unsafe one.
 CONFIG = ("VirtualToken = {\n   VirtualToken00Label = payments;\n"
           "   VirtualToken00SN = 1154438865287;\n"

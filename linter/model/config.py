@@ -38,9 +38,19 @@ class Entry:
         if name not in _LAZY_SPANS:
             raise AttributeError(f"'Entry' object has no attribute '{name}'")
         try:
-            line, kcol, kend, vcol, vend, end = self._at
+            at = self._at
         except AttributeError:
             raise AttributeError(f"'Entry' object has no attribute '{name}'") from None
+        if type(at) is int:
+            # the six positions packed, 21 bits each: an entry the link stage keeps for the
+            # whole run, whose spans are made on each read rather than kept (issue 21)
+            line = at & _M21
+            if name == "key_span":
+                return Span(line, at >> 21 & _M21, line, at >> 42 & _M21)
+            if name == "value_span":
+                return Span(line, at >> 63 & _M21, line, at >> 84 & _M21)
+            return Span(line, at >> 21 & _M21, line, at >> 105)
+        line, kcol, kend, vcol, vend, end = at
         self.key_span = Span(line, kcol, line, kend)
         self.value_span = Span(line, vcol, line, vend)
         self.span = Span(line, kcol, line, end)
@@ -62,6 +72,7 @@ class Entry:
 
 
 _LAZY_SPANS = frozenset({"key_span", "value_span", "span"})
+_M21 = (1 << 21) - 1
 _new = object.__new__
 
 
@@ -69,7 +80,9 @@ def entry_at(key: str, value: str, at: tuple[int, int, int, int, int, int],
              branch: tuple[tuple[int, int], ...] = ()) -> Entry:
     """An :class:`Entry` on one line whose spans are made when first read: ``at`` is
     ``(line, key column, key end column, value column, value end column, end column)``
-    (1-based, ends one past the last character). Equal to the entry built with those spans."""
+    (1-based, ends one past the last character), or those six packed into one integer,
+    21 bits each from the line up (its spans are then made on each read, never kept). Equal
+    to the entry built with those spans."""
     entry = _new(Entry)
     entry.key = key
     entry.value = value
@@ -219,6 +232,57 @@ class ClientConfig(Document):
                 out.append(entry)
             later.add(path)
         return tuple(reversed(out))
+
+
+@record
+class SlimConfig(ClientConfig):
+    """A configuration after its per-file rules ran, as the later stages need it (issue 21):
+    no sections and no lines, so a run over thousands of files does not keep their text.
+
+    ``comments`` holds only the comments that mention lunalint (inline directives and
+    malformed attempts at one), ``targets`` the line each of them covers (worked out from every
+    comment of the file while its lines were at hand), and ``excerpts`` the masked text of the
+    lines those comments are on, ``(line, text)``, exactly as the findings about them quote it.
+    ``line_count`` and ``digest`` (:func:`lines_digest`) stand for the lines: the fix stage
+    checks that the file it is about to edit still reads as the one that was checked."""
+
+    targets: tuple[int, ...] = ()
+    excerpts: tuple[tuple[int, str], ...] = ()
+    line_count: int = 0
+    digest: str = ""
+
+    def excerpt_at(self, line: int) -> str | None:
+        for number, text in self.excerpts:
+            if number == line:
+                return text
+        return None
+
+    def same_lines(self, lines) -> bool:
+        return len(lines) == self.line_count and lines_digest(lines) == self.digest
+
+
+def lines_digest(lines) -> str:
+    """A digest of a file's lines (their number and their text): BLAKE2b of 32 bytes, from
+    the interpreter's own module where there is one (hashlib loads OpenSSL first, a few ms of
+    every run's start-up)."""
+    try:
+        from _blake2 import blake2b
+    except ImportError:  # (an interpreter without it)
+        from hashlib import blake2b
+
+    h = blake2b(b"%d\n" % len(lines), digest_size=32)
+    if lines:  # each line and a line end after it
+        h.update("\n".join(lines).encode("utf-8", "surrogatepass"))
+        h.update(b"\n")
+    return h.hexdigest()
+
+
+def same_lines(doc: Document, lines) -> bool:
+    """True when ``lines`` are the lines ``doc`` was read from (a slim configuration keeps
+    only their digest)."""
+    if isinstance(doc, SlimConfig):
+        return doc.same_lines(lines)
+    return tuple(lines) == tuple(doc.lines)
 
 
 _GROUP_KEY = re.compile(r"^VirtualToken([0-9]+)(Label|SN|Members|StandbyMembers)$",
