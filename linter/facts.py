@@ -527,14 +527,7 @@ def _linked_config():
         for section in sections:
             index.setdefault(section.name.casefold(), []).append(section)
         found = self._held = (sections, {k: tuple(v) for k, v in index.items()})
-        kept = _CONFIGS
-        while len(kept) >= _CONFIGS_KEPT:  # the oldest let theirs go
-            try:
-                old = kept.pop(next(iter(kept)))
-            except (KeyError, StopIteration, RuntimeError):  # (another thread got there)
-                break
-            old._held = None
-        kept[id(self)] = self
+        _hold(_CONFIGS, _CONFIGS_KEPT, self)
         return found
 
     class LinkedConfig(ClientConfig):
@@ -677,15 +670,20 @@ def _state(view) -> dict:
     if held is not None:
         return held
     held = view._held = {"plain": _loads(view)}
-    states = _STATES
-    while len(states) >= _KEPT:  # the oldest let theirs go
+    _hold(_STATES, _KEPT, view)
+    return held
+
+
+def _hold(kept: dict, most: int, view) -> None:
+    """Count ``view`` among the last ``most`` records in ``kept`` that hold what was built of
+    them; the oldest let theirs go."""
+    while len(kept) >= most:
         try:
-            old = states.pop(next(iter(states)))
+            old = kept.pop(next(iter(kept)))
         except (KeyError, StopIteration, RuntimeError):  # (another thread got there)
             break
         old._held = None
-    states[id(view)] = view
-    return held
+    kept[id(view)] = view
 
 
 def _part(view, name: str, build):
