@@ -739,36 +739,32 @@ def _linked() -> dict:
     from lunalint.model.export import (Field, HaGroupStatus, HsmPolicies, PolicySet,
                                        PolicyValue, Slot)
 
-    class LinkedField(Field):
-        """A field whose two spans are made from its facts when first read."""
+    class SpansOnRead:
+        """A model record whose two spans (named in ``_SPANS``) are made from its facts
+        (``_at``) when first read."""
 
-        __slots__ = ("_at",)
+        __slots__ = ()
+        _SPANS: tuple[str, str] = ("", "")
 
         def __getattr__(self, name: str):  # only reached for a span not made yet
-            if name == "key_span":
-                made = self.key_span = span(self._at[0])
-            elif name == "value_span":
-                made = self.value_span = span(self._at[1])
-            else:
-                raise AttributeError(f"'Field' object has no attribute '{name}'")
+            spans = type(self)._SPANS
+            if name not in spans:
+                raise AttributeError(
+                    f"'{type(self).__mro__[2].__name__}' object has no attribute '{name}'")
+            made = span(self._at[spans.index(name)])
+            setattr(self, name, made)
             return made
+
+    class LinkedField(SpansOnRead, Field):
+        __slots__ = ("_at",)
+        _SPANS = ("key_span", "value_span")
 
         def __reduce__(self):
             return (Field, (self.key, self.value, self.key_span, self.value_span))
 
-    class LinkedPolicyValue(PolicyValue):
-        """A policy line whose two spans are made from its facts when first read."""
-
+    class LinkedPolicyValue(SpansOnRead, PolicyValue):
         __slots__ = ("_at",)
-
-        def __getattr__(self, name: str):
-            if name == "span":
-                made = self.span = span(self._at[0])
-            elif name == "value_span":
-                made = self.value_span = span(self._at[1])
-            else:
-                raise AttributeError(f"'PolicyValue' object has no attribute '{name}'")
-            return made
+        _SPANS = ("span", "value_span")
 
         def __reduce__(self):
             return (PolicyValue, (self.number, self.name, self.value, self.span,
