@@ -907,9 +907,13 @@ def _lint_scope(paths: list[str], root: str | None, rules: list[Rule],
     excerpts = Excerpts(compact)
     kept = FindingStore()
     if plan.link:
-        from lunalint.workspace import Linker
+        from lunalint.workspace import Linker, Parts
 
-        linker = Linker(root or ".", ctx.facts, compact=compact)
+        # A large run links its project part by part unless a report reads the workspace
+        # afterwards (audit) or whole models were kept (plugins' rules)
+        linker = Parts(root or ".", ctx.facts) if compact and not link and not plan.whole \
+            and by_parts(linking_rules(rules)) else Linker(root or ".", ctx.facts,
+                                                           compact=compact)
     for (target, shown, named), (doc, found, values, file_facts, content) in zip(
             everything, _lint_all(everything, rules, ctx, jobs, plan)):
         if values:
@@ -934,7 +938,7 @@ def _lint_scope(paths: list[str], root: str | None, rules: list[Rule],
                 (unused if discover.embeds(target.path, None) else skipped).append(shown)
             continue
         documents.append(doc)
-    linking = [r for r in rules if r.needs_workspace]
+    linking = linking_rules(rules)
     workspaces: list = []
     linked: list[Finding] = []
     if linking or link:
@@ -1110,17 +1114,108 @@ class Excerpts:
         return held
 
 
+def linking_rules(rules: list[Rule]) -> list[Rule]:
+    return [r for r in rules if r.needs_workspace]
+
+
+# Link part by part (:class:`lunalint.workspace.Parts`) when the input is large enough to be
+# kept compactly (COMPACT_BYTES) and every rule that reads the workspace is known to give on
+# each part of a project what it gives on the whole of it (False: never; tests compare both).
+BY_PARTS = True
+
+# lunalint's own rules that read the workspace, audited for anything global: each reads the
+# groups it checks, the records of their members (joined by serial), the listings joined to
+# them (label, group serial) and its own file's forms, all in one part; what they read of the
+# whole project (HA113: some capture exists; HA117: some configuration enables HA-only or
+# STC) comes from ``Workspace.project()``. ``unique`` and the policies' own dedupe are per
+# place, and a place (a file) is in one part. A new linking rule is linked whole until it is
+# audited and named here (tests/test_parts.py checks that every one is named).
+PART_RULES = frozenset({
+    "HA101", "HA113", "HA114", "HA115", "HA116", "HA117", "HA118",
+    "POL301", "POL302", "POL303", "POL304", "POL305", "POL306",
+    "VER201", "VER202", "VER203", "VER204", "VER205"})
+
+
+def by_parts(linking: list[Rule]) -> bool:
+    """Whether the rules ``linking`` may see the project one part at a time: lunalint's
+    audited rules and organisation policies (each checks one group at a time), not a
+    plugin's (which may count across the whole workspace)."""
+    if not BY_PARTS:
+        return False
+    for rule in linking:
+        if rule.origin == "lunalint" and rule.id in PART_RULES:
+            continue
+        from lunalint.rules.custom import PolicyCheck, PolicyRule
+
+        if type(rule) is PolicyRule and type(rule.check) is PolicyCheck:
+            continue
+        return False
+    return True
+
+
 def _link_and_run(rules: list[Rule], documents: list[Document], linker: Any,
                   link_error: Exception | None, excerpts: Excerpts,
-                  ctx: Context, whole: bool = False) -> tuple[list[Finding], Any]:
-    """Finish linking the facts of every file, then run the rules that read the workspace."""
+                  ctx: Context, whole: bool = False,
+                  sink: Callable[[list[Finding]], Any] | None = None) -> tuple[list[Finding], Any]:
+    """Finish linking the facts of every file, then run the rules that read the workspace.
+
+    Returns the findings and the workspace (what a report may read of it). With ``sink``,
+    the findings are handed to it instead, a list at a time (one per part when the project is
+    linked part by part), and the list returned is empty."""
+    out: list[Finding] = []
+    emit = out.extend if sink is None else sink
+    from lunalint.workspace import Parts
+
+    if isinstance(linker, Parts) and link_error is None:
+        _run_parts(rules, documents, linker, excerpts, ctx, emit)
+        return out, linker.files()
     try:
         if link_error is not None:
             raise link_error
         workspace = linker.finish()
     except Exception as error:  # linking must not sink the per-file findings
         anchor = documents[0].path if documents else "."
-        return [_internal(anchor, "the link stage", error)], None
+        emit([_internal(anchor, "the link stage", error)])
+        return out, None
+    emit(_run_linked(rules, documents, documents, workspace, excerpts, ctx, whole))
+    return out, workspace
+
+
+def _run_parts(rules: list[Rule], documents: list[Document], parts: Any, excerpts: Excerpts,
+               ctx: Context, emit: Callable[[list[Finding]], Any]) -> None:
+    """Link each part of the project and run the rules on it, its findings handed to
+    ``emit`` before the next part is linked. A part that cannot be linked gives the link
+    stage's internal finding on its first named file (else the first document) and the other
+    parts go on; a workspace rule that fails gives its internal finding once, however many
+    parts it failed on."""
+    at: dict[str, list[int]] = {}
+    for n, doc in enumerate(documents):
+        at.setdefault(doc.path, []).append(n)
+    anchor = documents[0].path if documents else "."
+    said: set = set()  # internal findings already given
+    for part in parts.parts():
+        mine = sorted(n for path in parts.paths_of(part) for n in at.get(path, ()))
+        docs = [documents[n] for n in mine]
+        try:
+            workspace = parts.link(part)
+        except Exception as error:  # this part's findings are lost, not the others'
+            emit([_internal(docs[0].path if docs else anchor, "the link stage", error)])
+            continue
+        found = _run_linked(rules, docs, documents, workspace, excerpts, ctx, False)
+        del workspace
+        internal = {(f.path, f.anchor, f.message) for f in found if f.rule == INTERNAL_RULE}
+        if internal:  # (given by an earlier part: not again)
+            found = [f for f in found if f.rule != INTERNAL_RULE
+                     or (f.path, f.anchor, f.message) not in said]
+            said |= internal
+        emit(found)
+
+
+def _run_linked(rules: list[Rule], documents: list[Document], every: list[Document],
+                workspace: Any, excerpts: Excerpts, ctx: Context,
+                whole: bool = False) -> list[Finding]:
+    """The findings of the rules that read ``workspace`` on the ``documents`` it links (of
+    ``every`` document of the scope, whose first anchors a workspace rule's findings)."""
     linked = Context(facts=ctx.facts, workspace=workspace)
     # A per-file rule that reads the workspace sees a file as linking does: a configuration's
     # linked sections, a capture's summary with its HA listings, each part of a host (unless
@@ -1135,7 +1230,7 @@ def _link_and_run(rules: list[Rule], documents: list[Document], linker: Any,
                     findings.extend(_run_one(rule, subject, doc.path, linked))
     workspace_rules = [r for r in rules if r.scope == "workspace"]
     if workspace_rules:
-        anchor_path = documents[0].path if documents else "."
+        anchor_path = every[0].path if every else "."
         for rule in workspace_rules:
             findings.extend(_run_one(rule, workspace, anchor_path, linked))
     models = {doc.path: doc for doc in documents} if whole else {}
@@ -1146,7 +1241,7 @@ def _link_and_run(rules: list[Rule], documents: list[Document], linker: Any,
             out.extend(attach_excerpts([f], [models[f.path]]))
             continue
         out.append(f if text is None else records.replace(f, excerpt=text))
-    return out, workspace
+    return out
 
 
 def _empty_dirs(paths: list[str], documents: list[Document],

@@ -16,6 +16,7 @@ Rules read a :class:`Workspace`; they never open files.
 
 from __future__ import annotations
 
+import marshal
 from collections.abc import Iterable
 TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
 
@@ -207,7 +208,23 @@ class Workspace:
     # Each file's linked forms (configurations and export summaries), in file order: a host
     # file (a script or runbook embedding Luna parts) has one per part.
     forms: dict = opt(factory=dict, compare=False, repr=False)
+    # The workspace of one part of the project (see :class:`Parts`): what the rules need to
+    # know of the whole project; None when this workspace is the whole project.
+    whole: Project | None = opt(None, compare=False, repr=False)
     _cache: dict = opt(factory=dict, init=False, repr=False, compare=False)
+
+    def project(self) -> Project:
+        """What the rules read of the whole project beyond the groups they check: whether it
+        has captures, and whether some configuration enables HA-only or Secure Trusted
+        Channel (the same answer for every part of a project linked part by part)."""
+        if self.whole is not None:
+            return self.whole
+        found = self._cache.get("project")
+        if found is None:
+            found = self._cache["project"] = Project(
+                bool(self.exports), any(map(sets_ha_only, self.configs)),
+                any(map(has_stc, self.configs)))
+        return found
 
     def files(self) -> LinkedFiles:
         """The files this workspace joined, without what was linked of them."""
@@ -252,6 +269,25 @@ class Workspace:
 
 
 @record
+class Project:
+    """What a rule may read of the whole project while it looks at one part of it."""
+
+    exports: bool  # some capture was linked (HA113 says nothing in a project without any)
+    ha_only: bool  # some configuration sets `HAOnly = 1` (HA117)
+    stc: bool  # some configuration has a `Secure Trusted Channel` section (HA117)
+
+
+def sets_ha_only(config: ClientConfig) -> bool:
+    """Whether ``config`` sets `HAOnly = 1` in `HAConfiguration` (quotes allowed)."""
+    entry = config.get("HAConfiguration", "HAOnly")
+    return entry is not None and entry.value.strip().strip("\"'") == "1"
+
+
+def has_stc(config: ClientConfig) -> bool:
+    return config.section("Secure Trusted Channel") is not None
+
+
+@record
 class Named:
     path: str
 
@@ -264,6 +300,9 @@ class LinkedFiles:
     root: str
     configs: tuple[Named, ...]
     exports: tuple[Named, ...]
+
+    def files(self) -> LinkedFiles:
+        return self
 
 
 def _serial_key(text: str) -> str:
@@ -362,6 +401,7 @@ class Linker:
         self.status_keys: list[tuple[str | None, str | None]] = []  # (label, group serial)
         self.banner_spans: dict[str, Span | None] = {}
         self.order: list[tuple[str, str, int]] = []  # (path, kind, index) of each file's forms
+        self.whole: Project | None = None  # linking one part of a project (see Parts)
 
     def add(self, f: FileFacts) -> None:
         if f.kind == "config":
@@ -511,7 +551,7 @@ class Linker:
                                               else exports[index])
         return Workspace(self.root, tuple(configs), tuple(exports), tuple(groups), facts,
                          {k: tuple(v) for k, v in by_config.items()},
-                         {k: tuple(v) for k, v in forms.items()})
+                         {k: tuple(v) for k, v in forms.items()}, whole=self.whole)
 
 
 def _what_if(facts: dict) -> tuple[dict[str, Version], Version | None]:
@@ -523,3 +563,154 @@ def _what_if(facts: dict) -> tuple[dict[str, Version], Version | None]:
     client = wanted.get("client")
     return ({k: v for k, v in firmware.items() if v is not None},
             Version.parse(client) if client else None)
+
+
+class Parts:
+    """The link stage of a large run, part by part (issue 21, memory): the files of a project
+    fall into independent parts, two files being in one part when linking joins anything of
+    theirs (a path: the parts of one host file; a member or partition serial; an HSM serial
+    and the serials it owns by longest prefix; an HA group label or group serial shared by a
+    configuration and a `hagroup listgroups` listing). Each file's facts are kept marshalled
+    and compressed with the few keys it joins on; :meth:`each` then links one part at a time
+    (a :class:`Linker` over its files, in the order they were given), so only one part's
+    groups, members and records are objects at once. A workspace of a part carries the few
+    facts of the whole project some rules read (:class:`Project`).
+
+    Joining on a key that links nothing only makes a part larger, never wrong; a key missed
+    would change findings, so every key :meth:`Linker._finish` and the workspace's lookups
+    join on is taken (tests compare each rule's output with the whole project's)."""
+
+    def __init__(self, root: str = ".", facts: dict | None = None) -> None:
+        self.root = root
+        self.facts = facts or {}
+        self._kept: list = []  # per file: its facts, marshalled and compressed (or as given)
+        self._paths: list[str] = []
+        self._kinds = bytearray()  # 1 config, 2 export
+        self._packers = {"config": factsmod.Packer(), "export": factsmod.Packer()}
+        self._up: list[int] = []  # union-find over files: each file's parent
+        # key -> the first file holding it, one dict per kind of key
+        self._serials: dict[str, int] = {}
+        self._hsms: dict[str, int] = {}
+        self._by_path: dict[str, int] = {}
+        self._listed: tuple[dict[str, int], dict[str, int]] = ({}, {})  # listing label, serial
+        # a configuration's group labels and serials: joined only to a listing's (two
+        # configurations naming their groups alike are not joined by that)
+        self._defined: tuple[dict[str, list[int]], dict[str, list[int]]] = ({}, {})
+        self._broken: dict[int, Exception] = {}  # files whose keys could not be read
+        self.exports = self.ha_only = self.stc = False
+
+    def add(self, f: FileFacts) -> None:
+        if f.kind not in ("config", "export"):
+            return
+        i = len(self._up)
+        self._up.append(i)
+        self._paths.append(f.path)
+        self._kinds.append(1 if f.kind == "config" else 2)
+        self._join(i, f.path, self._by_path)
+        try:
+            self._keys(i, f)
+        except Exception as error:  # linking this file's part will say so (Linker.add raises)
+            self._broken[i] = error
+        kept = (f.path, f.kind, f.form, f.sections, f.template, f.banner, f.serials, f.slots,
+                f.policy_sets, f.hsms, f.slot_hsms, f.statuses, f.replicas, f.infos,
+                f.firmwares, f.script, f.later)
+        try:
+            kept = self._packers[f.kind].pack(marshal.dumps(kept))
+        except ValueError:  # (something marshal cannot write: kept as given)
+            kept = f
+        self._kept.append(kept)
+
+    def _keys(self, i: int, f: FileFacts) -> None:
+        serials = self._serials
+        if f.kind == "config":
+            config = factsmod.config_of(f)
+            for definition in ha_groups(config):
+                for s in (*definition.member_serials, *definition.standby_serials):
+                    self._join(i, _serial_key(s.text), serials)
+                for entry, defined in ((definition.label, self._defined[0]),
+                                       (definition.sn, self._defined[1])):
+                    if entry is not None:
+                        defined.setdefault(entry.value.strip(), []).append(i)
+            self.ha_only = self.ha_only or sets_ha_only(config)
+            self.stc = self.stc or has_stc(config)
+            return
+        self.exports = True
+        for key in f.serials:
+            self._join(i, key, serials)
+        for records in (f.slots, f.policy_sets, f.slot_hsms):
+            for key, _ in records:
+                self._join(i, key, serials)
+        for key, _ in f.hsms:
+            self._join(i, key, self._hsms)
+        for serial, _ in f.replicas:  # POL302 relates a replica to the groups listing it
+            self._join(i, serial or "", serials)
+        for label, serial, record in f.statuses:
+            for key, listed in ((label, self._listed[0]), (serial, self._listed[1])):
+                if key is not None:
+                    self._join(i, key.strip(), listed)
+            plain = marshal.loads(record)
+            for text, _ in (*plain[3], *plain[4]):  # member and standby serials
+                self._join(i, _serial_key(text), serials)
+
+    def _join(self, i: int, key: str, index: dict[str, int]) -> None:
+        first = index.setdefault(key, i)
+        if first != i:
+            self._union(first, i)
+
+    def _find(self, i: int) -> int:
+        up = self._up
+        while up[i] != i:
+            up[i] = up[up[i]]
+            i = up[i]
+        return i
+
+    def _union(self, a: int, b: int) -> None:
+        a, b = self._find(a), self._find(b)
+        if a != b:
+            self._up[max(a, b)] = min(a, b)
+
+    def parts(self) -> list[list[int]]:
+        """The parts, each the indexes of its files in order, ordered by their first file."""
+        for defined, listed in zip(self._defined, self._listed):
+            for key, files in defined.items():
+                first = listed.get(key)
+                if first is not None:
+                    for i in files:
+                        self._union(first, i)
+        hsms = self._hsms
+        lengths = tuple(sorted({len(s) for s in hsms if s}, reverse=True))
+        if lengths:
+            for serial, i in self._serials.items():
+                owner = _hsm_owner(serial, hsms, lengths)
+                if owner is not None:
+                    self._union(owner, i)
+        out: dict[int, list[int]] = {}
+        for i in range(len(self._up)):
+            out.setdefault(self._find(i), []).append(i)
+        return list(out.values())
+
+    def files(self) -> LinkedFiles:
+        """The files linked, as :meth:`Workspace.files` gives them for the whole project."""
+        kinds, paths = self._kinds, self._paths
+        return LinkedFiles(self.root, tuple(Named(paths[i]) for i in range(len(paths))
+                                            if kinds[i] == 1),
+                           tuple(Named(paths[i]) for i in range(len(paths)) if kinds[i] == 2))
+
+    def paths_of(self, part: list[int]) -> list[str]:
+        return list(dict.fromkeys(self._paths[i] for i in part))
+
+    def link(self, part: list[int]) -> Workspace:
+        """The workspace of one part (its files' facts are let go: each part is linked once)."""
+        for i in part:
+            if i in self._broken:
+                raise self._broken[i]
+        linker = Linker(self.root, self.facts)
+        linker.whole = Project(self.exports, self.ha_only, self.stc)
+        for i in part:
+            kept, self._kept[i] = self._kept[i], None
+            if not isinstance(kept, FileFacts):
+                packer = self._packers["config" if self._kinds[i] == 1 else "export"]
+                path, kind, *rest = marshal.loads(packer.unpack(kept))
+                kept = FileFacts(path, kind, {}, *rest)
+            linker.add(kept)
+        return linker.finish()

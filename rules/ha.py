@@ -686,7 +686,7 @@ def ha113(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
     in the workspace this rule says nothing: the repository then holds only client configs.
     Reported once per group, listing every member no capture shows."""
     workspace = ctx.workspace
-    if workspace is None or not workspace.exports:
+    if workspace is None or not workspace.project().exports:  # (any capture of the project)
         return
     for group in workspace.groups_of(config):
         assert group.definition is not None
@@ -951,12 +951,11 @@ def ha117(export, ctx: Context) -> Iterator[Problem]:
     script = getattr(export, "script", None)
     if script is None or not script.creates or script.ha_only:
         return
-    configs = ctx.workspace.configs if ctx.workspace is not None else ()
-    for config in configs:
-        entry = config.get("HAConfiguration", "HAOnly")
-        if entry is not None and entry.value.strip().strip("\"'") == "1":
-            return
-    stc = script.stc or any(c.section("Secure Trusted Channel") is not None for c in configs)
+    # (any configuration of the project, not only those this part of it links)
+    project = ctx.workspace.project() if ctx.workspace is not None else None
+    if project is not None and project.ha_only:
+        return
+    stc = script.stc or (project is not None and project.stc)
     why = ("; this client uses Secure Trusted Channel, where member sessions break the HA "
            "slot") if stc else ""
     for create in script.creates:
