@@ -211,6 +211,7 @@ class Workspace:
     # The workspace of one part of the project (see :class:`Parts`): what the rules need to
     # know of the whole project; None when this workspace is the whole project.
     whole: Project | None = opt(None, compare=False, repr=False)
+    ordinals: dict = opt(factory=dict, compare=False, repr=False)  # id(listing) -> its number
     _cache: dict = opt(factory=dict, init=False, repr=False, compare=False)
 
     def project(self) -> Project:
@@ -223,7 +224,7 @@ class Workspace:
         if found is None:
             found = self._cache["project"] = Project(
                 bool(self.exports), any(map(sets_ha_only, self.configs)),
-                any(map(has_stc, self.configs)))
+                any(map(has_stc, self.configs)), None)
         return found
 
     def files(self) -> LinkedFiles:
@@ -238,6 +239,35 @@ class Workspace:
         if found is None:
             found = self.by_config.get(config.path, ())
         return found
+
+    def uses_stc(self, config: ClientConfig) -> bool:
+        """Whether the client of ``config`` uses Secure Trusted Channel: a `Secure Trusted
+        Channel` section, or a member of one of its groups whose capture shows partition
+        policy 37 (Force STC) = 1."""
+        return has_stc(config) or any(forces_stc(m.policy_set) for g in self.groups_of(config)
+                                      for m in g.members)
+
+    def definitions_listed_as(self, status: HaGroupStatus) -> tuple[Where, ...]:
+        """Where each client configuration defines a group that a `hagroup listgroups` group
+        is (:meth:`groups_listed_as`): in a workspace of one part of a project, those of the
+        whole project."""
+        if self.whole is not None:
+            return self.whole.listings.definitions(self.ordinals.get(id(status)), status)
+        return tuple(where for g in self.groups_listed_as(status)
+                     if g.definition is not None and g.config is not None
+                     for where in (g.defined_at,) if where is not None)
+
+    def listing_uses_stc(self, status: HaGroupStatus) -> bool:
+        """Whether a group that a listing is uses Secure Trusted Channel: its configuration
+        does (:meth:`uses_stc`), or one of its members shows policy 37 = 1."""
+        own = self.groups_listed_as(status)
+        if self.whole is not None:  # the configurations' answers come from the whole project
+            if self.whole.listings.uses_stc(self.ordinals.get(id(status)), status):
+                return True
+            own = [g for g in own if g.config is None]
+        elif any(g.config is not None and self.uses_stc(g.config) for g in own):
+            return True
+        return any(forces_stc(m.policy_set) for g in own for m in g.members)
 
     def groups_listed_as(self, status: HaGroupStatus) -> tuple[Group, ...]:
         """The groups a `hagroup listgroups` group is: those defined in a client configuration
@@ -275,6 +305,42 @@ class Project:
     exports: bool  # some capture was linked (HA113 says nothing in a project without any)
     ha_only: bool  # some configuration sets `HAOnly = 1` (HA117)
     stc: bool  # some configuration has a `Secure Trusted Channel` section (HA117)
+    listings: Listings | None  # how the project's listings and definitions join (see Parts)
+
+
+STC_POLICY = 37
+
+
+def forces_stc(policy_set: PolicySet | None) -> bool:
+    """Whether a partition's policies show policy 37 (Force STC) = 1."""
+    policy = policy_set.policy(STC_POLICY) if policy_set is not None else None
+    return policy is not None and policy.value == 1
+
+
+class Listings:
+    """How the `hagroup listgroups` groups of a whole project join the HA groups its client
+    configurations define, worked out before the project is linked part by part (a label
+    such as `payments` may be listed by every site's capture and defined by every site's
+    configuration: joining parts on it would make the project one part). A listing is known
+    by its number in the project (in file order). For each configuration's group: where it
+    is defined and whether its configuration uses STC (:meth:`Workspace.uses_stc`)."""
+
+    def __init__(self, by_label: dict, by_sn: dict, claimers: dict) -> None:
+        # (stripped label or group serial -> definitions, listing number -> definitions that
+        # claimed it); a definition is (path, span, uses STC), compared by identity
+        self.by_label, self.by_sn, self.claimers = by_label, by_sn, claimers
+
+    def _found(self, ordinal: int | None, status: HaGroupStatus) -> list:
+        found = self.by_label.get(status.label or "", []) or self.by_sn.get(
+            status.serial or "", [])
+        own = self.claimers.get(ordinal, []) if ordinal is not None else []
+        return list({id(d): d for d in [*found, *own]}.values())
+
+    def definitions(self, ordinal: int | None, status: HaGroupStatus) -> tuple[Where, ...]:
+        return tuple(Where(path, factsmod.span(at)) for path, at, _ in self._found(ordinal, status))
+
+    def uses_stc(self, ordinal: int | None, status: HaGroupStatus) -> bool:
+        return any(stc for _, _, stc in self._found(ordinal, status))
 
 
 def sets_ha_only(config: ClientConfig) -> bool:
@@ -402,6 +468,10 @@ class Linker:
         self.banner_spans: dict[str, Span | None] = {}
         self.order: list[tuple[str, str, int]] = []  # (path, kind, index) of each file's forms
         self.whole: Project | None = None  # linking one part of a project (see Parts)
+        # Linking one part: the listing each configuration's groups claim in the whole
+        # project (per configuration, a number per group, or None), the number of each
+        # listing of the part, and the numbers of every listing claimed in the project.
+        self.claims: tuple[list, list, set] | None = None
 
     def add(self, f: FileFacts) -> None:
         if f.kind == "config":
@@ -499,15 +569,19 @@ class Linker:
         groups: list[Group] = []
         by_config: dict[str, list[Group]] = {}
         claimed: set[int] = set()
-        for config in configs:
-            for definition in ha_groups(config):
+        claims = self.claims
+        if claims is not None:  # one part: the whole project's claims, on this part's listings
+            local = {ordinal: i for i, ordinal in enumerate(claims[1])}
+            claimed.update(i for i, ordinal in enumerate(claims[1]) if ordinal in claims[2])
+        for c, config in enumerate(configs):
+            for d, definition in enumerate(ha_groups(config)):
                 group_members = tuple(member(s.text, Where(config.path, s.span))
                                       for s in definition.member_serials)
                 found = None
-                if definition.label is not None:
-                    found = by_label.get(definition.label.value)
-                if found is None and definition.sn is not None:
-                    found = by_sn.get(definition.sn.value)
+                if claims is not None:
+                    found = local.get(claims[0][c][d])
+                else:
+                    found = claim(definition, by_label, by_sn)
                 status = None
                 if found is not None:
                     claimed.add(found)
@@ -549,9 +623,20 @@ class Linker:
         for path, kind, index in self.order:
             forms.setdefault(path, []).append(configs[index] if kind == "config"
                                               else exports[index])
+        ordinals = {} if claims is None else {id(status_at(i)): ordinal
+                                              for i, ordinal in enumerate(claims[1])}
         return Workspace(self.root, tuple(configs), tuple(exports), tuple(groups), facts,
                          {k: tuple(v) for k, v in by_config.items()},
-                         {k: tuple(v) for k, v in forms.items()}, whole=self.whole)
+                         {k: tuple(v) for k, v in forms.items()}, whole=self.whole,
+                         ordinals=ordinals)
+
+
+def claim(definition: HaGroup, by_label: dict, by_sn: dict) -> Any:
+    """The listing a configuration's group is (its status): the first listing with the
+    group's label, else the first with its group serial (``by_label``, ``by_sn``: each
+    label and serial's first listing), or None."""
+    return claim_by(definition.label.value if definition.label is not None else None,
+                    definition.sn.value if definition.sn is not None else None, by_label, by_sn)
 
 
 def _what_if(facts: dict) -> tuple[dict[str, Version], Version | None]:
@@ -567,18 +652,19 @@ def _what_if(facts: dict) -> tuple[dict[str, Version], Version | None]:
 
 class Parts:
     """The link stage of a large run, part by part (issue 21, memory): the files of a project
-    fall into independent parts, two files being in one part when linking joins anything of
+    fall into independent parts, two files being in one part when linking joins records of
     theirs (a path: the parts of one host file; a member or partition serial; an HSM serial
-    and the serials it owns by longest prefix; an HA group label or group serial shared by a
-    configuration and a `hagroup listgroups` listing). Each file's facts are kept marshalled
-    and compressed with the few keys it joins on; :meth:`each` then links one part at a time
-    (a :class:`Linker` over its files, in the order they were given), so only one part's
-    groups, members and records are objects at once. A workspace of a part carries the few
-    facts of the whole project some rules read (:class:`Project`).
+    and the serials it owns by longest prefix). Each file's facts are kept marshalled and
+    compressed with the few keys it joins on; :meth:`link` then links one part at a time (a
+    :class:`Linker` over its files, in the order they were given), so only one part's groups,
+    members and records are objects at once.
 
-    Joining on a key that links nothing only makes a part larger, never wrong; a key missed
-    would change findings, so every key :meth:`Linker._finish` and the workspace's lookups
-    join on is taken (tests compare each rule's output with the whole project's)."""
+    What joins beyond records is worked out for the whole project first, from a little of
+    each file kept on the way: which listing each configuration's group claims, and for each
+    listing the definitions it is and whether their clients use STC (:class:`Listings`), and
+    what HA113 and HA117 read of the whole project (:class:`Project`). Joining on a key that
+    links nothing only makes a part larger, never wrong; tests compare each rule's findings
+    with those on the whole project."""
 
     def __init__(self, root: str = ".", facts: dict | None = None) -> None:
         self.root = root
@@ -588,16 +674,22 @@ class Parts:
         self._kinds = bytearray()  # 1 config, 2 export
         self._packers = {"config": factsmod.Packer(), "export": factsmod.Packer()}
         self._up: list[int] = []  # union-find over files: each file's parent
-        # key -> the first file holding it, one dict per kind of key
+        # key -> the first file holding it
         self._serials: dict[str, int] = {}
         self._hsms: dict[str, int] = {}
         self._by_path: dict[str, int] = {}
-        self._listed: tuple[dict[str, int], dict[str, int]] = ({}, {})  # listing label, serial
-        # a configuration's group labels and serials: joined only to a listing's (two
-        # configurations naming their groups alike are not joined by that)
-        self._defined: tuple[dict[str, list[int]], dict[str, list[int]]] = ({}, {})
         self._broken: dict[int, Exception] = {}  # files whose keys could not be read
         self.exports = self.ha_only = self.stc = False
+        # listings: the first of each label and group serial (as Linker._finish), and the
+        # number of each file's first listing
+        self._first_label: dict[str, int] = {}
+        self._first_sn: dict[str, int] = {}
+        self._listings = 0
+        self._listed: dict[int, int] = {}
+        # per configuration file: (its groups as (label, group serial, path, span of the
+        # definition), has an STC section, its groups' member serials)
+        self._defined: dict[int, tuple] = {}
+        self._stc_serials: set[str] = set()  # serials whose last policy set forces STC
 
     def add(self, f: FileFacts) -> None:
         if f.kind not in ("config", "export"):
@@ -609,7 +701,7 @@ class Parts:
         self._join(i, f.path, self._by_path)
         try:
             self._keys(i, f)
-        except Exception as error:  # linking this file's part will say so (Linker.add raises)
+        except Exception as error:  # linking this file's part says so (Linker.add raises)
             self._broken[i] = error
         kept = (f.path, f.kind, f.form, f.sections, f.template, f.banner, f.serials, f.slots,
                 f.policy_sets, f.hsms, f.slot_hsms, f.statuses, f.replicas, f.infos,
@@ -624,15 +716,21 @@ class Parts:
         serials = self._serials
         if f.kind == "config":
             config = factsmod.config_of(f)
+            groups = []
+            members: list[str] = []
             for definition in ha_groups(config):
                 for s in (*definition.member_serials, *definition.standby_serials):
                     self._join(i, _serial_key(s.text), serials)
-                for entry, defined in ((definition.label, self._defined[0]),
-                                       (definition.sn, self._defined[1])):
-                    if entry is not None:
-                        defined.setdefault(entry.value.strip(), []).append(i)
+                members += (_serial_key(s.text) for s in definition.member_serials)
+                entry = definition.label or definition.anchor_entry
+                groups.append((
+                    definition.label.value if definition.label is not None else None,
+                    definition.sn.value if definition.sn is not None else None,
+                    factsmod._s(entry.span)))
             self.ha_only = self.ha_only or sets_ha_only(config)
             self.stc = self.stc or has_stc(config)
+            if groups:
+                self._defined[i] = (tuple(groups), has_stc(config), tuple(members))
             return
         self.exports = True
         for key in f.serials:
@@ -640,14 +738,24 @@ class Parts:
         for records in (f.slots, f.policy_sets, f.slot_hsms):
             for key, _ in records:
                 self._join(i, key, serials)
+        for key, record in f.policy_sets:  # (the last of a serial wins, as in Linker)
+            if _forces_stc_plain(marshal.loads(record)):
+                self._stc_serials.add(key)
+            else:
+                self._stc_serials.discard(key)
         for key, _ in f.hsms:
             self._join(i, key, self._hsms)
         for serial, _ in f.replicas:  # POL302 relates a replica to the groups listing it
             self._join(i, serial or "", serials)
-        for label, serial, record in f.statuses:
-            for key, listed in ((label, self._listed[0]), (serial, self._listed[1])):
-                if key is not None:
-                    self._join(i, key.strip(), listed)
+        first = self._listings
+        if f.statuses:
+            self._listed[i] = first
+            self._listings += len(f.statuses)
+        for n, (label, serial, record) in enumerate(f.statuses, first):
+            if label:
+                self._first_label.setdefault(label, n)
+            if serial:
+                self._first_sn.setdefault(serial, n)
             plain = marshal.loads(record)
             for text, _ in (*plain[3], *plain[4]):  # member and standby serials
                 self._join(i, _serial_key(text), serials)
@@ -670,13 +778,8 @@ class Parts:
             self._up[max(a, b)] = min(a, b)
 
     def parts(self) -> list[list[int]]:
-        """The parts, each the indexes of its files in order, ordered by their first file."""
-        for defined, listed in zip(self._defined, self._listed):
-            for key, files in defined.items():
-                first = listed.get(key)
-                if first is not None:
-                    for i in files:
-                        self._union(first, i)
+        """The parts, each the indexes of its files in order, ordered by their first file
+        (once every file was added: the whole project's joins are worked out here)."""
         hsms = self._hsms
         lengths = tuple(sorted({len(s) for s in hsms if s}, reverse=True))
         if lengths:
@@ -684,10 +787,38 @@ class Parts:
                 owner = _hsm_owner(serial, hsms, lengths)
                 if owner is not None:
                     self._union(owner, i)
+        self._project()
         out: dict[int, list[int]] = {}
         for i in range(len(self._up)):
             out.setdefault(self._find(i), []).append(i)
         return list(out.values())
+
+    def _project(self) -> None:
+        """What every part's workspace is told of the whole project (see the class)."""
+        by_label: dict[str, list] = {}
+        by_sn: dict[str, list] = {}
+        claimers: dict[int, list] = {}
+        self._claims: dict[int, tuple] = {}
+        stc_serials = self._stc_serials
+        for i, (groups, stc, members) in self._defined.items():
+            path = self._paths[i]
+            stc = stc or any(s in stc_serials for s in members)
+            claims = []
+            for label, sn, at in groups:
+                found = claim_by(label, sn, self._first_label, self._first_sn)
+                claims.append(found)
+                defined = (path, at, stc)
+                if label is not None and label.strip():
+                    by_label.setdefault(label.strip(), []).append(defined)
+                if sn is not None and sn.strip():
+                    by_sn.setdefault(sn.strip(), []).append(defined)
+                if found is not None:
+                    claimers.setdefault(found, []).append(defined)
+            self._claims[i] = tuple(claims)
+        self._defined = {}
+        self._claimed = set(claimers)
+        self._whole = Project(self.exports, self.ha_only, self.stc,
+                              Listings(by_label, by_sn, claimers))
 
     def files(self) -> LinkedFiles:
         """The files linked, as :meth:`Workspace.files` gives them for the whole project."""
@@ -705,12 +836,40 @@ class Parts:
             if i in self._broken:
                 raise self._broken[i]
         linker = Linker(self.root, self.facts)
-        linker.whole = Project(self.exports, self.ha_only, self.stc)
+        linker.whole = self._whole
+        configs: list = []
+        listings: list[int] = []
         for i in part:
             kept, self._kept[i] = self._kept[i], None
             if not isinstance(kept, FileFacts):
                 packer = self._packers["config" if self._kinds[i] == 1 else "export"]
                 path, kind, *rest = marshal.loads(packer.unpack(kept))
                 kept = FileFacts(path, kind, {}, *rest)
+            if kept.kind == "config":
+                configs.append(self._claims.get(i, ()))
+            elif kept.statuses:
+                first = self._listed[i]
+                listings += range(first, first + len(kept.statuses))
             linker.add(kept)
+        linker.claims = (configs, listings, self._claimed)
         return linker.finish()
+
+
+def _forces_stc_plain(plain: tuple) -> bool:
+    """:func:`forces_stc` of a policy set's facts record (see :mod:`lunalint.facts`), read
+    without building the policy set: the last value of policy 37 is the one that counts."""
+    found = None
+    for p in plain[1]:
+        if int(p[0]) == STC_POLICY:
+            found = p
+    return found is not None and int(found[2]) == 1
+
+
+def claim_by(label: str | None, sn: str | None, by_label: dict, by_sn: dict) -> int | None:
+    """:func:`claim` from a definition's label and group serial values."""
+    found = None
+    if label is not None:
+        found = by_label.get(label)
+    if found is None and sn is not None:
+        found = by_sn.get(sn)
+    return found

@@ -18,7 +18,6 @@ from lunalint.rules.base import Context, Problem, rule
 if TYPE_CHECKING:  # the capture model is imported only when a capture is read
     from lunalint.model.export import Export, Field, HaGroupStatus
 
-STC_POLICY = 37
 
 
 def uses_stc(config: ClientConfig, ctx: Context) -> bool:
@@ -27,15 +26,7 @@ def uses_stc(config: ClientConfig, ctx: Context) -> bool:
     if config.section("Secure Trusted Channel") is not None:
         return True
     workspace = ctx.workspace
-    if workspace is None:
-        return False
-    for group in workspace.groups_of(config):
-        for member in group.members:
-            pset = member.policy_set
-            policy = pset.policy(STC_POLICY) if pset is not None else None
-            if policy is not None and policy.value == 1:
-                return True
-    return False
+    return workspace is not None and workspace.uses_stc(config)
 
 
 def _set_ha_key(config: ClientConfig, key: str, value: str, description: str) -> Fix | None:
@@ -708,26 +699,19 @@ def ha113(config: ClientConfig, ctx: Context) -> Iterator[Problem]:
 
 # --- live HA state from `hagroup listgroups` captures ---------------------------------------
 
-def _listed_groups(status: HaGroupStatus, ctx: Context) -> tuple:
-    """The workspace groups a listed group is: its client configuration definitions (same
-    label, else same group serial), and the group the workspace built from the listing."""
-    workspace = ctx.workspace
-    return workspace.groups_listed_as(status) if workspace is not None else ()
-
-
-def _definitions(status: HaGroupStatus, ctx: Context) -> list:
-    return [g for g in _listed_groups(status, ctx)
-            if g.definition is not None and g.config is not None]
-
-
 def _related_definitions(statuses, ctx: Context) -> tuple:
-    """The definitions of the listed groups, sorted, each once (a dict, not a list scan: a
-    label many clients share may have thousands). Callers ask only when they report."""
+    """The definitions of the listed groups (``Workspace.definitions_listed_as``), sorted,
+    each once (a dict, not a list scan: a label many clients share may have thousands).
+    Callers ask only when they report."""
+    workspace = ctx.workspace
+    if workspace is None:
+        return ()
     related: dict = {}
     for status in statuses:
-        for group in _definitions(status, ctx):
-            for r in group.related("the client configuration defines this HA group here"):
-                related.setdefault(r, None)
+        for where in workspace.definitions_listed_as(status):
+            related.setdefault(
+                (where.path, where.span, "the client configuration defines this HA group here"),
+                None)
     return tuple(sorted(related, key=lambda r: (r[0], r[1])))
 
 
@@ -787,16 +771,8 @@ def ha114(export: Export, ctx: Context) -> Iterator[Problem]:
         setting = statuses[0].only_show_ha_slots_field
         if not _setting_is(setting, "no", "disabled", "0"):
             continue
-        stc = False
-        for status in statuses:
-            for group in _listed_groups(status, ctx):
-                if group.config is not None and uses_stc(group.config, ctx):
-                    stc = True
-                for member in group.members:
-                    pset = member.policy_set
-                    policy = pset.policy(STC_POLICY) if pset is not None else None
-                    if policy is not None and policy.value == 1:
-                        stc = True
+        workspace = ctx.workspace
+        stc = workspace is not None and any(map(workspace.listing_uses_stc, statuses))
         why = ("; this client uses Secure Trusted Channel, where member sessions break the HA "
                "slot") if stc else ""
         level = Level.ERROR if stc else None
