@@ -97,8 +97,39 @@ def test_sites_are_linked_one_at_a_time_and_report_the_same(tmp_path, monkeypatc
     for fmt in ("sarif", "json"):
         out, sizes = both(tmp_path, monkeypatch, capsys, fmt)
         assert len(sizes) == 5 and sum(sizes) == 9, sizes  # one part a site
+    for what_if in (("--target-firmware", "6.2.0"), ("--target-firmware", "3000002567002=7.9.0",
+                                                     "--target-client", "10.2.0")):
+        out, sizes = both(tmp_path, monkeypatch, capsys, "json", what_if)
+        assert len(sizes) == 5 and "would run firmware" in out
     seen = {rule for rule, _, _ in rules_of(render(tmp_path, monkeypatch, capsys, True)[0])}
     assert {"HA101", "HA113", "HA114", "HA115", "HA116", "VER203", "POL305"} <= seen, seen
+
+
+POLICIES = """\
+policies:
+  - id: ACME1
+    title: Members run 7.7 or later
+    level: error
+    check: {firmware: {at-least: "7.7.0"}}
+  - id: ACME2
+    title: Groups have three members
+    check: {group: {members-at-least: 3}}
+  - id: ACME3
+    title: Members deny key wrapping
+    check: {partition-policy: {1: 0}}
+"""
+
+
+def test_organisation_policies_see_one_group_at_a_time(tmp_path, monkeypatch, capsys):
+    site(tmp_path, 1)
+    site(tmp_path, 2, capture=LUNACM.replace("Firmware Version ->     7.7.1\n        Boot",
+                                             "Firmware Version ->     7.4.2\n        Boot", 1)
+         .replace("1: Allow private key wrapping : 0", "1: Allow private key wrapping : 1"))
+    site(tmp_path, 3, conf=None)
+    (tmp_path / ".lunalint.yaml").write_text(POLICIES, encoding="utf-8")
+    out, sizes = both(tmp_path, monkeypatch, capsys)
+    assert len(sizes) == 3
+    assert {"ACME1", "ACME2", "ACME3"} <= {r[0] for r in rules_of(out)}
 
 
 def test_ha113_knows_a_capture_in_another_part(tmp_path, monkeypatch, capsys):
