@@ -719,9 +719,10 @@ class Parts:
             groups = []
             members: list[str] = []
             for definition in ha_groups(config):
-                for s in (*definition.member_serials, *definition.standby_serials):
-                    self._join(i, _serial_key(s.text), serials)
-                members += (_serial_key(s.text) for s in definition.member_serials)
+                listed = [_serial_key(s.text) for s in definition.member_serials]
+                for key in (*listed, *(_serial_key(s.text) for s in definition.standby_serials)):
+                    self._join(i, key, serials)
+                members += listed
                 entry = definition.label or definition.anchor_entry
                 groups.append((
                     definition.label.value if definition.label is not None else None,
