@@ -672,7 +672,7 @@ class Parts:
         self._kept: list = []  # per file: its facts, marshalled and compressed (or as given)
         self._paths: list[str] = []
         self._kinds = bytearray()  # 1 config, 2 export
-        self._packers = {"config": factsmod.Packer(), "export": factsmod.Packer()}
+        self._packers = {"config": factsmod.FilePacker(), "export": factsmod.FilePacker()}
         self._up: list[int] = []  # union-find over files: each file's parent
         # key -> the first file holding it
         self._serials: dict[str, int] = {}

@@ -339,3 +339,37 @@ def test_an_audit_report_links_the_whole_project(tmp_path, monkeypatch, capsys):
     _, sizes = render(tmp_path, monkeypatch, capsys, True, "json",
                       ("--format", "html", "-o", str(tmp_path / "audit.html")))
     assert sizes == []
+
+
+def test_files_kept_for_their_part_read_back_as_they_were_given(tmp_path):
+    """Parts keeps each file's facts compressed (after the first few) until its part is
+    linked, and gives them back whole, in the order the files came."""
+    from lunalint import facts as factsmod
+    from lunalint.readers.config import read_config
+    from lunalint.readers.export import read_export
+    from lunalint.redact import secrets_of
+
+    given = []
+    for n in range(factsmod.FilePacker.SAMPLES + 4):
+        for doc in (read_config(f"site-{n}/Chrystoki.conf", own(CONF, n)),
+                    read_export(f"site-{n}/members.lunacm.txt", own(LUNACM, n))):
+            given.append(factsmod.of(doc, secrets_of(doc)))
+    parts = Parts()
+    for f in given:
+        parts.add(f)
+    assert all(isinstance(kept, bytes) for kept in parts._kept)
+    assert parts._kept[-1][:1] == b"\xff" and parts._kept[0][:1] != b"\xff"
+    found = parts.parts()
+    assert found == [[2 * n, 2 * n + 1] for n in range(len(given) // 2)]
+    linked = []
+    real = Linker.add
+    try:
+        Linker.add = lambda self, f: linked.append(f) or real(self, f)
+        for part in found:
+            parts.link(part)
+    finally:
+        Linker.add = real
+    assert [(f.path, f.kind) for f in linked] == [(f.path, f.kind) for f in given]
+    for got, want in zip(linked, given):
+        want.lines = {}  # (the link stage reads lines from the excerpts, not from facts)
+        assert got == want
