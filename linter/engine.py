@@ -1057,9 +1057,10 @@ class Excerpts:
     (:attr:`lunalint.facts.FileFacts.lines`), compressed (issue 21: as line strings in a
     dictionary per file they cost about five times the text, and the text of one estate's
     files repeats a lot). Each file's lines are marshalled and compressed with zlib, with the
-    first files' lines as the preset dictionary; the last file looked up is kept decoded."""
+    first files' lines as the preset dictionary (as :class:`lunalint.facts.FilePacker` keeps
+    whole files' facts); the last file looked up is kept decoded."""
 
-    SAMPLES = 4  # files whose lines make the preset dictionary (kept as they are)
+    SAMPLES = 16  # files whose lines make the preset dictionary (kept as they are)
 
     def __init__(self, compact: bool = True) -> None:
         self._files: dict[str, bytes | dict[int, str]] = {}
@@ -1073,7 +1074,7 @@ class Excerpts:
         the one kept (the parts of a host share its lines)."""
         import marshal
 
-        from lunalint.facts import ZDICT_SIZE, deflate
+        from lunalint.facts import FilePacker, deflate
 
         if not lines:
             return
@@ -1089,10 +1090,10 @@ class Excerpts:
             self._files[path] = dict(lines)
             self._samples.append(data)
             if len(self._samples) >= self.SAMPLES:
-                self._zdict = b"".join(self._samples)[-ZDICT_SIZE:]
+                self._zdict = b"".join(self._samples)[-(1 << -FilePacker.HOW[1]):]
                 self._samples = []
             return
-        self._files[path] = deflate(data, self._zdict)
+        self._files[path] = deflate(data, self._zdict, FilePacker.HOW)
 
     def get(self, path: str, line: int) -> str | None:
         return self._lines(path).get(line)
@@ -1100,7 +1101,7 @@ class Excerpts:
     def _lines(self, path: str) -> dict[int, str]:
         import marshal
 
-        from lunalint.facts import inflate
+        from lunalint.facts import FilePacker, inflate
 
         if self._last[0] == path:
             return self._last[1]
@@ -1108,7 +1109,7 @@ class Excerpts:
         if held is None:
             return {}
         if isinstance(held, bytes):
-            numbers, texts = marshal.loads(inflate(held, self._zdict))
+            numbers, texts = marshal.loads(inflate(held, self._zdict, FilePacker.HOW[1]))
             held = dict(zip(numbers, texts))
         self._last = (path, held)
         return held
