@@ -1194,7 +1194,12 @@ def _run_parts(rules: list[Rule], documents: list[Document], parts: Any, excerpt
         at.setdefault(doc.path, []).append(n)
     anchor = documents[0].path if documents else "."
     said: set = set()  # internal findings already given
-    for part in parts.parts():
+    try:
+        found_parts = parts.parts()
+    except Exception as error:  # (as when linking the whole project fails)
+        emit([_internal(anchor, "the link stage", error)])
+        return
+    for part in found_parts:
         mine = sorted(n for path in parts.paths_of(part) for n in at.get(path, ()))
         docs = [documents[n] for n in mine]
         try:

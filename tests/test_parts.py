@@ -373,3 +373,20 @@ def test_files_kept_for_their_part_read_back_as_they_were_given(tmp_path):
     for got, want in zip(linked, given):
         want.lines = {}  # (the link stage reads lines from the excerpts, not from facts)
         assert got == want
+
+
+def test_when_the_parts_cannot_be_worked_out_the_link_stage_says_so_once(tmp_path, monkeypatch,
+                                                                         capsys):
+    for n in (1, 2):  # (a TAB: a per-file finding, SYN002)
+        site(tmp_path, n, conf=CONF.replace("   HAOnly = 1;", "\tHAOnly = 0;"))
+
+    def broken(self):
+        raise RuntimeError("no parts")
+
+    monkeypatch.setattr(Parts, "_project", broken)
+    got = rules_of(render(tmp_path, monkeypatch, capsys, True)[0])
+    assert [r for r in got if r[0] == engine.INTERNAL_RULE] == [
+        (engine.INTERNAL_RULE, "site-01/Chrystoki.conf", "error")]
+    assert not any(r[0] in engine.PART_RULES for r in got)
+    assert [r[1] for r in got if r[0] == "SYN002"] == ["site-01/Chrystoki.conf",
+                                                       "site-02/Chrystoki.conf"]
