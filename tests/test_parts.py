@@ -390,3 +390,17 @@ def test_when_the_parts_cannot_be_worked_out_the_link_stage_says_so_once(tmp_pat
     assert not any(r[0] in engine.PART_RULES for r in got)
     assert [r[1] for r in got if r[0] == "SYN002"] == ["site-01/Chrystoki.conf",
                                                        "site-02/Chrystoki.conf"]
+
+
+@pytest.mark.parametrize("fmt", ["json", "sarif"])
+def test_the_examples_render_the_same_linked_part_by_part(monkeypatch, capsys, fmt):
+    """The bundled examples: templates, hosts with several parts (runbooks, scripts, charts),
+    captures of every kind, organisation policies; several parts, one of them large."""
+    from pathlib import Path
+
+    from .test_golden_output import GOLDEN
+
+    examples = Path(__file__).resolve().parent.parent / "examples"
+    out, sizes = both(examples, monkeypatch, capsys, fmt)
+    assert len(sizes) > 1
+    assert out.encode("utf-8") == (GOLDEN / f"examples.{fmt}").read_bytes()
