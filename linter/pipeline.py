@@ -122,31 +122,23 @@ class Outcome:
     def _tally(self) -> tuple:
         """How many findings are suppressed, the highest level of the others that are not
         intentional, the files findings are on, and the report's counts: one reading of the
-        findings (a large run's are read a file at a time, ``lunalint.store``), again only
-        if they change."""
+        findings (a large run's are read a file at a time, ``lunalint.store``; the pipeline
+        counts them as its last stage writes them), again only if they change."""
         held = self._counted
         if held is not None and held[0] is self.findings:
             return held[1]
-        from lunalint.reporters import tally
+        from lunalint.reporters import Tally
 
-        suppressed = 0
-        worst: Level | None = None
-        paths: set[str] = set()
+        counted = Tally()
+        for f in self.findings:
+            counted.add(f)
+        self.counted_by(counted)
+        return self._counted[1]
 
-        def each():
-            nonlocal suppressed, worst
-            for f in self.findings:
-                paths.add(f.path)
-                if f.suppression is not None:
-                    suppressed += 1
-                elif not f.intentional and (worst is None or f.level > worst):
-                    worst = f.level
-                yield f
-
-        counts = tally(each())
-        found = (suppressed, worst, paths, counts)
-        self._counted = (self.findings, found)
-        return found
+    def counted_by(self, counted) -> None:
+        """Take ``counted`` (a :class:`lunalint.reporters.Tally` of exactly ``findings``)."""
+        self._counted = (self.findings, (counted.suppressed, counted.worst, counted.paths,
+                                         counted.counts()))
 
 
 def run(options: Options) -> Outcome:
@@ -196,13 +188,14 @@ def _run(options: Options) -> Outcome:
         if cache is not None:
             cache.close()
     redactor = redact.Redactor(result.secrets)
-    findings, fixes = _stages(result, options, redactor)
+    findings, fixes, counted = _stages(result, options, redactor)
     outcome = Outcome(findings, result.documents, len(result.documents), redactor, root,
                       notices=[redactor.text(n) for n in result.notices],
                       skipped=[redactor.text(s) for s in result.skipped],
                       unused=[redactor.text(s) for s in result.unused],
                       missing=list(result.missing), workspaces=result.workspaces, fixes=fixes,
                       read=list(result.read))
+    outcome.counted_by(counted)
     _baseline(options, outcome, root or (options.cwd or os.getcwd()))
     # A finding may sit in a file that was not linted itself: a capture linked in as context
     # (kept because a related location is in a linted file), or the configuration file
@@ -213,13 +206,15 @@ def _run(options: Options) -> Outcome:
     return outcome
 
 
-def _stages(result: Any, options: Options, redactor: redact.Redactor) -> tuple[Any, dict]:
+def _stages(result: Any, options: Options, redactor: redact.Redactor) -> tuple[Any, dict, Any]:
     """The stages after linking, a file's findings at a time (``lunalint.store``): related
     locations capped, levels, suppressions (which add their own findings), levels again (so a
     waiver or directive hides a finding whatever its level, and the findings about
     suppressions get theirs), then redaction. Gives the findings, in report order, and the
-    exact fixes by :func:`fix_key` of the redacted finding."""
+    exact fixes by :func:`fix_key` of the redacted finding, and their counts (a
+    :class:`lunalint.reporters.Tally`, made as they are written)."""
     from lunalint import suppress
+    from lunalint.reporters import Tally
     from lunalint.store import held
 
     cfg = options.settings
@@ -236,10 +231,13 @@ def _stages(result: Any, options: Options, redactor: redact.Redactor) -> tuple[A
         mark = marker.mark
         return [mark(f) for f in suppress.apply_levels(cap_related(group, named), levels)]
 
+    counted = Tally()
+
     def shown(group: list[Finding]) -> list[Finding]:
         exact = suppress.apply_levels(group, levels)
         out = redactor.findings(exact)
         for raw, f in zip(exact, out):
+            counted.add(f)
             if raw.fix is not None:
                 fixes[fix_key(f)] = raw.fix
         return out
@@ -252,13 +250,13 @@ def _stages(result: Any, options: Options, redactor: redact.Redactor) -> tuple[A
             marked.sort(key=_sort_key)
             return shown(marked)
 
-        return findings.map(both, ordered=True), fixes
+        return findings.map(both, ordered=True), fixes, counted
     # The findings about suppressions need every finding marked first (a directive that
     # hid nothing); they are sorted in with each file's findings.
     marked = findings.map(mark, ordered=False)
     del findings
     marked.extend(marker.own())
-    return marked.map(shown, ordered=True), fixes
+    return marked.map(shown, ordered=True), fixes, counted
 
 
 def _sort_key(f: Finding) -> tuple:

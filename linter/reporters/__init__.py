@@ -149,21 +149,45 @@ class Report:
         return found
 
 
+class Tally:
+    """Counts of findings given one at a time (:meth:`add`): how many are suppressed, the
+    highest level of the unsuppressed ones that are not intentional, the files findings are on,
+    and what a report counts (:meth:`counts`). One reading of a large run's findings (read a
+    file at a time, ``lunalint.store``) serves every count."""
+
+    def __init__(self) -> None:
+        self.suppressed = 0
+        self.worst: Level | None = None
+        self.paths: set[str] = set()
+        self.problems = {level.label: 0 for level in sorted(Level, reverse=True)}
+        self.designed = dict(self.problems)
+        self.problem_paths: set[str] = set()
+
+    def add(self, f: Finding) -> Finding:
+        self.paths.add(f.path)
+        if f.suppression is not None:
+            self.suppressed += 1
+        elif f.intentional:
+            self.designed[f.level.label] += 1
+        else:
+            self.problems[f.level.label] += 1
+            self.problem_paths.add(f.path)
+            if self.worst is None or f.level > self.worst:
+                self.worst = f.level
+        return f
+
+    def counts(self) -> tuple[dict[str, int], dict[str, int], int]:
+        """Per level, the unsuppressed problems and intentional findings, and how many files
+        have a problem."""
+        return self.problems, self.designed, len(self.problem_paths)
+
+
 def tally(findings: Iterable[Finding]) -> tuple[dict[str, int], dict[str, int], int]:
-    """Per level, the unsuppressed problems and intentional findings, and how many files
-    have a problem: counted in one reading (a large run's findings are read a file at a time,
-    ``lunalint.store``)."""
-    problems = {level.label: 0 for level in sorted(Level, reverse=True)}
-    designed = dict(problems)
-    files = set()
+    """:meth:`Tally.counts` of ``findings``."""
+    counted = Tally()
     for f in findings:
-        if f.suppression is None:
-            if f.intentional:
-                designed[f.level.label] += 1
-            else:
-                problems[f.level.label] += 1
-                files.add(f.path)
-    return problems, designed, len(files)
+        counted.add(f)
+    return counted.counts()
 
 
 def renderer(name: str) -> Callable[[Report], str]:
