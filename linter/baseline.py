@@ -180,15 +180,24 @@ def apply(findings: list[Finding], known: Counter, root: str, baseline_path: str
     """
     scope = None if linted is None else {_rel(p, root, base) for p in linted}
     left = Counter(known)
-    out = []
-    for f in findings:
-        k = key(f, root, base)
-        if f.suppression is None and left[k] > 0:
-            left[k] -= 1
-            f = replace(f, suppression=Suppression(
-                "external", f"recorded in baseline {os.path.basename(baseline_path)}",
-                baseline_path))
-        out.append(f)
+
+    def mark(group: list[Finding]) -> list[Finding]:
+        out = []
+        for f in group:
+            k = key(f, root, base)
+            if f.suppression is None and left[k] > 0:
+                left[k] -= 1
+                f = replace(f, suppression=Suppression(
+                    "external", f"recorded in baseline {os.path.basename(baseline_path)}",
+                    baseline_path))
+            out.append(f)
+        return out
+
+    from lunalint.store import FindingStore
+
+    # (a store of findings is marked a file at a time, in order, and stays a store)
+    out = (findings.map(mark, ordered=True) if isinstance(findings, FindingStore)
+           else mark(list(findings)))
     fixed = [f"{r} {p} {a}" + (f" ({n} times)" if n > 1 else "")
              for (r, p, a), n in sorted(left.items())
              if n > 0 and (scope is None or p in scope)]

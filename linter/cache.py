@@ -527,14 +527,25 @@ class Pack:
 
         yield dump([digest, self.slot, where[2]])[:-1] + b",[["
         batch = 256
-        for start in range(0, len(findings), batch):
-            part = dump([_finding(f) for f in findings[start:start + batch]])[1:-1]
-            yield (b"," if start else b"") + part
+        first = True
+        pending: list = []
+        for f in _then_none(findings):
+            if f is not None:
+                pending.append(_finding(f))
+            if pending and (f is None or len(pending) >= batch):
+                # (read in order, a batch at a time: a store of findings is never unpacked)
+                yield (b"" if first else b",") + dump(pending)[1:-1]
+                first, pending = False, []
         yield b"],["
         for start in range(0, len(documents), batch):
             part = dump([_doc(d) for d in documents[start:start + batch]])[1:-1]
             yield (b"," if start else b"") + part
         yield b"]," + dump([list(skipped), list(unused)])[1:-1] + b"]]"
+
+
+def _then_none(items):
+    yield from items
+    yield None
 
 
 def _positions(secrets_of: dict[int, frozenset], text_of):

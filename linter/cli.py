@@ -627,7 +627,8 @@ def _run(args: argparse.Namespace) -> int:
     for output in outputs:  # every file read, context captures included
         _refuse_input(output, read, found)
         _check_write(output, guard, read_ids, "a report")
-    report = Report(outcome.shown(args.include_suppressed), outcome.files,
+    shown = outcome.shown(args.include_suppressed)
+    report = Report(shown, outcome.files, counted=(shown, outcome.report_counts()),
                     suppressed=outcome.suppressed, rules=rules,
                     notices=registry.notices + outcome.notices,
                     srcroot=base, category=args.category, color=False,

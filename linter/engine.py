@@ -837,11 +837,18 @@ def lint(paths: list[str], rules: list[Rule], *, facts: dict[str, Any] | None = 
     missing = [p for p in paths if p not in given_content and not os.path.lexists(p)]
     if missing and not missing_ok:
         raise FileNotFoundError(missing)
-    total = Result([], [], missing=missing)
+    from lunalint.store import FindingStore, held
+
+    total = Result(FindingStore(), [], missing=missing)
     for scope in confine.scopes([p for p in paths if p not in missing], root):
         part = _lint_scope(list(scope.paths), scope.root, rules, facts, cwd, jobs, accept,
                            kind_of, embedded, given_content, cache, link)
-        total.findings.extend(part.findings)
+        if not total.findings:  # (one scope, the usual case: its store as it is)
+            total.findings = held(part.findings)
+        else:  # the findings of every scope, in one order (the store sorts each file's)
+            if not isinstance(total.findings, FindingStore):
+                total.findings = FindingStore(total.findings)
+            total.findings.take(held(part.findings))  # (a view is read through once)
         total.documents.extend(part.documents)
         total.skipped.extend(part.skipped)
         total.unused.extend(part.unused)
@@ -849,7 +856,6 @@ def lint(paths: list[str], rules: list[Rule], *, facts: dict[str, Any] | None = 
         total.secrets |= part.secrets
         total.workspaces.extend(part.workspaces)
         total.read.extend(part.read)
-    total.findings.sort(key=lambda f: f.sort_key)
     return total
 
 
@@ -905,7 +911,9 @@ def _lint_scope(paths: list[str], root: str | None, rules: list[Rule],
     link_error: Exception | None = None
     compact = size >= COMPACT_BYTES
     excerpts = Excerpts(compact)
-    kept = FindingStore()
+    from lunalint.store import FindingStore
+
+    kept = FindingStore(compact=compact)  # every finding of the scope, by file (see store)
     if plan.link:
         from lunalint.workspace import Linker, Parts
 
@@ -950,13 +958,18 @@ def _lint_scope(paths: list[str], root: str | None, rules: list[Rule],
             # the per-file findings are unpacked.
             workspaces.append(workspace if link else workspace.files())
         del workspace, linker, excerpts
-    findings = kept.findings() + linked
+    kept.extend(linked)
     del linked
+    stage = join_proposals
     if (linking or link) and context:
         named = {doc.path for doc in documents}
-        findings = [f for f in findings
-                    if f.path in named or any(r.path in named for r in f.related)]
-    findings = join_proposals(findings)
+
+        def stage(group: list[Finding]) -> list[Finding]:
+            return join_proposals([f for f in group if f.path in named
+                                   or any(r.path in named for r in f.related)])
+    # (read through when the pipeline's stages read them: nothing is copied here)
+    findings = kept.view(stage)
+    del kept
     if pack is not None and None not in contents:
         _to_pack(pack, everything, plan, contents, findings, documents, skipped, unused,
                  secrets_of)
@@ -1016,40 +1029,6 @@ def _context_items(root: str | None, targets: list[confine.Target],
     if kind_of is not None:
         extra = [records.replace(t, kind=kind_of(t.path)) for t in extra]
     return [(t, display_path(t.path, cwd), False) for t in extra]
-
-
-class FindingStore:
-    """The per-file findings of a scope while it is being linked (issue 21): past a few
-    hundred, they are kept pickled and compressed in batches, in order, so the link stage's
-    workspace and every file's findings are not in memory as objects at the same time. Only
-    this process reads what it pickled; nothing is written anywhere."""
-
-    BATCH = 1024
-
-    def __init__(self) -> None:
-        self._batches: list[bytes] = []
-        self._pending: list[Finding] = []
-
-    def extend(self, findings: Iterable[Finding]) -> None:
-        self._pending.extend(findings)
-        if len(self._pending) >= self.BATCH:
-            import pickle
-            import zlib
-
-            self._batches.append(zlib.compress(pickle.dumps(self._pending, 5), 1))
-            self._pending = []
-
-    def findings(self) -> list[Finding]:
-        """Every finding kept, in order (the store is emptied)."""
-        import pickle
-        import zlib
-
-        out: list[Finding] = []
-        for batch in self._batches:
-            out.extend(pickle.loads(zlib.decompress(batch)))
-        out.extend(self._pending)
-        self._batches, self._pending = [], []
-        return out
 
 
 class Excerpts:

@@ -84,23 +84,61 @@ class Outcome:
     # The exact fixes (``Finding.fix`` is redacted like every outgoing string), by
     # :func:`fix_key` of the redacted finding: only the fix stage reads them, to edit files.
     fixes: dict = opt(factory=dict)
+    _counted: Any = opt(None, init=False, repr=False, compare=False)  # (findings, tally)
 
     def exact_fix(self, finding: Finding):
         return self.fixes.get(fix_key(finding))
 
-    def shown(self, include_suppressed: bool) -> list[Finding]:
-        return [f for f in self.findings if f.suppression is None or include_suppressed]
+    def shown(self, include_suppressed: bool):
+        """The findings a report shows: read through, never copied (``lunalint.store``)."""
+        if include_suppressed:
+            return self.findings
+        from lunalint.store import held
+
+        return held(self.findings).view(
+            lambda group: [f for f in group if f.suppression is None])
 
     @property
     def suppressed(self) -> int:
-        return sum(1 for f in self.findings if f.suppression is not None)
+        return self._tally()[0]
 
     def failing(self, threshold: Level | None) -> bool:
         """True when an unsuppressed, unintended finding is at or above ``threshold``."""
         if threshold is None:
             return False
-        return any(f.level >= threshold for f in self.findings
-                   if f.suppression is None and not f.intentional)
+        worst = self._tally()[1]
+        return worst is not None and worst >= threshold
+
+    def finding_paths(self) -> set[str]:
+        """The files the findings are on."""
+        return self._tally()[2]
+
+    def report_counts(self) -> tuple:
+        """What :class:`lunalint.reporters.Report` counts of these findings (per level, the
+        unsuppressed problems and intentional findings; the files with a problem), from the
+        same reading."""
+        return self._tally()[3]
+
+    def _tally(self) -> tuple:
+        """How many findings are suppressed, the highest level of the others that are not
+        intentional, the files findings are on, and the report's counts: one reading of the
+        findings (a large run's are read a file at a time, ``lunalint.store``; the pipeline
+        counts them as its last stage writes them), again only if they change."""
+        held = self._counted
+        if held is not None and held[0] is self.findings:
+            return held[1]
+        from lunalint.reporters import Tally
+
+        counted = Tally()
+        for f in self.findings:
+            counted.add(f)
+        self.counted_by(counted)
+        return self._counted[1]
+
+    def counted_by(self, counted) -> None:
+        """Take ``counted`` (a :class:`lunalint.reporters.Tally` of exactly ``findings``)."""
+        self._counted = (self.findings, (counted.suppressed, counted.worst, counted.paths,
+                                         counted.counts()))
 
 
 def run(options: Options) -> Outcome:
@@ -114,7 +152,7 @@ def run(options: Options) -> Outcome:
 
 
 def _run(options: Options) -> Outcome:
-    from lunalint import engine, suppress
+    from lunalint import engine
 
     cfg = options.settings
     given = None
@@ -150,33 +188,79 @@ def _run(options: Options) -> Outcome:
         if cache is not None:
             cache.close()
     redactor = redact.Redactor(result.secrets)
-    result.findings = cap_related(result.findings, {d.path for d in result.documents})
-    # Levels first, so a waiver or directive hides a finding whatever its level; then
-    # suppressions, which add their own findings (LUNALINT-SUP*).
-    findings = suppress.apply(
-        suppress.apply_levels(result.findings, cfg.levels), flatten(result.documents), cfg,
-        known=options.known_rules, selected={r.id for r in options.rules},
-        inline=options.inline_suppressions,
-        settings_path=suppress.display(cfg.source, options.cwd) if cfg.source else "")
-    exact = suppress.apply_levels(findings, cfg.levels)
-    findings = redactor.findings(exact)
-    fixes = {fix_key(shown): raw.fix for raw, shown in zip(exact, findings)
-             if raw.fix is not None}
+    findings, fixes, counted = _stages(result, options, redactor)
     outcome = Outcome(findings, result.documents, len(result.documents), redactor, root,
                       notices=[redactor.text(n) for n in result.notices],
                       skipped=[redactor.text(s) for s in result.skipped],
                       unused=[redactor.text(s) for s in result.unused],
                       missing=list(result.missing), workspaces=result.workspaces, fixes=fixes,
                       read=list(result.read))
+    outcome.counted_by(counted)
     _baseline(options, outcome, root or (options.cwd or os.getcwd()))
     # A finding may sit in a file that was not linted itself: a capture linked in as context
     # (kept because a related location is in a linted file), or the configuration file
     # (a suppression finding). Each is a file checked, so "N of M files" never has N > M.
-    outcome.files = len({doc.path for doc in outcome.documents}
-                        | {f.path for f in outcome.findings})
+    outcome.files = len({doc.path for doc in outcome.documents} | outcome.finding_paths())
     if options.audit:
         outcome.audit = _audit(options, outcome)
     return outcome
+
+
+def _stages(result: Any, options: Options, redactor: redact.Redactor) -> tuple[Any, dict, Any]:
+    """The stages after linking, a file's findings at a time (``lunalint.store``): related
+    locations capped, levels, suppressions (which add their own findings), levels again (so a
+    waiver or directive hides a finding whatever its level, and the findings about
+    suppressions get theirs), then redaction. Gives the findings, in report order, and the
+    exact fixes by :func:`fix_key` of the redacted finding, and their counts (a
+    :class:`lunalint.reporters.Tally`, made as they are written)."""
+    from lunalint import suppress
+    from lunalint.reporters import Tally
+    from lunalint.store import held
+
+    cfg = options.settings
+    levels = cfg.levels
+    named = {d.path for d in result.documents}
+    marker = suppress.Marker(
+        flatten(result.documents), cfg, known=options.known_rules,
+        selected={r.id for r in options.rules}, inline=options.inline_suppressions,
+        settings_path=suppress.display(cfg.source, options.cwd) if cfg.source else "")
+
+    fixes: dict = {}
+
+    def mark(group: list[Finding]) -> list[Finding]:
+        mark = marker.mark
+        return [mark(f) for f in suppress.apply_levels(cap_related(group, named), levels)]
+
+    counted = Tally()
+
+    def shown(group: list[Finding]) -> list[Finding]:
+        exact = suppress.apply_levels(group, levels)
+        out = redactor.findings(exact)
+        for raw, f in zip(exact, out):
+            counted.add(f)
+            if raw.fix is not None:
+                fixes[fix_key(f)] = raw.fix
+        return out
+
+    findings = held(result.findings)
+    result.findings = None
+    if marker.adds_nothing:  # (the usual case) one reading, each file sorted once marked
+        def both(group: list[Finding]) -> list[Finding]:
+            marked = mark(group)
+            marked.sort(key=_sort_key)
+            return shown(marked)
+
+        return findings.map(both, ordered=True), fixes, counted
+    # The findings about suppressions need every finding marked first (a directive that
+    # hid nothing); they are sorted in with each file's findings.
+    marked = findings.map(mark, ordered=False)
+    del findings
+    marked.extend(marker.own())
+    return marked.map(shown, ordered=True), fixes, counted
+
+
+def _sort_key(f: Finding) -> tuple:
+    return f.sort_key
 
 
 def _audit(options: Options, outcome: Outcome):

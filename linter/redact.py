@@ -309,7 +309,16 @@ class Redactor:
                        path=self.text(f.path), related=related, suppression=suppression,
                        excerpt=None if f.excerpt is None else self.text(f.excerpt), fix=fix)
 
-    def findings(self, findings: Iterable[Finding]) -> list[Finding]:
+    def findings(self, findings: Iterable[Finding]):
+        """``findings`` redacted: a list, or for a sequence read a file at a time
+        (``lunalint.store``) the same sequence read through redaction (never a copy)."""
+        from lunalint.store import Findings
+
+        if isinstance(findings, Findings):
+            if not self._values:
+                return findings
+            finding = self.finding
+            return findings.view(lambda group: [finding(f) for f in group])
         if not self._values:
             return list(findings)
         return [self.finding(f) for f in findings]

@@ -169,58 +169,82 @@ def apply(findings: Iterable[Finding], documents: Iterable[Document], settings: 
     findings appear only when selected). ``inline=False`` ignores directives (audit mode).
     ``settings_path`` is how the configuration file is shown in findings about waivers.
     """
-    known = set(known)
-    selected = set(selected)
-    if today is None and any(w.expires is not None for w in settings.waivers):
-        import datetime  # only a waiver with `expires` needs the date (start-up cost)
-
-        today = datetime.date.today()
-    findings = list(findings)
-    documents = list(documents)
-    own: list[Finding] = []
-
-    directives: dict[tuple[str, int], list[Directive]] = {}
-    all_directives: list[Directive] = []
-    if inline:
-        for doc in documents:
-            if isinstance(doc, ClientConfig) and doc.comments:
-                found, problems = parse_directives(doc, known)
-                own.extend(problems)
-                for d in found:
-                    directives.setdefault((d.path, d.target_line), []).append(d)
-                    all_directives.append(d)
-
-    active = [w for w in settings.waivers if not w.expired(today)]
-    for waiver in settings.waivers:
-        if waiver.expired(today):
-            where = settings_path or waiver.source
-            own.append(_own(EXPIRED, where, Span(waiver.line, 1, waiver.line, 1),
-                            f"the waiver for {waiver.rule} on `{waiver.path}` expired on "
-                            f"{waiver.expires.isoformat()}; the findings it hid are reported "
-                            f"again (reason was: {waiver.reason})",
-                            f"waiver/{waiver.rule}/{waiver.path}"))
-
-    out: list[Finding] = []
-    for finding in findings:
-        out.append(_suppressed(finding, directives, active, settings))
-
-    for d in all_directives:
-        unused = [r for r in d.rules if r not in d.used and r in selected]
-        if unused:
-            own.append(_own(UNUSED, d.path, d.span,
-                            f"`lunalint: ignore[{','.join(unused)}]` suppresses nothing on line "
-                            f"{d.target_line}; remove it",
-                            "directive/" + ",".join(d.rules)))
-
-    own = [f for f in own if f.rule in selected]
-    if own:
-        from lunalint.engine import attach_excerpts  # the directive's line, secrets masked
-
-        own = attach_excerpts(own, documents)
-    # The findings about suppressions can themselves be waived (e.g. a shared waiver file).
-    out.extend(_suppressed(f, {}, active, settings) for f in own)
+    marker = Marker(documents, settings, known=known, selected=selected, inline=inline,
+                    today=today, settings_path=settings_path)
+    out = [marker.mark(f) for f in findings]
+    out.extend(marker.own())
     out.sort(key=lambda f: f.sort_key)
     return out
+
+
+class Marker:
+    """:func:`apply` a finding at a time (the pipeline streams a run's findings, a file at a
+    time): :meth:`mark` each finding, then :meth:`own` gives the findings about the
+    suppressions themselves (problems in directives, directives that matched nothing,
+    expired waivers), which the caller sorts in with the others."""
+
+    def __init__(self, documents: Iterable[Document], settings: Settings, *,
+                 known: Iterable[str], selected: Iterable[str], inline: bool = True,
+                 today: _dt.date | None = None, settings_path: str = "") -> None:
+        known = set(known)
+        self.selected = set(selected)
+        self.settings = settings
+        if today is None and any(w.expires is not None for w in settings.waivers):
+            import datetime  # only a waiver with `expires` needs the date (start-up cost)
+
+            today = datetime.date.today()
+        self.documents = list(documents)
+        own: list[Finding] = []
+        directives: dict[tuple[str, int], list[Directive]] = {}
+        all_directives: list[Directive] = []
+        if inline:
+            for doc in self.documents:
+                if isinstance(doc, ClientConfig) and doc.comments:
+                    found, problems = parse_directives(doc, known)
+                    own.extend(problems)
+                    for d in found:
+                        directives.setdefault((d.path, d.target_line), []).append(d)
+                        all_directives.append(d)
+        self.active = [w for w in settings.waivers if not w.expired(today)]
+        for waiver in settings.waivers:
+            if waiver.expired(today):
+                where = settings_path or waiver.source
+                own.append(_own(EXPIRED, where, Span(waiver.line, 1, waiver.line, 1),
+                                f"the waiver for {waiver.rule} on `{waiver.path}` expired on "
+                                f"{waiver.expires.isoformat()}; the findings it hid are "
+                                f"reported again (reason was: {waiver.reason})",
+                                f"waiver/{waiver.rule}/{waiver.path}"))
+        self.directives = directives
+        self.all_directives = all_directives
+        self._own = own
+
+    @property
+    def adds_nothing(self) -> bool:
+        """True when :meth:`own` will be empty whatever is marked (no directive to find
+        unused, no problem found in one, no expired waiver)."""
+        return not self.all_directives and not self._own
+
+    def mark(self, finding: Finding) -> Finding:
+        """``finding`` with its suppression, if a directive or waiver hides it."""
+        return _suppressed(finding, self.directives, self.active, self.settings)
+
+    def own(self) -> list[Finding]:
+        """The findings about suppressions, once every finding was marked."""
+        own = list(self._own)
+        for d in self.all_directives:
+            unused = [r for r in d.rules if r not in d.used and r in self.selected]
+            if unused:
+                own.append(_own(UNUSED, d.path, d.span,
+                                f"`lunalint: ignore[{','.join(unused)}]` suppresses nothing on "
+                                f"line {d.target_line}; remove it",
+                                "directive/" + ",".join(d.rules)))
+        own = [f for f in own if f.rule in self.selected]
+        if own:
+            from lunalint.engine import attach_excerpts  # the directive's line, secrets masked
+
+            own = attach_excerpts(own, self.documents)
+        # The findings about suppressions can themselves be waived (a shared waiver file).
+        return [_suppressed(f, {}, self.active, self.settings) for f in own]
 
 
 def _suppressed(finding: Finding, directives: dict[tuple[str, int], list[Directive]],

@@ -171,28 +171,6 @@ def test_what_if_firmware_stays_on_each_members_own_line():
     assert unseen.current_firmware is None and unseen.firmware[1] == unseen.listed
 
 
-def test_findings_kept_while_linking_come_back_in_order_and_whole():
-    from lunalint.engine import FindingStore
-    from lunalint.findings import Edit, Finding, Fix, Level, Location, Related
-
-    made = [Finding("SYN00%d" % (i % 7), Level(1 + i % 3), f"message {i}", f"site-{i // 9}/a",
-                    Span(i + 1, 2, i + 1, 9), anchor=f"a/{i}", excerpt=f"line {i}",
-                    related=Related((Location("b", Span(1, 1, 1, 2), "there"),), 40)
-                    if i % 5 == 0 else (),
-                    fix=Fix("safe", (Edit(Span(i + 1, 2, i + 1, 9), "x"),), "fix it")
-                    if i % 4 == 0 else None, proposed=i % 11 == 0)
-            for i in range(FindingStore.BATCH * 2 + 17)]
-    store = FindingStore()
-    for start in range(0, len(made), 100):
-        store.extend(made[start:start + 100])
-    assert store._batches and len(store._pending) < FindingStore.BATCH  # packed as they come
-    back = store.findings()
-    assert back == made
-    assert [(f.excerpt, f.fix, f.proposed, getattr(f.related, "total", None)) for f in back] == \
-        [(f.excerpt, f.fix, f.proposed, getattr(f.related, "total", None)) for f in made]
-    assert store.findings() == []
-
-
 def test_a_run_without_an_audit_report_keeps_only_the_files_the_workspace_joined(tmp_path):
     from lunalint import pipeline
     from lunalint.registry import load_registry

@@ -26,7 +26,7 @@ ALLOWED = {
     "lunalint.rules.suppression",
     "lunalint.rules.syntax", "lunalint.rules.versions", "lunalint.settings",
     "lunalint.settings.errors", "lunalint.settings.globs", "lunalint.settings.loader",
-    "lunalint.settings.schema", "lunalint.source",
+    "lunalint.settings.schema", "lunalint.source", "lunalint.store",
     "lunalint.suppress", "lunalint.versions", "lunalint.workspace",
     # the cache boundary of other branches, when they land (the run is --no-cache)
     "lunalint.writeout",

@@ -73,9 +73,19 @@ def _neutral_finding(f: Finding) -> Finding:
         excerpt=None if f.excerpt is None else neutralise(f.excerpt.replace("\t", " "), True))
 
 
+def _each(findings, change):
+    """``change`` applied to each finding: a list, or for a sequence read a file at a time
+    (``lunalint.store``) a view of it (a report never copies every finding)."""
+    from lunalint.store import Findings
+
+    if isinstance(findings, Findings):
+        return findings.view(lambda group: [change(f) for f in group])
+    return [change(f) for f in findings]
+
+
 def _neutral_report(report: "Report") -> "Report":
     return records.replace(
-        report, findings=[_neutral_finding(f) for f in report.findings],
+        report, findings=_each(report.findings, _neutral_finding),
         notices=[neutralise(n) for n in report.notices],
         fixed=[neutralise(f) for f in report.fixed], paths=[neutralise(p) for p in report.paths])
 
@@ -106,25 +116,78 @@ class Report:
     # The lowest level that fails the run (--fail-on; None: nothing does). JUnit marks a file
     # failed only for findings at or above it.
     fail_on: Level | None = Level.WARNING
+    # (findings, what :func:`tally` gives for them): counted once, whoever counts first (the
+    # pipeline counts them with its own reading), and again only if ``findings`` is replaced
+    counted: Any = opt(None, repr=False, compare=False)
 
     def counts(self, intentional: bool = False) -> dict[str, int]:
         """Findings per level, not suppressed; intentional ones (a design choice documented,
         not a problem) only when asked: the text summary counts them apart, while the JSON
         summary's level counts keep their meaning of the output contract and include them."""
-        out = {level.label: 0 for level in sorted(Level, reverse=True)}
-        for f in self.findings:
-            if f.suppression is None and (intentional or not f.intentional):
-                out[f.level.label] += 1
+        problems, designed, _files = self._tally()
+        out = dict(problems)
+        if intentional:
+            for label, n in designed.items():
+                out[label] += n
         return out
 
     @property
     def intentional(self) -> int:
-        return sum(1 for f in self.findings if f.suppression is None and f.intentional)
+        return sum(self._tally()[1].values())
 
     def problem_files(self) -> int:
         """Files with at least one problem (never more than ``files``: the pipeline counts
         every file a finding is on among the files checked)."""
-        return len({f.path for f in self.findings if f.suppression is None and not f.intentional})
+        return self._tally()[2]
+
+    def _tally(self) -> tuple[dict[str, int], dict[str, int], int]:
+        held = self.counted
+        if held is not None and held[0] is self.findings:
+            return held[1]
+        found = tally(self.findings)
+        self.counted = (self.findings, found)
+        return found
+
+
+class Tally:
+    """Counts of findings given one at a time (:meth:`add`): how many are suppressed, the
+    highest level of the unsuppressed ones that are not intentional, the files findings are on,
+    and what a report counts (:meth:`counts`). One reading of a large run's findings (read a
+    file at a time, ``lunalint.store``) serves every count."""
+
+    def __init__(self) -> None:
+        self.suppressed = 0
+        self.worst: Level | None = None
+        self.paths: set[str] = set()
+        self.problems = {level.label: 0 for level in sorted(Level, reverse=True)}
+        self.designed = dict(self.problems)
+        self.problem_paths: set[str] = set()
+
+    def add(self, f: Finding) -> Finding:
+        self.paths.add(f.path)
+        if f.suppression is not None:
+            self.suppressed += 1
+        elif f.intentional:
+            self.designed[f.level.label] += 1
+        else:
+            self.problems[f.level.label] += 1
+            self.problem_paths.add(f.path)
+            if self.worst is None or f.level > self.worst:
+                self.worst = f.level
+        return f
+
+    def counts(self) -> tuple[dict[str, int], dict[str, int], int]:
+        """Per level, the unsuppressed problems and intentional findings, and how many files
+        have a problem."""
+        return self.problems, self.designed, len(self.problem_paths)
+
+
+def tally(findings: Iterable[Finding]) -> tuple[dict[str, int], dict[str, int], int]:
+    """:meth:`Tally.counts` of ``findings``."""
+    counted = Tally()
+    for f in findings:
+        counted.add(f)
+    return counted.counts()
 
 
 def renderer(name: str) -> Callable[[Report], str]:
