@@ -950,8 +950,9 @@ def _lint_scope(paths: list[str], root: str | None, rules: list[Rule],
     workspaces: list = []
     linked: list[Finding] = []
     if linking or link:
+        # (the linking findings go to the store as each part of the project is checked)
         linked, workspace = _link_and_run(linking, documents, linker, link_error, excerpts,
-                                          ctx, plan.whole)
+                                          ctx, plan.whole, sink=kept.extend)
         if workspace is not None:
             # Only an audit report reads the workspace after its rules ran; other runs keep
             # the files it joined (reports are never written over one) and let it go before
