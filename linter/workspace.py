@@ -691,6 +691,7 @@ class Parts:
         # definition), has an STC section, its groups' member serials)
         self._defined: dict[int, tuple] = {}
         self._stc_serials: set[str] = set()  # serials whose last policy set forces STC
+        self._unnamed: list[int] = []  # files showing a replica partition without a serial
 
     def add(self, f: FileFacts) -> None:
         if f.kind not in ("config", "export"):
@@ -716,24 +717,19 @@ class Parts:
     def _keys(self, i: int, f: FileFacts) -> None:
         serials = self._serials
         if f.kind == "config":
-            config = factsmod.config_of(f)
+            definitions, ha_only, stc = plain_groups(f.sections)
             groups = []
             members: list[str] = []
-            for definition in ha_groups(config):
-                listed = [_serial_key(s.text) for s in definition.member_serials]
-                for key in (*listed, *(_serial_key(s.text) for s in definition.standby_serials)):
+            for label, sn, at, listed, standby in definitions:
+                for key in (*listed, *standby):
                     self._join(i, key, serials)
                 members += listed
-                entry = definition.label or definition.anchor_entry
-                groups.append((
-                    definition.label.value if definition.label is not None else None,
-                    definition.sn.value if definition.sn is not None else None,
-                    factsmod._s(entry.span)))
-            self.ha_only = self.ha_only or sets_ha_only(config)
-            self.stc = self.stc or has_stc(config)
+                groups.append((label, sn, at))
+            self.ha_only = self.ha_only or ha_only
+            self.stc = self.stc or stc
             if groups:  # (marshalled and compressed: a fiftieth of the tuples' size)
                 self._defined[i] = self._packers["defined"].pack(marshal.dumps(
-                    (tuple(groups), has_stc(config), tuple(members))))
+                    (tuple(groups), stc, tuple(members))))
             return
         self.exports = True
         for key in f.serials:
@@ -749,7 +745,10 @@ class Parts:
         for key, _ in f.hsms:
             self._join(i, key, self._hsms)
         for serial, _ in f.replicas:  # POL302 relates a replica to the groups listing it
-            self._join(i, serial or "", serials)
+            if serial:
+                self._join(i, serial, serials)
+            else:  # (joined at the end to a member without a serial, if there is one)
+                self._unnamed.append(i)
         first = self._listings
         if f.statuses:
             self._listed[i] = first
@@ -783,6 +782,10 @@ class Parts:
     def parts(self) -> list[list[int]]:
         """The parts, each the indexes of its files in order, ordered by their first file
         (once every file was added: the whole project's joins are worked out here)."""
+        blank = self._serials.get("")
+        if blank is not None:
+            for i in self._unnamed:
+                self._union(blank, i)
         hsms = self._hsms
         lengths = tuple(sorted({len(s) for s in hsms if s}, reverse=True))
         if lengths:
@@ -858,6 +861,49 @@ class Parts:
             linker.add(kept)
         linker.claims = (configs, listings, self._claimed)
         return linker.finish()
+
+
+def plain_groups(sections: tuple) -> tuple[list, bool, bool]:
+    """What linking the whole project needs of a configuration, read from its facts'
+    sections (see :mod:`lunalint.facts`) without building it: its HA groups as
+    :func:`lunalint.model.config.ha_groups` finds them, each ``(label, group serial, span of
+    the entry that defines it, member serials, standby serials)`` (values as written, serials
+    as the link stage keys them), whether it sets HA-only (:func:`sets_ha_only`) and whether
+    it has a Secure Trusted Channel section (:func:`has_stc`)."""
+    from lunalint.model.base import split_items
+    from lunalint.model.config import _GROUP_KEY, _PART_NAMES
+
+    parts: dict[str, dict[str, tuple]] = {}
+    ha_only = None
+    stc = False
+    for name, _header, _name_span, entries in sections:
+        folded = name.casefold()
+        if folded == "virtualtoken":
+            for entry in entries:
+                m = _GROUP_KEY.match(entry[0])
+                if m:
+                    parts.setdefault(m.group(1), {})[_PART_NAMES[m.group(2).lower()]] = entry
+        elif folded == "haconfiguration":
+            for entry in entries:
+                if entry[0].casefold() == "haonly":
+                    ha_only = entry
+        elif folded == "secure trusted channel":
+            stc = True
+
+    def serials(entry: tuple | None) -> list[str]:
+        if entry is None or not entry[1]:
+            return []
+        return [_serial_key(text) for text, _ in split_items(entry[1], factsmod.span(entry[3]))]
+
+    groups = []
+    for p in parts.values():
+        label, sn, members, standby = (p.get(k) for k in ("Label", "SN", "Members",
+                                                          "StandbyMembers"))
+        anchor = label or sn or members or standby
+        groups.append((label[1] if label is not None else None,
+                       sn[1] if sn is not None else None, anchor[4],
+                       serials(members), serials(standby)))
+    return groups, ha_only is not None and ha_only[1].strip().strip("\"'") == "1", stc
 
 
 def _forces_stc_plain(plain: tuple) -> bool:

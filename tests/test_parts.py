@@ -404,3 +404,58 @@ def test_the_examples_render_the_same_linked_part_by_part(monkeypatch, capsys, f
     out, sizes = both(examples, monkeypatch, capsys, fmt)
     assert len(sizes) > 1
     assert out.encode("utf-8") == (GOLDEN / f"examples.{fmt}").read_bytes()
+
+
+VARIANTS = CONF.replace("VirtualToken = {", "virtualtoken = {\n   virtualtoken01label = two;\n"
+                        "   VirtualToken01Members = ,1541234567009 , ;\n"
+                        "   VirtualToken02SN = 99;\n   VirtualToken00Members = 1541234567003;") \
+    .replace("HAOnly = 1;", "HAOnly = \"1\";\n   haonly = 0;") + (
+    "\nHAConfiguration = {\n   HAONLY = '1' ;\n}\n\nVirtualToken = {\n"
+    "   VirtualToken00Label = again;\n   VirtualToken03StandbyMembers = 1541234567004;\n}\n"
+    "\nsecure trusted channel = {\n   x = 1;\n}\n")
+
+
+@pytest.mark.parametrize("where", ["examples", "variants"])
+def test_groups_read_from_facts_are_the_configurations_groups(tmp_path, monkeypatch, capsys,
+                                                               where):
+    """What Parts reads of each configuration without building it (plain_groups) is what
+    the model's ha_groups, sets_ha_only and has_stc give on the configuration."""
+    from pathlib import Path
+
+    from lunalint import facts as factsmod
+    from lunalint.model.config import ha_groups
+    from lunalint.workspace import has_stc, plain_groups, sets_ha_only
+
+    checked = []
+    real = Parts._keys
+
+    def keys(self, i, f):
+        if f.kind == "config":
+            config = factsmod.config_of(f)
+            want = [(d.label.value if d.label is not None else None,
+                     d.sn.value if d.sn is not None else None,
+                     (d.label or d.anchor_entry).span,
+                     [s.text.strip() for s in d.member_serials],
+                     [s.text.strip() for s in d.standby_serials]) for d in ha_groups(config)]
+            groups, ha_only, stc = plain_groups(f.sections)
+            assert [(a, b, factsmod.span(c), d, e) for a, b, c, d, e in groups] == want
+            assert (ha_only, stc) == (sets_ha_only(config), has_stc(config))
+            checked.append((bool(want), ha_only, stc))
+        return real(self, i, f)
+
+    monkeypatch.setattr(Parts, "_keys", keys)
+    if where == "examples":
+        root = Path(__file__).resolve().parent.parent / "examples"
+    else:
+        root = tmp_path
+        for n, text in enumerate((VARIANTS, VARIANTS.replace("HAONLY = '1' ;", "HAOnly = 2;"),
+                                  (SAMPLES / "crystoki.ini").read_text(encoding="utf-8"))):
+            site(tmp_path, n, conf=text, capture=None)
+            if n == 2:
+                (tmp_path / f"site-{n:02d}" / "Chrystoki.conf").rename(
+                    tmp_path / f"site-{n:02d}" / "crystoki.ini")
+    render(root, monkeypatch, capsys, True)
+    assert {True} == {c[0] for c in checked} or where == "examples"
+    assert {c[1] for c in checked} == {True, False} and True in {c[2] for c in checked} \
+        or where == "examples"
+    assert len(checked) >= 3
