@@ -578,8 +578,9 @@ class Linker:
                 group_members = tuple(member(s.text, Where(config.path, s.span))
                                       for s in definition.member_serials)
                 found = None
-                if claims is not None:
-                    found = local.get(claims[0][c][d])
+                if claims is not None:  # (no number: the group claims none)
+                    mine = claims[0][c]
+                    found = local.get(mine[d]) if d < len(mine) else None
                 else:
                     found = claim(definition, by_label, by_sn)
                 status = None
@@ -815,14 +816,21 @@ class Parts:
             for label, sn, at in groups:
                 found = claim_by(label, sn, self._first_label, self._first_sn)
                 claims.append(found)
+                # (kept only where a listing will look: its label or group serial)
+                label = label.strip() if label is not None else ""
+                sn = sn.strip() if sn is not None else ""
+                listed = label in self._first_label, sn in self._first_sn
+                if found is None and not any(listed):
+                    continue
                 defined = (path, at, stc)
-                if label is not None and label.strip():
-                    by_label.setdefault(label.strip(), []).append(defined)
-                if sn is not None and sn.strip():
-                    by_sn.setdefault(sn.strip(), []).append(defined)
+                if label and listed[0]:
+                    by_label.setdefault(label, []).append(defined)
+                if sn and listed[1]:
+                    by_sn.setdefault(sn, []).append(defined)
                 if found is not None:
                     claimers.setdefault(found, []).append(defined)
-            self._claims[i] = tuple(claims)
+            if any(c is not None for c in claims):
+                self._claims[i] = tuple(claims)
         self._defined = {}
         self._claimed = set(claimers)
         self._whole = Project(self.exports, self.ha_only, self.stc,
