@@ -459,3 +459,31 @@ def test_groups_read_from_facts_are_the_configurations_groups(tmp_path, monkeypa
     assert {c[1] for c in checked} == {True, False} and True in {c[2] for c in checked} \
         or where == "examples"
     assert len(checked) >= 3
+
+
+def test_facts_from_the_result_cache_link_part_by_part_as_fresh_ones(tmp_path, monkeypatch,
+                                                                     capsys):
+    """Unchanged files' facts come from the result cache (their plain form): linked part by
+    part they give what freshly read facts give."""
+    import subprocess
+
+    for n in range(1, 5):
+        site(tmp_path, n, conf=CONF.replace("HAOnly = 1;", "HAOnly = 0;"),
+             capture=LUNACM.replace("pay-b     alive", "pay-b     down"))
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(engine, "COMPACT_BYTES", 0)
+    args = ["--select", "ALL", "--format", "sarif", "--fail-on", "never", "--jobs", "1", "."]
+    main(args)  # (fills the cache)
+    capsys.readouterr()
+    changed = tmp_path / "site-02" / "Chrystoki.conf"
+    changed.write_text(changed.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    sizes: list[int] = []
+    real = Parts.link
+    monkeypatch.setattr(Parts, "link", lambda self, part: sizes.append(len(part))
+                        or real(self, part))
+    main(args)
+    cached = capsys.readouterr().out
+    assert len(sizes) == 4
+    main(["--no-cache", *args])
+    assert capsys.readouterr().out == cached
