@@ -215,7 +215,7 @@ def _stages(result: Any, options: Options, redactor: redact.Redactor) -> tuple[A
     :class:`lunalint.reporters.Tally`, made as they are written)."""
     from lunalint import suppress
     from lunalint.reporters import Tally
-    from lunalint.store import held
+    from lunalint.store import held, sort_key
 
     cfg = options.settings
     levels = cfg.levels
@@ -247,7 +247,7 @@ def _stages(result: Any, options: Options, redactor: redact.Redactor) -> tuple[A
     if marker.adds_nothing:  # (the usual case) one reading, each file sorted once marked
         def both(group: list[Finding]) -> list[Finding]:
             marked = mark(group)
-            marked.sort(key=_sort_key)
+            marked.sort(key=sort_key)
             return shown(marked)
 
         return findings.map(both, ordered=True), fixes, counted
@@ -257,10 +257,6 @@ def _stages(result: Any, options: Options, redactor: redact.Redactor) -> tuple[A
     del findings
     marked.extend(marker.own())
     return marked.map(shown, ordered=True), fixes, counted
-
-
-def _sort_key(f: Finding) -> tuple:
-    return f.sort_key
 
 
 def _audit(options: Options, outcome: Outcome):

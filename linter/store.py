@@ -29,7 +29,8 @@ if TYPE_CHECKING:
     from lunalint.findings import Finding
 
 
-def _key(f: Finding) -> tuple:
+def sort_key(f: Finding) -> tuple:
+    """The scope-wide order of findings (a key function)."""
     return f.sort_key
 
 
@@ -135,10 +136,6 @@ class FindingStore(Findings):
     def __bool__(self) -> bool:
         return self._count > 0
 
-    def keys(self) -> list[str]:
-        """The groups' keys (the paths the findings had when they were given), in order."""
-        return sorted(self._chunks)
-
     def extend(self, findings: Iterable[Finding]) -> None:
         """Add ``findings`` (any order): each goes to the group of its path."""
         by_path: dict[str, list] = {}
@@ -164,7 +161,7 @@ class FindingStore(Findings):
             for chunk in chunks:
                 group.extend(self._decode(chunk))
         if not self._ordered:
-            group.sort(key=_key)
+            group.sort(key=sort_key)
         return group
 
     def take(self, other: Findings) -> None:
@@ -200,8 +197,8 @@ class FindingStore(Findings):
         return pickle.loads(inflate(chunk, self._zdict))
 
 
-def held(findings: Iterable[Finding], compact: bool = False) -> Findings:
+def held(findings: Iterable[Finding]) -> Findings:
     """``findings`` as a :class:`Findings` sequence (a store or view is kept as it is)."""
     if isinstance(findings, Findings):
         return findings
-    return FindingStore(findings, compact=compact)
+    return FindingStore(findings)
