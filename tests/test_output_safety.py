@@ -202,3 +202,16 @@ def test_report_files_refuse_input_files_too(project):
     line = one_error_line(proc)
     assert line.startswith("lunalint: error: legacy/legacy-members.lunacm.txt is an input file")
     assert (project / "legacy" / "legacy-members.lunacm.txt").read_bytes() == before
+
+
+def test_a_hard_link_to_an_input_is_refused_and_the_input_named(project):
+    # (the run keeps only each input's device and inode: the input the report would
+    # overwrite is looked up again to be named)
+    os.link(project / "legacy" / "legacy-members.lunacm.txt", project / "out.sarif")
+    before = (project / "out.sarif").read_bytes()
+    # (the capture is not named: it is read as context, and refused after the run)
+    proc = run_cli("--report", "sarif:out.sarif", "legacy/Chrystoki.conf", cwd=project)
+    line = one_error_line(proc)
+    assert line.startswith("lunalint: error: out.sarif is an input file ("), line
+    assert "legacy/legacy-members.lunacm.txt); the report was not written" in line
+    assert (project / "out.sarif").read_bytes() == before

@@ -91,3 +91,28 @@ def test_fix_refuses_a_file_that_changed_since_it_was_checked(tmp_path):
                                       known_rules=registry.rules), unsafe=True)
     assert [a.rule for a in result.applied] == ["HA102"]
     assert "reconnAtt = -1;" in split_lines(path.read_text(encoding="utf-8"))[11]
+
+
+def test_exact_fixes_are_kept_only_for_those_who_apply_them(tmp_path):
+    # (issue 21: a report never reads them, and on an estate they were 2 MB per 1,200 sites
+    # held to the end of the run)
+    path = tmp_path / "Chrystoki.conf"
+    path.write_text(CONFIG.replace("reconnAtt = -1; # lunalint: ignore[HA102] nothing to "
+                                   "suppress here", "reconnAtt = 0;"), encoding="utf-8")
+    registry = load_registry(plugins=False)
+
+    def run(**how):
+        return pipeline.run(pipeline.Options([str(path)], [registry.rules["HA102"]], Settings(),
+                                             cwd=str(tmp_path), known_rules=registry.rules,
+                                             cache=False, **how))
+
+    kept, report, fixing = run(), run(exact_fixes=False), run(exact_fixes=False, fixing=True)
+    found = list(kept.findings)
+    assert [f.rule for f in found] == ["HA102"] and found[0].fix is not None
+    assert [kept.exact_fix(f) for f in found] == [found[0].fix]  # (nothing to redact here)
+    # a report alone: the same findings, fixes shown, no exact fixes held
+    assert list(report.findings) == found and report.fixes == {}
+    # the fix stage always has them
+    assert [fixing.exact_fix(f) for f in fixing.findings] == [found[0].fix]
+    proc = run_cli("--fix", "--unsafe-fixes", "Chrystoki.conf", cwd=tmp_path)
+    assert "reconnAtt = -1;" in path.read_text(encoding="utf-8"), proc.stderr
