@@ -141,6 +141,10 @@ def test_a_run_keeping_its_findings_compressed_writes_nothing_shows_no_secret_an
     outputs = []
     for threshold in (10**12, 0):
         monkeypatch.setattr(engine, "COMPACT_BYTES", threshold)
+        # (compact: small segments and one kept decoded, so the run closes many segments
+        # and decodes them again as reports read the files in another order)
+        monkeypatch.setattr(FindingStore, "SEGMENT", 32 if threshold else 3)
+        monkeypatch.setattr(FindingStore, "DECODED", 4 if threshold else 1)
         main(["--no-cache", "--select", "ALL", "--format", fmt, "--fail-on", "never",
               "--jobs", "1", "."])
         captured = capsys.readouterr()
