@@ -124,6 +124,7 @@ class FindingStore(Findings):
 
     SEGMENT = 32  # chunks compressed together
     DECODED = 4  # segments kept decoded after reading
+    HOW = (6, -15, 8)  # zlib level, window bits (32 KB, raw deflate), memory level
 
     def __init__(self, findings: Iterable[Finding] = (), *, compact: bool = False,
                  ordered: bool = False) -> None:
@@ -199,14 +200,13 @@ class FindingStore(Findings):
 
     def _close(self) -> None:
         import pickle
-        import zlib
+
+        from lunalint.facts import deflate
 
         data = pickle.dumps(self._filling, 5)
-        pack = zlib.compressobj(6, zlib.DEFLATED, -15, 8, **(
-            {"zdict": self._zdict} if self._zdict else {}))
-        self._segments.append(pack.compress(data) + pack.flush())
+        self._segments.append(deflate(data, self._zdict, self.HOW))
         if not self._zdict:
-            self._zdict = data[-(1 << 15):]
+            self._zdict = data[-(1 << -self.HOW[1]):]
         self._filling = []
 
     def _decode(self, chunk) -> list:
@@ -218,11 +218,11 @@ class FindingStore(Findings):
         chunks = self._decoded.pop(segment, None)
         if chunks is None:
             import pickle
-            import zlib
 
-            unpack = zlib.decompressobj(-15, **(
-                {"zdict": self._zdict} if segment else {}))
-            chunks = pickle.loads(unpack.decompress(self._segments[segment]) + unpack.flush())
+            from lunalint.facts import inflate
+
+            chunks = pickle.loads(inflate(self._segments[segment],
+                                          self._zdict if segment else b"", self.HOW[1]))
             if len(self._decoded) >= self.DECODED:
                 del self._decoded[next(iter(self._decoded))]
         self._decoded[segment] = chunks  # (the last read last)
