@@ -740,16 +740,10 @@ def _read_ids(paths: list[str]) -> tuple[set[tuple[int, int]], list[str]]:
     """The device and inode of each of ``paths`` that can be looked up, and the paths that
     cannot. Only the two numbers are kept: a run reads thousands of files, and their whole
     ``os.stat`` results were 1.5 MB per 1,200 sites held to the end (issue 21)."""
-    ids: set[tuple[int, int]] = set()
+    from lunalint import writeout
+
     gone: list[str] = []
-    for path in paths:
-        try:
-            info = os.stat(path)
-        except OSError:
-            gone.append(path)
-            continue
-        ids.add((info.st_dev, info.st_ino))
-    return ids, gone
+    return writeout.input_ids(paths, gone), gone
 
 
 def _refuse_input(output: str, inputs: list[str],

@@ -229,13 +229,16 @@ def _portable_replace(path: str, data: bytes | Iterable[bytes], mode: int) -> No
 
 # --------------------------------------------------------------------------- outputs
 
-def input_ids(paths: Iterable[str]) -> set[tuple[int, int]]:
-    """Device and inode of each path that exists (the files read in a run)."""
+def input_ids(paths: Iterable[str], missing: list[str] | None = None) -> set[tuple[int, int]]:
+    """Device and inode of each path that exists (the files read in a run); the paths that
+    cannot be looked up are added to ``missing`` when it is given."""
     out = set()
     for path in paths:
         try:
             info = os.stat(path)
         except (OSError, ValueError):
+            if missing is not None:
+                missing.append(path)
             continue
         out.add((info.st_dev, info.st_ino))
     return out
